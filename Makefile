@@ -1,0 +1,41 @@
+# Two commands on a fresh machine: `make run` and `make test` (see README).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+STORE ?= sqlite:///./var/citysettle.db
+HOST ?= 127.0.0.1
+PORT ?= 8080
+
+.PHONY: install run test lint bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	@mkdir -p var
+	$(VENV)/bin/citysettle serve --store '$(STORE)' --host $(HOST) --port $(PORT)
+
+# Makes sure PostgreSQL is reachable (starts or installs it), then runs the whole suite
+# against a throwaway database that the test session creates and drops.
+test: $(STAMP)
+	@bash scripts/ensure_postgres.sh
+	CITYSETTLE_TEST_PG_URL=postgresql://citysettle:citysettle@127.0.0.1:5432/postgres \
+		$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+bench: $(STAMP)
+	@bash scripts/ensure_postgres.sh
+	CITYSETTLE_BENCH_PG_URL=postgresql://citysettle:citysettle@127.0.0.1:5432/postgres \
+		$(PY) bench/eventstore.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

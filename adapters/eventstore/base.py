@@ -1,0 +1,62 @@
+"""What both store adapters share: encoding, group commit, change notification."""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+import contextlib
+from collections.abc import Sequence
+from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Mapper
+
+from adapters.eventstore.codec import CodecOptions, build_mapper, decode_record, encode_events
+from adapters.eventstore.group_commit import BatchBackend, GroupCommitter
+from domain.ports import ChainHead, Committed, IdempotencyRecord, LogRecord
+
+
+class BatchedEventStore(ABC):
+    """Base of the adapters: turns domain events into rows and queues them for group commit."""
+
+    def __init__(
+        self,
+        backend: BatchBackend,
+        codec: CodecOptions,
+        *,
+        max_batch_events: int,
+        max_wait_ms: float,
+        max_pending: int,
+    ) -> None:
+        self.mapper: Mapper[UUID] = build_mapper(codec)
+        self.committer = GroupCommitter(
+            backend, max_batch_events=max_batch_events, max_wait_ms=max_wait_ms, max_pending=max_pending
+        )
+        self._appended = asyncio.Event()
+        self.committer.on_batch.append(lambda _appends, _events: self._wake_readers())
+
+    async def append(
+        self,
+        events: Sequence[DomainEventProtocol[UUID]],
+        idempotency: IdempotencyRecord | None = None,
+    ) -> Committed:
+        return await self.committer.submit(encode_events(self.mapper, events), idempotency)
+
+    def decode(self, record: LogRecord) -> DomainEventProtocol[UUID]:
+        return decode_record(self.mapper, record)
+
+    def _wake_readers(self) -> None:
+        self._appended.set()
+        self._appended = asyncio.Event()
+
+    async def wait_for_append(self, after_position: int, timeout_s: float) -> None:
+        """In-process wake-up on commit; other writers (processes) are seen by the
+        caller's next poll once ``timeout_s`` has passed."""
+        appended = self._appended
+        if (await self.head()).position > after_position:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(appended.wait(), timeout_s)
+
+    @abstractmethod
+    async def head(self) -> ChainHead: ...

@@ -1,0 +1,263 @@
+"""Group commit: concurrent appends share one transaction.
+
+Appends are queued; one writer task takes what has accumulated (up to
+``max_batch_events``, waiting at most ``max_wait_ms`` for more) and hands it to the
+backend as one transaction. While a batch is being committed the next one fills up, so
+under load batches grow by themselves and at low load an append waits for nobody.
+
+Each caller's future is resolved only after its batch committed. A conflicting append
+(stream version taken, idempotency key already used) is answered with its own error or
+replay, and the rest of its batch is committed without it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+from uuid import UUID
+
+from adapters.eventstore.codec import EncodedEvent
+from domain.ports import (
+    Committed,
+    EventStoreError,
+    IdempotencyKeyReused,
+    IdempotencyRecord,
+    StreamConflict,
+)
+
+log = logging.getLogger(__name__)
+
+# A batch whose rows collide is re-planned without the colliding appends; more rounds
+# than this means the backend keeps reporting a collision it cannot name.
+_MAX_COLLISION_ROUNDS = 8
+
+
+class StoreClosed(EventStoreError):
+    """The store was closed; the append was not written."""
+
+
+class RowCollision(Exception):
+    """Raised by a backend when its batch hit a unique constraint; nothing was written."""
+
+
+@dataclass(slots=True)
+class PendingAppend:
+    rows: list[EncodedEvent]
+    idempotency: IdempotencyRecord | None
+    future: asyncio.Future[Committed]
+
+    @property
+    def idempotency_scope(self) -> tuple[str, str] | None:
+        i = self.idempotency
+        return None if i is None else (i.client_id, i.key)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredIdempotency:
+    record: IdempotencyRecord
+    first_position: int
+    last_position: int
+
+
+class BatchBackend(Protocol):
+    async def commit_batch(self, batch: Sequence[PendingAppend]) -> list[tuple[int, int]]:
+        """Write every append of the batch in one transaction; return each one's
+        ``(first, last)`` position. Raise `RowCollision` (having written nothing) when a
+        row or idempotency key already exists."""
+        ...
+
+    async def find_existing(
+        self, batch: Sequence[PendingAppend]
+    ) -> tuple[set[tuple[UUID, int]], dict[tuple[str, str], StoredIdempotency]]:
+        """Which of the batch's ``(stream_id, version)`` and idempotency keys are stored."""
+        ...
+
+
+@dataclass(slots=True)
+class GroupCommitStats:
+    batches: int = 0
+    appends: int = 0
+    events: int = 0
+    max_batch_events: int = 0
+    collisions: int = 0
+    batch_sizes: list[int] = field(default_factory=list)
+
+
+class GroupCommitter:
+    """Bounded queue in front of one writer; see the module docstring."""
+
+    def __init__(
+        self,
+        backend: BatchBackend,
+        *,
+        max_batch_events: int = 2_000,
+        max_wait_ms: float = 0.0,
+        max_pending: int = 10_000,
+        keep_batch_sizes: int = 0,
+    ) -> None:
+        assert max_batch_events > 0 and max_pending > 0 and max_wait_ms >= 0
+        self._backend = backend
+        self._max_batch_events = max_batch_events
+        self._max_wait_s = max_wait_ms / 1000
+        self._queue: asyncio.Queue[PendingAppend] = asyncio.Queue(max_pending)
+        self._carry: PendingAppend | None = None
+        self._keep_batch_sizes = keep_batch_sizes
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+        self.stats = GroupCommitStats()
+        self.on_batch: list[BatchObserver] = []
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="eventstore-group-commit")
+
+    async def close(self) -> None:
+        """Stop taking appends; finish what is queued, then stop the writer."""
+        self._closed = True
+        if self._task is None:
+            return
+        await self._queue.join()
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def submit(self, rows: list[EncodedEvent], idempotency: IdempotencyRecord | None) -> Committed:
+        if self._closed:
+            raise StoreClosed("event store is closed")
+        future: asyncio.Future[Committed] = asyncio.get_running_loop().create_future()
+        await self._queue.put(PendingAppend(rows, idempotency, future))
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            batch = await self._take_batch()
+            try:
+                await self._commit(batch)
+            except Exception as exc:  # the batch was not written: every caller learns it
+                log.exception("event store batch of %d appends failed", len(batch))
+                for pending in batch:
+                    if not pending.future.done():
+                        pending.future.set_exception(exc)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    async def _take_batch(self) -> list[PendingAppend]:
+        first = self._carry if self._carry is not None else await self._queue.get()
+        self._carry = None
+        batch, size = [first], max(1, len(first.rows))
+        deadline = asyncio.get_running_loop().time() + self._max_wait_s
+        while size < self._max_batch_events:
+            try:
+                nxt = self._queue.get_nowait()
+            except asyncio.QueueEmpty:
+                remaining = deadline - asyncio.get_running_loop().time()
+                if remaining <= 0:
+                    break
+                try:
+                    nxt = await asyncio.wait_for(self._queue.get(), remaining)
+                except TimeoutError:
+                    break
+            if size + len(nxt.rows) > self._max_batch_events:
+                self._carry = nxt  # an append is never split; it opens the next batch
+                break
+            batch.append(nxt)
+            size += max(1, len(nxt.rows))
+        return batch
+
+    async def _commit(self, batch: list[PendingAppend]) -> None:
+        todo, deferred = _split_in_batch_duplicates(batch)
+        for _ in range(_MAX_COLLISION_ROUNDS):
+            if not todo:
+                break
+            try:
+                ranges = await self._backend.commit_batch(todo)
+            except RowCollision:
+                self.stats.collisions += 1
+                todo = await self._answer_collisions(todo)
+                continue
+            self._record(todo)
+            for pending, (first, last) in zip(todo, ranges, strict=True):
+                response = pending.idempotency.response if pending.idempotency else None
+                _settle(pending, Committed(first, last, response))
+            todo = []
+        if todo:
+            raise RuntimeError("backend reported a collision that find_existing could not name")
+        if deferred:
+            # Same stream version or key as an earlier append of this batch: now that the
+            # earlier one is settled, these resolve as a conflict or a replay.
+            await self._commit(deferred)
+
+    async def _answer_collisions(self, todo: list[PendingAppend]) -> list[PendingAppend]:
+        versions, keys = await self._backend.find_existing(todo)
+        remaining = []
+        for pending in todo:
+            scope = pending.idempotency_scope
+            stored = keys.get(scope) if scope else None
+            if stored is not None and pending.idempotency is not None:
+                if stored.record.request_hash == pending.idempotency.request_hash:
+                    _settle(pending, Committed(stored.first_position, stored.last_position, stored.record.response, replayed=True))
+                else:
+                    _settle(pending, IdempotencyKeyReused(*stored_scope(stored)))
+                continue
+            taken = next(((r.stream_id, r.version) for r in pending.rows if (r.stream_id, r.version) in versions), None)
+            if taken is not None:
+                _settle(pending, StreamConflict(*taken))
+                continue
+            remaining.append(pending)
+        return remaining
+
+    def _record(self, committed: list[PendingAppend]) -> None:
+        events = sum(len(p.rows) for p in committed)
+        s = self.stats
+        s.batches += 1
+        s.appends += len(committed)
+        s.events += events
+        s.max_batch_events = max(s.max_batch_events, events)
+        if len(s.batch_sizes) < self._keep_batch_sizes:
+            s.batch_sizes.append(events)
+        for observer in self.on_batch:
+            observer(len(committed), events)
+
+
+class BatchObserver(Protocol):
+    def __call__(self, appends: int, events: int) -> None: ...
+
+
+def _settle(pending: PendingAppend, outcome: Committed | Exception) -> None:
+    """Answer the caller, unless it stopped waiting (cancelled)."""
+    if pending.future.done():
+        return
+    if isinstance(outcome, Exception):
+        pending.future.set_exception(outcome)
+    else:
+        pending.future.set_result(outcome)
+
+
+def stored_scope(stored: StoredIdempotency) -> tuple[str, str]:
+    return stored.record.client_id, stored.record.key
+
+
+def _split_in_batch_duplicates(
+    batch: list[PendingAppend],
+) -> tuple[list[PendingAppend], list[PendingAppend]]:
+    """Keep the first append per stream version and per idempotency key; defer the rest."""
+    seen_rows: set[tuple[UUID, int]] = set()
+    seen_keys: set[tuple[str, str]] = set()
+    todo, deferred = [], []
+    for pending in batch:
+        row_keys = {(r.stream_id, r.version) for r in pending.rows}
+        scope = pending.idempotency_scope
+        if row_keys & seen_rows or (scope is not None and scope in seen_keys):
+            deferred.append(pending)
+            continue
+        seen_rows |= row_keys
+        if scope is not None:
+            seen_keys.add(scope)
+        todo.append(pending)
+    return todo, deferred

@@ -1,0 +1,363 @@
+"""Embedded SQLite event store (the single-machine default and the demo).
+
+`sqlite3` is blocking, so each connection lives on its own thread: one writes (group
+commits arrive there as one ``BEGIN IMMEDIATE`` transaction each), one reads. WAL mode
+with ``synchronous=FULL``: an acknowledged append has been fsynced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+from uuid import UUID
+
+from adapters.eventstore.base import BatchedEventStore
+from adapters.eventstore.chain import extend_chain
+from adapters.eventstore.codec import CodecOptions
+from adapters.eventstore.group_commit import PendingAppend, RowCollision, StoredIdempotency
+from domain.ports import (
+    ChainHead,
+    IdempotencyRecord,
+    JSONValue,
+    LogRecord,
+    TrackingConflict,
+)
+
+T = TypeVar("T")
+
+MIGRATIONS: list[tuple[int, str]] = [
+    (
+        1,
+        """
+        CREATE TABLE events (
+            position  INTEGER PRIMARY KEY,
+            stream_id BLOB    NOT NULL,
+            version   INTEGER NOT NULL,
+            topic     TEXT    NOT NULL,
+            state     BLOB    NOT NULL,
+            hash      BLOB    NOT NULL,
+            UNIQUE (stream_id, version)
+        );
+        CREATE TABLE chain_head (
+            id       INTEGER PRIMARY KEY CHECK (id = 1),
+            position INTEGER NOT NULL,
+            hash     BLOB    NOT NULL
+        );
+        INSERT INTO chain_head VALUES (1, 0, zeroblob(32));
+        CREATE TABLE idempotency_keys (
+            client_id      TEXT    NOT NULL,
+            key            TEXT    NOT NULL,
+            request_hash   BLOB    NOT NULL,
+            response       BLOB    NOT NULL,
+            first_position INTEGER NOT NULL,
+            last_position  INTEGER NOT NULL,
+            PRIMARY KEY (client_id, key)
+        );
+        """,
+    ),
+    (
+        2,
+        """
+        CREATE TABLE tracking (
+            projection TEXT    PRIMARY KEY,
+            position   INTEGER NOT NULL
+        );
+        CREATE TABLE projection_rows (
+            projection TEXT NOT NULL,
+            key        TEXT NOT NULL,
+            value      TEXT NOT NULL,
+            PRIMARY KEY (projection, key)
+        );
+        """,
+    ),
+]
+
+_LOG_COLUMNS = "position, stream_id, version, topic, state, hash"
+
+
+def sqlite_path(url: str) -> str:
+    """``sqlite:///relative/db`` or ``sqlite:////absolute/db`` or ``sqlite://:memory:``."""
+    if not url.startswith("sqlite://"):
+        raise ValueError(f"not a sqlite URL: {url!r}")
+    rest = url[len("sqlite://") :]
+    if rest in (":memory:", "/:memory:"):
+        raise ValueError("an in-memory SQLite store cannot be shared by its reader and writer; use a file")
+    if not rest.startswith("/") or rest == "/":
+        raise ValueError(f"expected sqlite:///path/to/db, got {url!r}")
+    return rest[1:]
+
+
+class _ConnectionThread:
+    """One sqlite3 connection, used only from its own single thread."""
+
+    def __init__(self, path: str, name: str) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self._path = path
+        self.conn: sqlite3.Connection | None = None
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._call, fn)
+
+    def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self.conn is None:
+            self.conn = _connect(self._path)
+        return fn(self.conn)
+
+    async def close(self) -> None:
+        def _close(conn: sqlite3.Connection) -> None:
+            conn.close()
+
+        if self.conn is not None:
+            await self.run(_close)
+        self._executor.shutdown(wait=True)
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    # isolation_level=None: we issue BEGIN/COMMIT ourselves.
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+class SqliteEventStore(BatchedEventStore):
+    """See the module docstring; open with `SqliteEventStore.open`."""
+
+    def __init__(self, writer: _ConnectionThread, reader: _ConnectionThread, codec: CodecOptions, **batching: Any) -> None:
+        super().__init__(_Backend(writer), codec, **batching)
+        self._writer = writer
+        self._reader = reader
+
+    @classmethod
+    async def open(
+        cls,
+        url: str,
+        *,
+        codec: CodecOptions | None = None,
+        max_batch_events: int = 2_000,
+        max_wait_ms: float = 0.0,
+        max_pending: int = 10_000,
+        migrations: Sequence[tuple[int, str]] = MIGRATIONS,
+    ) -> SqliteEventStore:
+        path = sqlite_path(url)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        writer = _ConnectionThread(path, "sqlite-writer")
+        await writer.run(lambda conn: migrate(conn, migrations))
+        reader = _ConnectionThread(path, "sqlite-reader")
+        store = cls(
+            writer,
+            reader,
+            codec or CodecOptions(),
+            max_batch_events=max_batch_events,
+            max_wait_ms=max_wait_ms,
+            max_pending=max_pending,
+        )
+        store.committer.start()
+        return store
+
+    async def close(self) -> None:
+        await self.committer.close()
+        await self._reader.close()
+        await self._writer.close()
+
+    async def schema_version(self) -> int:
+        return await self._reader.run(_schema_version)
+
+    async def load(self, stream_id: UUID, after_version: int = 0) -> list[Any]:
+        rows = await self._reader.run(
+            lambda c: c.execute(
+                f"SELECT {_LOG_COLUMNS} FROM events WHERE stream_id = ? AND version > ? ORDER BY version",
+                (stream_id.bytes, after_version),
+            ).fetchall()
+        )
+        return [self.decode(_log_record(r)) for r in rows]
+
+    async def find_idempotency(self, client_id: str, key: str) -> IdempotencyRecord | None:
+        row = await self._reader.run(
+            lambda c: c.execute(
+                "SELECT * FROM idempotency_keys WHERE client_id = ? AND key = ?", (client_id, key)
+            ).fetchone()
+        )
+        return None if row is None else _stored_idempotency(row).record
+
+    async def read_log(self, after_position: int, limit: int) -> list[LogRecord]:
+        rows = await self._reader.run(
+            lambda c: c.execute(
+                f"SELECT {_LOG_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                (after_position, limit),
+            ).fetchall()
+        )
+        return [_log_record(r) for r in rows]
+
+    async def head(self) -> ChainHead:
+        return await self._reader.run(_read_head)
+
+    async def ping(self) -> None:
+        await self._reader.run(lambda c: c.execute("SELECT 1").fetchone())
+
+    # -- ProjectionStore --------------------------------------------------------------
+
+    async def tracking_position(self, projection: str) -> int:
+        row = await self._reader.run(
+            lambda c: c.execute("SELECT position FROM tracking WHERE projection = ?", (projection,)).fetchone()
+        )
+        return 0 if row is None else int(row[0])
+
+    async def get_rows(self, projection: str, keys: Sequence[str]) -> dict[str, JSONValue]:
+        def query(c: sqlite3.Connection) -> list[Any]:
+            out: list[Any] = []
+            keys_list = list(keys)
+            for i in range(0, len(keys_list), 500):  # SQLite bounds the number of parameters
+                chunk = keys_list[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                out += c.execute(
+                    f"SELECT key, value FROM projection_rows WHERE projection = ? AND key IN ({marks})",
+                    (projection, *chunk),
+                ).fetchall()
+            return out
+
+        return {k: json.loads(v) for k, v in await self._reader.run(query)}
+
+    async def commit_projection(
+        self,
+        projection: str,
+        from_position: int,
+        to_position: int,
+        rows: Mapping[str, JSONValue | None],
+    ) -> None:
+        upserts = [(projection, k, json.dumps(v)) for k, v in rows.items() if v is not None]
+        deletes = [(projection, k) for k, v in rows.items() if v is None]
+
+        def write(c: sqlite3.Connection) -> None:
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                c.execute("INSERT OR IGNORE INTO tracking VALUES (?, 0)", (projection,))
+                moved = c.execute(
+                    "UPDATE tracking SET position = ? WHERE projection = ? AND position = ?",
+                    (to_position, projection, from_position),
+                ).rowcount
+                if moved != 1:
+                    raise TrackingConflict(f"projection {projection} is no longer at position {from_position}")
+                c.executemany(
+                    """INSERT INTO projection_rows (projection, key, value) VALUES (?, ?, ?)
+                       ON CONFLICT (projection, key) DO UPDATE SET value = excluded.value""",
+                    upserts,
+                )
+                c.executemany("DELETE FROM projection_rows WHERE projection = ? AND key = ?", deletes)
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+            c.execute("COMMIT")
+
+        await self._writer.run(write)
+
+
+class _Backend:
+    def __init__(self, writer: _ConnectionThread) -> None:
+        self._writer = writer
+
+    async def commit_batch(self, batch: Sequence[PendingAppend]) -> list[tuple[int, int]]:
+        return await self._writer.run(lambda c: _commit_batch(c, batch))
+
+    async def find_existing(
+        self, batch: Sequence[PendingAppend]
+    ) -> tuple[set[tuple[UUID, int]], dict[tuple[str, str], StoredIdempotency]]:
+        def query(c: sqlite3.Connection) -> tuple[set[tuple[UUID, int]], dict[tuple[str, str], StoredIdempotency]]:
+            versions = set()
+            for p in batch:
+                for r in p.rows:
+                    found = c.execute(
+                        "SELECT 1 FROM events WHERE stream_id = ? AND version = ?", (r.stream_id.bytes, r.version)
+                    ).fetchone()
+                    if found:
+                        versions.add((r.stream_id, r.version))
+            keys = {}
+            for p in batch:
+                if p.idempotency is None:
+                    continue
+                row = c.execute(
+                    "SELECT * FROM idempotency_keys WHERE client_id = ? AND key = ?",
+                    (p.idempotency.client_id, p.idempotency.key),
+                ).fetchone()
+                if row is not None:
+                    keys[(row[0], row[1])] = _stored_idempotency(row)
+            return versions, keys
+
+        return await self._writer.run(query)
+
+
+def _commit_batch(c: sqlite3.Connection, batch: Sequence[PendingAppend]) -> list[tuple[int, int]]:
+    c.execute("BEGIN IMMEDIATE")
+    try:
+        head = _read_head(c)
+        planned, ranges, new_head = extend_chain(head, [p.rows for p in batch])
+        c.executemany(
+            "INSERT INTO events (position, stream_id, version, topic, state, hash) VALUES (?, ?, ?, ?, ?, ?)",
+            [(p.position, p.row.stream_id.bytes, p.row.version, p.row.topic, p.row.state, p.hash) for p in planned],
+        )
+        c.executemany(
+            "INSERT INTO idempotency_keys VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (p.idempotency.client_id, p.idempotency.key, p.idempotency.request_hash, p.idempotency.response, *r)
+                for p, r in zip(batch, ranges, strict=True)
+                if p.idempotency is not None
+            ],
+        )
+        c.execute("UPDATE chain_head SET position = ?, hash = ? WHERE id = 1", (new_head.position, new_head.hash))
+    except sqlite3.IntegrityError as exc:
+        c.execute("ROLLBACK")
+        raise RowCollision(str(exc)) from exc
+    except BaseException:
+        c.execute("ROLLBACK")
+        raise
+    c.execute("COMMIT")
+    return ranges
+
+
+def migrate(c: sqlite3.Connection, migrations: Sequence[tuple[int, str]] = MIGRATIONS) -> int:
+    """Apply missing migrations in one write transaction each; return the schema version."""
+    c.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+    current = _schema_version(c)
+    for version, sql in migrations:
+        if version <= current:
+            continue
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have migrated while we waited for the write lock.
+            if _schema_version(c) < version:
+                for statement in _statements(sql):
+                    c.execute(statement)
+                c.execute("INSERT INTO schema_migrations VALUES (?, datetime('now'))", (version,))
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        c.execute("COMMIT")
+        current = version
+    return current
+
+
+def _statements(sql: str) -> list[str]:
+    return [s.strip() for s in sql.split(";") if s.strip()]
+
+
+def _schema_version(c: sqlite3.Connection) -> int:
+    return int(c.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0])
+
+
+def _read_head(c: sqlite3.Connection) -> ChainHead:
+    position, digest = c.execute("SELECT position, hash FROM chain_head WHERE id = 1").fetchone()
+    return ChainHead(position, bytes(digest))
+
+
+def _log_record(row: Any) -> LogRecord:
+    return LogRecord(row[0], UUID(bytes=row[1]), row[2], row[3], bytes(row[4]), bytes(row[5]))
+
+
+def _stored_idempotency(row: Any) -> StoredIdempotency:
+    return StoredIdempotency(IdempotencyRecord(row[0], row[1], bytes(row[2]), bytes(row[3])), row[4], row[5])

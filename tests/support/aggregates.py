@@ -1,0 +1,22 @@
+"""A small aggregate for storage tests: the store must not care what the domain is."""
+
+from __future__ import annotations
+
+from eventsourcing.domain import Aggregate, event
+
+
+class Wallet(Aggregate):
+    class Opened(Aggregate.Created):
+        owner: str
+
+    class Credited(Aggregate.Event):
+        amount_vnd: int
+
+    @event(Opened)
+    def __init__(self, owner: str) -> None:
+        self.owner = owner
+        self.balance_vnd = 0
+
+    @event(Credited)
+    def credit(self, amount_vnd: int) -> None:
+        self.balance_vnd += amount_vnd
