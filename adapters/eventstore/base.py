@@ -33,6 +33,7 @@ class BatchedEventStore(ABC):
             backend, max_batch_events=max_batch_events, max_wait_ms=max_wait_ms, max_pending=max_pending
         )
         self._appended = asyncio.Event()
+        self._closed = False
         self.committer.on_batch.append(lambda _appends, _events: self._wake_readers())
 
     async def append(
@@ -57,6 +58,17 @@ class BatchedEventStore(ABC):
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(appended.wait(), timeout_s)
+
+    async def close(self) -> None:
+        """Finish queued appends, then release connections. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        await self.committer.close()
+        await self._release()
+
+    @abstractmethod
+    async def _release(self) -> None: ...
 
     @abstractmethod
     async def head(self) -> ChainHead: ...

@@ -161,8 +161,7 @@ class SqliteEventStore(BatchedEventStore):
         store.committer.start()
         return store
 
-    async def close(self) -> None:
-        await self.committer.close()
+    async def _release(self) -> None:
         await self._reader.close()
         await self._writer.close()
 
