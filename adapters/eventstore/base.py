@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from abc import ABC, abstractmethod
 import contextlib
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from uuid import UUID
 

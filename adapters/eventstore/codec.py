@@ -7,8 +7,8 @@ tools.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 from uuid import UUID
 
 from eventsourcing.compressor import ZlibCompressor
@@ -69,5 +69,3 @@ def encode_events(mapper: Mapper[UUID], events: Iterable[DomainEventProtocol[UUI
 def decode_record(mapper: Mapper[UUID], record: LogRecord) -> DomainEventProtocol[UUID]:
     stored = StoredEvent(record.stream_id, record.version, record.topic, record.state)
     return mapper.to_domain_event(stored)
-
-

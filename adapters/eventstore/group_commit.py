@@ -99,7 +99,9 @@ class GroupCommitter:
         max_pending: int = 10_000,
         keep_batch_sizes: int = 0,
     ) -> None:
-        assert max_batch_events > 0 and max_pending > 0 and max_wait_ms >= 0
+        assert max_batch_events > 0
+        assert max_pending > 0
+        assert max_wait_ms >= 0
         self._backend = backend
         self._max_batch_events = max_batch_events
         self._max_wait_s = max_wait_ms / 1000
@@ -201,7 +203,10 @@ class GroupCommitter:
             stored = keys.get(scope) if scope else None
             if stored is not None and pending.idempotency is not None:
                 if stored.record.request_hash == pending.idempotency.request_hash:
-                    _settle(pending, Committed(stored.first_position, stored.last_position, stored.record.response, replayed=True))
+                    _settle(
+                        pending,
+                        Committed(stored.first_position, stored.last_position, stored.record.response, replayed=True),
+                    )
                 else:
                     _settle(pending, IdempotencyKeyReused(*stored_scope(stored)))
                 continue

@@ -221,9 +221,7 @@ class PostgresEventStore(BatchedEventStore):
         upserts = {k: json.dumps(v) for k, v in rows.items() if v is not None}
         deletes = [k for k, v in rows.items() if v is None]
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "INSERT INTO tracking VALUES ($1, 0) ON CONFLICT (projection) DO NOTHING", projection
-            )
+            await conn.execute("INSERT INTO tracking VALUES ($1, 0) ON CONFLICT (projection) DO NOTHING", projection)
             moved = await conn.execute(
                 "UPDATE tracking SET position = $3 WHERE projection = $1 AND position = $2",
                 projection,
@@ -325,7 +323,9 @@ def _identifier(name: str) -> str:
 
 
 def _log_record(row: Any) -> LogRecord:
-    return LogRecord(row["position"], row["stream_id"], row["version"], row["topic"], bytes(row["state"]), bytes(row["hash"]))
+    return LogRecord(
+        row["position"], row["stream_id"], row["version"], row["topic"], bytes(row["state"]), bytes(row["hash"])
+    )
 
 
 def _stored_idempotency(row: Any) -> StoredIdempotency:

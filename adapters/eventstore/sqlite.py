@@ -129,7 +129,9 @@ def _connect(path: str) -> sqlite3.Connection:
 class SqliteEventStore(BatchedEventStore):
     """See the module docstring; open with `SqliteEventStore.open`."""
 
-    def __init__(self, writer: _ConnectionThread, reader: _ConnectionThread, codec: CodecOptions, **batching: Any) -> None:
+    def __init__(
+        self, writer: _ConnectionThread, reader: _ConnectionThread, codec: CodecOptions, **batching: Any
+    ) -> None:
         super().__init__(_Backend(writer), codec, **batching)
         self._writer = writer
         self._reader = reader

@@ -84,4 +84,3 @@ class ProjectionRunner:
         while not stop.is_set():
             position = await self.catch_up()
             await self._log.wait_for_append(position, self._idle_wait_s)
-

@@ -103,10 +103,13 @@ async def test_conflict_inside_one_batch_between_two_new_appends(open_store: Sto
     store = await open_store(max_wait_ms=20)
     wallet = Wallet("twin")
     events = wallet.collect_events()
-    a, b, c = await asyncio.gather(
-        store.append(events), store.append(events), store.append(Wallet("other").collect_events()),
+    outcomes: tuple[Any, ...] = await asyncio.gather(
+        store.append(events),
+        store.append(events),
+        store.append(Wallet("other").collect_events()),
         return_exceptions=True,
     )
+    a, b, c = outcomes
     assert not isinstance(a, Exception)
     assert isinstance(b, StreamConflict)
     assert not isinstance(c, Exception)
@@ -156,7 +159,8 @@ async def test_idempotency_record_needs_no_events(store: Any) -> None:
     first = await store.append([], claim("rejected-1", response=b'{"status": 409}'))
     assert (first.first_position, first.last_position) == (0, 0)
     again = await store.append([], claim("rejected-1"))
-    assert again.replayed and again.response == b'{"status": 409}'
+    assert again.replayed
+    assert again.response == b'{"status": 409}'
 
 
 async def test_concurrent_retries_of_one_request_write_once(open_store: StoreFactory) -> None:

@@ -1,0 +1,41 @@
+"""Composition root: the one place that builds the aiohttp app from its config."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from adapters.http.problems import problem_middleware
+from ops import health
+from ops.config import Config, redact_url
+from ops.keys import CONFIG, METRICS, STORE
+from ops.metrics import Metrics
+from ops.stores import open_store
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: Config) -> web.Application:
+    # metrics outermost so that it counts the status the problem middleware produced
+    app = web.Application(
+        middlewares=[health.metrics_middleware, problem_middleware],
+        client_max_size=config.request_body_max_bytes,
+    )
+    app[CONFIG] = config
+    app[METRICS] = Metrics.create()
+    app.cleanup_ctx.append(_event_store)
+    health.add_routes(app)
+    return app
+
+
+async def _event_store(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    store = await open_store(config)
+    store.committer.on_batch.append(app[METRICS].observe_batch)
+    app[STORE] = store
+    log.info("event store open: %s", redact_url(config.store_url))
+    yield
+    await store.close()
+    log.info("event store closed")

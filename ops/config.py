@@ -1,0 +1,84 @@
+"""Service configuration: flags override environment variables override defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from adapters.eventstore.codec import CodecOptions
+
+DEFAULT_STORE_URL = "sqlite:///./var/citysettle.db"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    store_url: str = DEFAULT_STORE_URL
+    host: str = "127.0.0.1"
+    port: int = 8080
+    codec: CodecOptions = field(default_factory=CodecOptions)
+    batch_events_max: int = 2_000
+    batch_wait_ms: float = 0.0
+    pending_appends_max: int = 10_000
+    request_body_max_bytes: int = 1_048_576
+    shutdown_timeout_s: float = 10.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
+        env = os.environ if env is None else env
+        base = cls()
+        return cls(
+            store_url=env.get("CITYSETTLE_STORE", base.store_url),
+            host=env.get("CITYSETTLE_HOST", base.host),
+            port=_int(env, "CITYSETTLE_PORT", base.port, 1, 65_535),
+            codec=CodecOptions(
+                compress=_flag(env, "CITYSETTLE_COMPRESS"),
+                cipher_key=env.get("CITYSETTLE_CIPHER_KEY") or None,
+            ),
+            batch_events_max=_int(env, "CITYSETTLE_BATCH_EVENTS_MAX", base.batch_events_max, 1, 100_000),
+            batch_wait_ms=float(_int(env, "CITYSETTLE_BATCH_WAIT_MS", int(base.batch_wait_ms), 0, 1_000)),
+        )
+
+    def with_overrides(self, **overrides: Any) -> Config:
+        """Apply the flags that were given (``None`` means not given)."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    def __repr__(self) -> str:  # never print the cipher key
+        return f"Config(store_url={redact_url(self.store_url)!r}, host={self.host!r}, port={self.port})"
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "0").strip().lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 0 or 1, got {raw!r}")
+
+
+def redact_url(url: str) -> str:
+    """Hide a password in a store URL for logs."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{host}"

@@ -1,0 +1,61 @@
+"""Operations endpoints: liveness, readiness (the store answers), Prometheus metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from adapters.http.problems import Problem
+from ops.keys import METRICS, STORE
+
+READINESS_TIMEOUT_S = 2.0
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    store = request.app[STORE]
+    try:
+        async with asyncio.timeout(READINESS_TIMEOUT_S):
+            head = await store.head()
+    except Exception as exc:
+        raise Problem(503, "Not ready", f"event store unreachable: {type(exc).__name__}") from exc
+    return web.json_response({"status": "ready", "store": {"head_position": head.position}})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    m = request.app[METRICS]
+    m.log_head.set((await request.app[STORE].head()).position)
+    return web.Response(body=generate_latest(m.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    started = time.perf_counter()
+    # The route's pattern, not the raw path: ids in paths must not explode label sets.
+    resource = request.match_info.route.resource
+    route = resource.canonical if resource is not None else "unmatched"
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    finally:
+        m = request.app[METRICS]
+        m.http_requests.labels(request.method, route, str(status)).inc()
+        m.http_latency.labels(request.method, route).observe(time.perf_counter() - started)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)

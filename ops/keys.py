@@ -1,0 +1,13 @@
+"""Typed keys of the resources the app holds (entered through cleanup_ctx)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ops.config import Config
+from ops.metrics import Metrics
+from ops.stores import Store
+
+CONFIG = web.AppKey("config", Config)
+STORE: web.AppKey[Store] = web.AppKey("store")
+METRICS = web.AppKey("metrics", Metrics)

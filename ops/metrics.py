@@ -1,0 +1,51 @@
+"""Prometheus metrics on the app's own registry (no global state, one per app)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+@dataclass(frozen=True)
+class Metrics:
+    registry: CollectorRegistry
+    http_requests: Counter
+    http_latency: Histogram
+    appends: Counter
+    appended_events: Counter
+    batch_events: Histogram
+    log_head: Gauge
+
+    @classmethod
+    def create(cls) -> Metrics:
+        registry = CollectorRegistry()
+        return cls(
+            registry=registry,
+            http_requests=Counter(
+                "citysettle_http_requests",
+                "HTTP requests served, by route and status",
+                ["method", "route", "status"],
+                registry=registry,
+            ),
+            http_latency=Histogram(
+                "citysettle_http_request_duration_seconds",
+                "HTTP request latency",
+                ["method", "route"],
+                registry=registry,
+            ),
+            appends=Counter("citysettle_eventstore_appends", "Appends committed", registry=registry),
+            appended_events=Counter("citysettle_eventstore_events", "Events committed", registry=registry),
+            batch_events=Histogram(
+                "citysettle_eventstore_batch_events",
+                "Events per group-commit transaction",
+                buckets=(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2000, 5000),
+                registry=registry,
+            ),
+            log_head=Gauge("citysettle_eventstore_head_position", "Last committed global position", registry=registry),
+        )
+
+    def observe_batch(self, appends: int, events: int) -> None:
+        self.appends.inc(appends)
+        self.appended_events.inc(events)
+        self.batch_events.observe(events)

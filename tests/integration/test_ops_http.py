@@ -1,0 +1,68 @@
+"""The composed app over real HTTP, on each store backend."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from ops.app import create_app
+from ops.config import Config
+from ops.keys import STORE
+from tests.support.aggregates import Wallet
+
+ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
+
+
+@pytest.fixture
+async def client(aiohttp_client: ClientFactory, store_url: str) -> TestClient[Any, Any]:
+    return await aiohttp_client(create_app(Config(store_url=store_url)))
+
+
+async def test_healthz(client: TestClient[Any, Any]) -> None:
+    response = await client.get("/healthz")
+    assert response.status == 200
+    assert await response.json() == {"status": "ok"}
+
+
+async def test_readyz_reports_the_store_head(client: TestClient[Any, Any]) -> None:
+    app = client.app
+    assert app is not None
+    await app[STORE].append(Wallet("r").collect_events())
+    response = await client.get("/readyz")
+    assert response.status == 200
+    assert (await response.json())["store"]["head_position"] == 1
+
+
+async def test_unknown_route_is_problem_json(client: TestClient[Any, Any]) -> None:
+    response = await client.get("/v1/nothing-here")
+    assert response.status == 404
+    assert response.content_type == "application/problem+json"
+    body = await response.json()
+    assert body["status"] == 404
+    assert body["instance"] == "/v1/nothing-here"
+
+
+async def test_metrics_count_requests_and_group_commits(client: TestClient[Any, Any]) -> None:
+    app = client.app
+    assert app is not None
+    await app[STORE].append(Wallet("m").collect_events())
+    await client.get("/healthz")
+    text = await (await client.get("/metrics")).text()
+    assert 'citysettle_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in text
+    assert "citysettle_eventstore_events_total 1.0" in text
+    assert "citysettle_eventstore_head_position 1.0" in text
+
+
+async def test_readyz_is_503_problem_when_the_store_is_gone(client: TestClient[Any, Any]) -> None:
+    app = client.app
+    assert app is not None
+    await app[STORE].close()
+    response = await client.get("/readyz")
+    assert response.status == 503
+    body = await response.json()
+    assert body["title"] == "Not ready"
+    assert "Traceback" not in await response.text()
