@@ -161,3 +161,27 @@ class Projection(Protocol):
     name: str
 
     async def apply(self, event: DomainEventProtocol[UUID], view: ProjectionView) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A signed statement "the log's head at ``position`` had ``hash``".
+
+    Rows chain to each other, so whoever can rewrite rows can recompute every later
+    hash; a checkpoint signed with a key the database never sees pins the history up
+    to its position.
+    """
+
+    position: int
+    hash: bytes
+    key_id: str
+    signed_at_us: int
+    signature: bytes
+
+
+class CheckpointStore(Protocol):
+    async def save_checkpoint(self, checkpoint: Checkpoint) -> None: ...
+
+    async def checkpoints(self) -> list[Checkpoint]:
+        """All checkpoints, in position order."""
+        ...

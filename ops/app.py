@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from adapters.eventstore.checkpoints import CheckpointSigner
 from adapters.http.problems import problem_middleware
 from ops import health
+from ops.checkpointing import run_checkpoints
 from ops.config import Config, redact_url
 from ops.keys import CONFIG, METRICS, STORE
 from ops.metrics import Metrics
@@ -26,6 +30,7 @@ def create_app(config: Config) -> web.Application:
     app[CONFIG] = config
     app[METRICS] = Metrics.create()
     app.cleanup_ctx.append(_event_store)
+    app.cleanup_ctx.append(_checkpoints)
     health.add_routes(app)
     return app
 
@@ -39,3 +44,17 @@ async def _event_store(app: web.Application) -> AsyncIterator[None]:
     yield
     await store.close()
     log.info("event store closed")
+
+
+async def _checkpoints(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    if config.checkpoint_key_file is None:
+        log.warning("CITYSETTLE_CHECKPOINT_KEY_FILE not set: no signed checkpoints will be written")
+        yield
+        return
+    signer = CheckpointSigner.from_pem_file(config.checkpoint_key_file)
+    task = asyncio.create_task(run_checkpoints(app[STORE], signer, config.checkpoint_interval_s))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

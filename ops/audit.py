@@ -7,9 +7,12 @@ import asyncio
 import base64
 import json
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 
 from adapters.eventstore.chain import verify_chain
+from adapters.eventstore.checkpoints import KeyRing, write_new_key
+from domain.ports import Checkpoint
 from ops.config import Config
 from ops.stores import open_store
 
@@ -17,25 +20,47 @@ EXIT_TAMPERED = 4
 EXPORT_PAGE = 5_000
 
 
-async def verify(config: Config, out: TextIO) -> int:
+async def verify(config: Config, out: TextIO, keyring: KeyRing | None = None) -> int:
+    """Recompute the chain; check every checkpoint's signature against ``keyring`` and
+    its hash against the recomputed chain. Exit 0 when intact, 4 at the first problem."""
     store = await open_store(config)
     try:
-        head, broken = await verify_chain(store)
+        checkpoints = await store.checkpoints()
+        bad_signature = _first_bad_signature(checkpoints, keyring)
+        pins = {c.position: c.hash for c in checkpoints} if keyring is not None else {}
+        head, broken = await verify_chain(store, pins=pins)
         stored_head = await store.head()
     finally:
         await store.close()
-    report: dict[str, Any] = {"verified_through": head.position, "head_hash": head.hash.hex()}
-    if broken is None and stored_head != head:
-        broken_position, reason = head.position + 1, "chain head does not match the last row"
-    elif broken is not None:
-        broken_position, reason = broken.position, broken.reason
-    else:
+    report: dict[str, Any] = {
+        "verified_through": head.position,
+        "head_hash": head.hash.hex(),
+        "checkpoints": len(checkpoints),
+        "checkpoints_verified": keyring is not None,
+    }
+    problems = []
+    if broken is not None:
+        problems.append((broken.position, broken.reason))
+    elif stored_head != head:
+        problems.append((head.position + 1, "chain head does not match the last row"))
+    if bad_signature is not None:
+        problems.append(bad_signature)
+    if not problems:
         out.write(json.dumps({"status": "intact", **report}) + "\n")
         return 0
-    out.write(
-        json.dumps({"status": "tampered", "first_bad_position": broken_position, "reason": reason, **report}) + "\n"
-    )
+    position, reason = min(problems)
+    out.write(json.dumps({"status": "tampered", "first_bad_position": position, "reason": reason, **report}) + "\n")
     return EXIT_TAMPERED
+
+
+def _first_bad_signature(checkpoints: list[Checkpoint], keyring: KeyRing | None) -> tuple[int, str] | None:
+    if keyring is None:
+        return None
+    for checkpoint in checkpoints:
+        problem = keyring.problem_with(checkpoint)
+        if problem is not None:
+            return checkpoint.position, f"checkpoint {problem}"
+    return None
 
 
 async def export_events(config: Config, since: int, out: TextIO) -> int:
@@ -65,12 +90,36 @@ def _config(args: argparse.Namespace) -> Config:
     return Config.from_env().with_overrides(store_url=args.store)
 
 
+def _verify_command(args: argparse.Namespace) -> int:
+    config = _config(args)
+    ring_path = args.keyring or config.checkpoint_keyring_file
+    keyring = KeyRing.from_json_file(ring_path) if ring_path else None
+    return asyncio.run(verify(config, sys.stdout, keyring))
+
+
+def _keygen_command(args: argparse.Namespace) -> int:
+    if args.key.exists():
+        print(f"citysettle: {args.key} exists; refusing to overwrite a signing key", file=sys.stderr)
+        return 1
+    key_id = write_new_key(args.key, args.keyring)
+    print(json.dumps({"key_id": key_id, "key": str(args.key), "keyring": str(args.keyring)}))
+    return 0
+
+
 def register(commands: Any) -> None:
     audit_cmd = commands.add_parser("audit", help="verify or replay the event history")
     audit_sub = audit_cmd.add_subparsers(dest="audit_command", required=True)
     verify_cmd = audit_sub.add_parser("verify", help="recompute the hash chain; exit 4 at the first bad position")
     verify_cmd.add_argument("--store")
-    verify_cmd.set_defaults(handler=lambda a: asyncio.run(verify(_config(a), sys.stdout)))
+    verify_cmd.add_argument(
+        "--keyring", type=Path, help="trusted checkpoint public keys (JSON); default $CITYSETTLE_CHECKPOINT_KEYRING"
+    )
+    verify_cmd.set_defaults(handler=_verify_command)
+
+    keygen_cmd = audit_sub.add_parser("keygen", help="create a checkpoint signing key and add it to a key ring")
+    keygen_cmd.add_argument("--key", type=Path, required=True, help="private key file to create (PEM, mode 0600)")
+    keygen_cmd.add_argument("--keyring", type=Path, required=True, help="key ring JSON to create or extend")
+    keygen_cmd.set_defaults(handler=_keygen_command)
 
     export_cmd = commands.add_parser("export", help="export history")
     export_sub = export_cmd.add_subparsers(dest="export_command", required=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from adapters.eventstore.codec import CodecOptions
@@ -27,6 +28,9 @@ class Config:
     pending_appends_max: int = 10_000
     request_body_max_bytes: int = 1_048_576
     shutdown_timeout_s: float = 10.0
+    checkpoint_key_file: Path | None = None
+    checkpoint_keyring_file: Path | None = None
+    checkpoint_interval_s: float = 60.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -42,6 +46,9 @@ class Config:
             ),
             batch_events_max=_int(env, "CITYSETTLE_BATCH_EVENTS_MAX", base.batch_events_max, 1, 100_000),
             batch_wait_ms=float(_int(env, "CITYSETTLE_BATCH_WAIT_MS", int(base.batch_wait_ms), 0, 1_000)),
+            checkpoint_key_file=_path(env, "CITYSETTLE_CHECKPOINT_KEY_FILE"),
+            checkpoint_keyring_file=_path(env, "CITYSETTLE_CHECKPOINT_KEYRING"),
+            checkpoint_interval_s=float(_int(env, "CITYSETTLE_CHECKPOINT_INTERVAL_S", 60, 1, 86_400)),
         )
 
     def with_overrides(self, **overrides: Any) -> Config:
@@ -63,6 +70,11 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
     return value
+
+
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name)
+    return Path(raw) if raw else None
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

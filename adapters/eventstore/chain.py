@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
@@ -96,13 +97,25 @@ class LogReader(Protocol):
     async def read_log(self, after_position: int, limit: int) -> list[LogRecord]: ...
 
 
-async def verify_chain(store: LogReader, page_size: int = 5_000) -> tuple[ChainHead, ChainBreak | None]:
-    """Recompute the whole chain from genesis; return the last good head and the first break."""
+async def verify_chain(
+    store: LogReader, page_size: int = 5_000, pins: Mapping[int, bytes] | None = None
+) -> tuple[ChainHead, ChainBreak | None]:
+    """Recompute the whole chain from genesis; return the last good head and the first
+    break. ``pins`` are trusted ``position -> hash`` pairs (verified checkpoints): a
+    chain that is consistent in itself but differs from a pin was rewritten."""
+    pins = pins or {}
     head = ChainHead(0, GENESIS_HASH)
-    while True:
-        records = await store.read_log(head.position, page_size)
-        if not records:
-            return head, None
+    while records := await store.read_log(head.position, page_size):
+        prev = head
         head, broken = verify_records(head, records)
         if broken is not None:
             return head, broken
+        for position in sorted(p for p in pins if prev.position < p <= head.position):
+            index = position - prev.position - 1
+            if records[index].hash != pins[position]:
+                last_good = ChainHead(position - 1, records[index - 1].hash if index else prev.hash)
+                return last_good, ChainBreak(position, "differs from a signed checkpoint")
+    beyond = [p for p in pins if p > head.position]
+    if beyond:
+        return head, ChainBreak(head.position + 1, f"log ends before the signed checkpoint at {min(beyond)}")
+    return head, None

@@ -22,6 +22,7 @@ from adapters.eventstore.codec import CodecOptions
 from adapters.eventstore.group_commit import PendingAppend, RowCollision, StoredIdempotency
 from domain.ports import (
     ChainHead,
+    Checkpoint,
     IdempotencyRecord,
     JSONValue,
     LogRecord,
@@ -72,6 +73,18 @@ MIGRATIONS: list[tuple[int, str]] = [
             key        text  NOT NULL,
             value      jsonb NOT NULL,
             PRIMARY KEY (projection, key)
+        );
+        """,
+    ),
+    (
+        3,
+        """
+        CREATE TABLE checkpoints (
+            position     bigint PRIMARY KEY,
+            hash         bytea  NOT NULL,
+            key_id       text   NOT NULL,
+            signed_at_us bigint NOT NULL,
+            signature    bytea  NOT NULL
         );
         """,
     ),
@@ -196,6 +209,25 @@ class PostgresEventStore(BatchedEventStore):
 
     async def ping(self) -> None:
         await self._pool.fetchval("SELECT 1")
+
+    # -- CheckpointStore -------------------------------------------------------------
+
+    async def save_checkpoint(self, checkpoint: Checkpoint) -> None:
+        await self._pool.execute(
+            "INSERT INTO checkpoints VALUES ($1, $2, $3, $4, $5) ON CONFLICT (position) DO NOTHING",
+            checkpoint.position,
+            checkpoint.hash,
+            checkpoint.key_id,
+            checkpoint.signed_at_us,
+            checkpoint.signature,
+        )
+
+    async def checkpoints(self) -> list[Checkpoint]:
+        rows = await self._pool.fetch("SELECT * FROM checkpoints ORDER BY position")
+        return [
+            Checkpoint(r["position"], bytes(r["hash"]), r["key_id"], r["signed_at_us"], bytes(r["signature"]))
+            for r in rows
+        ]
 
     # -- ProjectionStore --------------------------------------------------------------
 

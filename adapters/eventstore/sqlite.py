@@ -22,6 +22,7 @@ from adapters.eventstore.codec import CodecOptions
 from adapters.eventstore.group_commit import PendingAppend, RowCollision, StoredIdempotency
 from domain.ports import (
     ChainHead,
+    Checkpoint,
     IdempotencyRecord,
     JSONValue,
     LogRecord,
@@ -72,6 +73,18 @@ MIGRATIONS: list[tuple[int, str]] = [
             key        TEXT NOT NULL,
             value      TEXT NOT NULL,
             PRIMARY KEY (projection, key)
+        );
+        """,
+    ),
+    (
+        3,
+        """
+        CREATE TABLE checkpoints (
+            position     INTEGER PRIMARY KEY,
+            hash         BLOB    NOT NULL,
+            key_id       TEXT    NOT NULL,
+            signed_at_us INTEGER NOT NULL,
+            signature    BLOB    NOT NULL
         );
         """,
     ),
@@ -201,6 +214,27 @@ class SqliteEventStore(BatchedEventStore):
 
     async def ping(self) -> None:
         await self._reader.run(lambda c: c.execute("SELECT 1").fetchone())
+
+    # -- CheckpointStore -------------------------------------------------------------
+
+    async def save_checkpoint(self, checkpoint: Checkpoint) -> None:
+        def write(c: sqlite3.Connection) -> None:
+            c.execute(
+                "INSERT OR IGNORE INTO checkpoints VALUES (?, ?, ?, ?, ?)",
+                (
+                    checkpoint.position,
+                    checkpoint.hash,
+                    checkpoint.key_id,
+                    checkpoint.signed_at_us,
+                    checkpoint.signature,
+                ),
+            )
+
+        await self._writer.run(write)
+
+    async def checkpoints(self) -> list[Checkpoint]:
+        rows = await self._reader.run(lambda c: c.execute("SELECT * FROM checkpoints ORDER BY position").fetchall())
+        return [Checkpoint(r[0], bytes(r[1]), r[2], r[3], bytes(r[4])) for r in rows]
 
     # -- ProjectionStore --------------------------------------------------------------
 

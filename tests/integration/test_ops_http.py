@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from adapters.eventstore.checkpoints import KeyRing, write_new_key
 from ops.app import create_app
 from ops.config import Config
 from ops.keys import STORE
@@ -66,3 +69,21 @@ async def test_readyz_is_503_problem_when_the_store_is_gone(client: TestClient[A
     body = await response.json()
     assert body["title"] == "Not ready"
     assert "Traceback" not in await response.text()
+
+
+async def test_service_signs_checkpoints_as_the_log_grows(
+    aiohttp_client: ClientFactory, store_url: str, tmp_path: Path
+) -> None:
+    write_new_key(tmp_path / "k.pem", tmp_path / "ring.json")
+    config = Config(store_url=store_url, checkpoint_key_file=tmp_path / "k.pem", checkpoint_interval_s=0.02)
+    client = await aiohttp_client(create_app(config))
+    app = client.app
+    assert app is not None
+    await app[STORE].append(Wallet("cp").collect_events())
+    for _ in range(250):
+        checkpoints = await app[STORE].checkpoints()
+        if checkpoints:
+            break
+        await asyncio.sleep(0.02)
+    assert [c.position for c in checkpoints] == [1]
+    assert KeyRing.from_json_file(tmp_path / "ring.json").problem_with(checkpoints[0]) is None
