@@ -69,7 +69,7 @@ def test_rotation_keeps_old_checkpoints_verifiable(tmp_path: Path) -> None:
 
 def test_unusable_key_files_are_reported(tmp_path: Path) -> None:
     (tmp_path / "bad.pem").write_text("not a key")
-    with pytest.raises(CheckpointKeyError, match="bad.pem"):
+    with pytest.raises(CheckpointKeyError, match=r"bad\.pem"):
         CheckpointSigner.from_pem_file(tmp_path / "bad.pem")
     (tmp_path / "ring.json").write_text('{"k": "!!"}')
     with pytest.raises(CheckpointKeyError, match=r"ring\.json"):
