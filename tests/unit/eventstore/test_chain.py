@@ -27,7 +27,9 @@ def write(batches: list[list[list[EncodedEvent]]]) -> list[LogRecord]:
     out: list[LogRecord] = []
     for batch in batches:
         planned, _, head = extend_chain(head, batch)
-        out += [LogRecord(p.position, p.row.stream_id, p.row.version, p.row.topic, p.row.state, p.hash) for p in planned]
+        out += [
+            LogRecord(p.position, p.row.stream_id, p.row.version, p.row.topic, p.row.state, p.hash) for p in planned
+        ]
     return out
 
 
@@ -41,9 +43,7 @@ def test_chain_written_in_batches_verifies(batches: list[list[list[EncodedEvent]
 
 
 @given(appends, st.data())
-def test_any_single_field_change_is_found_at_its_position(
-    batch: list[list[EncodedEvent]], data: st.DataObject
-) -> None:
+def test_any_single_field_change_is_found_at_its_position(batch: list[list[EncodedEvent]], data: st.DataObject) -> None:
     records = write([batch])
     if not records:
         return
