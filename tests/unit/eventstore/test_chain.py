@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 from uuid import UUID
 
 from hypothesis import given
@@ -50,7 +51,7 @@ def test_any_single_field_change_is_found_at_its_position(batch: list[list[Encod
     i = data.draw(st.integers(0, len(records) - 1))
     original = records[i]
     field = data.draw(st.sampled_from(["stream_id", "version", "topic", "state"]))
-    new_value = {
+    new_value: Any = {
         "stream_id": UUID(int=original.stream_id.int ^ 1),
         "version": original.version + 1,
         "topic": original.topic + "x",
