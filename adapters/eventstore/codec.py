@@ -8,7 +8,7 @@ tools.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from eventsourcing.compressor import ZlibCompressor
@@ -32,7 +32,7 @@ class CodecOptions:
     """``cipher_key`` is base64 of a 16/24/32-byte AES key (see `AESCipher.create_key`)."""
 
     compress: bool = False
-    cipher_key: str | None = None
+    cipher_key: str | None = field(default=None, repr=False)  # a secret: never in logs
 
 
 def build_mapper(options: CodecOptions) -> Mapper[UUID]:
