@@ -1,0 +1,122 @@
+"""Running a use case: load, decide, append atomically; retries and idempotency.
+
+A use case is an async function of a `UnitOfWork` that loads aggregates, calls the
+model, and returns a JSON-able result. `execute` appends every new event of every
+aggregate it touched in one atomic write together with the client's idempotency
+record, whose response is that result. A `StreamConflict` (someone else wrote first)
+re-runs the use case on fresh state, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, DomainEventProtocol
+
+from domain.model.errors import DomainError, NotFound
+from domain.ports import EventStore, IdempotencyKeyReused, IdempotencyRecord, StreamConflict
+
+A = TypeVar("A", bound=Aggregate)
+MAX_ATTEMPTS = 5
+
+
+class TooMuchContention(DomainError):
+    """The same aggregates kept changing under us; the client may retry later."""
+
+    code = "contention"
+    status = 409
+
+
+@dataclass(frozen=True, slots=True)
+class RequestKey:
+    """A client's Idempotency-Key and the hash of the request it came with."""
+
+    client_id: str
+    key: str
+    request_hash: bytes
+
+    @classmethod
+    def of(cls, client_id: str, key: str, request: Any) -> RequestKey:
+        body = json.dumps(request, sort_keys=True, separators=(",", ":"), default=str).encode()
+        return cls(client_id, key, hashlib.sha256(body).digest())
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    result: dict[str, Any]
+    replayed: bool = False
+
+
+class UnitOfWork:
+    """Aggregates loaded or created during one attempt of a use case."""
+
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+        self._seen: dict[UUID, Aggregate] = {}
+
+    async def get(self, cls: type[A], aggregate_id: UUID) -> A:
+        found = await self.find(cls, aggregate_id)
+        if found is None:
+            raise NotFound(f"{cls.__name__.lower()} {aggregate_id} not found")
+        return found
+
+    async def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        if aggregate_id in self._seen:
+            seen = self._seen[aggregate_id]
+            assert isinstance(seen, cls), f"{aggregate_id} is a {type(seen).__name__}, not a {cls.__name__}"
+            return seen
+        aggregate: Any = None
+        for event in await self._store.load(aggregate_id):
+            aggregate = cast(Any, event).mutate(aggregate)
+        if aggregate is None:
+            return None
+        if not isinstance(aggregate, cls):
+            raise NotFound(f"{cls.__name__.lower()} {aggregate_id} not found")
+        self._seen[aggregate_id] = aggregate
+        return aggregate
+
+    def add(self, *aggregates: Aggregate) -> None:
+        for aggregate in aggregates:
+            self._seen[aggregate.id] = aggregate
+
+    def new_events(self) -> list[DomainEventProtocol[UUID]]:
+        events: list[DomainEventProtocol[UUID]] = []
+        for aggregate in self._seen.values():
+            events.extend(aggregate.collect_events())
+        return events
+
+
+UseCase = Callable[[UnitOfWork], Awaitable[dict[str, Any]]]
+
+
+async def execute(store: EventStore, use_case: UseCase, request_key: RequestKey | None = None) -> Outcome:
+    if request_key is not None:
+        earlier = await store.find_idempotency(request_key.client_id, request_key.key)
+        if earlier is not None:
+            return _replay(earlier, request_key)
+    for _ in range(MAX_ATTEMPTS):
+        uow = UnitOfWork(store)
+        result = await use_case(uow)
+        record = None
+        if request_key is not None:
+            response = json.dumps(result, sort_keys=True, separators=(",", ":")).encode()
+            record = IdempotencyRecord(request_key.client_id, request_key.key, request_key.request_hash, response)
+        try:
+            committed = await store.append(uow.new_events(), record)
+        except StreamConflict:
+            continue
+        if committed.replayed and committed.response is not None:
+            return Outcome(json.loads(committed.response), replayed=True)
+        return Outcome(result)
+    raise TooMuchContention(f"gave up after {MAX_ATTEMPTS} concurrent modifications; retry later")
+
+
+def _replay(earlier: IdempotencyRecord, request_key: RequestKey) -> Outcome:
+    if earlier.request_hash != request_key.request_hash:
+        raise IdempotencyKeyReused(request_key.client_id, request_key.key)
+    return Outcome(json.loads(earlier.response), replayed=True)
