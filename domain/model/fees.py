@@ -1,0 +1,215 @@
+"""Administrative fees at one-stop counters: the catalogue and fee invoices.
+
+`FeeInvoice` invariants:
+- ``amount_vnd = subsidy_vnd + payer_due_vnd``, all fixed at issue from the catalogue
+  entry and the subsidy rule that applied (its legal basis is recorded with it);
+- lifecycle: issued → paid → refunded, or issued → cancelled; an invoice the budget
+  covers entirely (payer due 0) is paid the moment it is issued;
+- the payer's part is paid through exactly one payment at a time; a refund never
+  exceeds what the payer paid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from domain.model.errors import InvalidTransition, InvalidValue, NotFound
+from domain.model.money import checked_vnd
+
+INVOICE_NAMESPACE = uuid5(NAMESPACE_URL, "https://citysettle.example/fee-invoice")
+
+
+@dataclass(frozen=True, slots=True)
+class SubsidyRule:
+    """The budget pays ``percent`` of the fee when the citizen applies through ``channel``
+    (e.g. 100 % for applications made in the national e-ID app)."""
+
+    channel: str
+    percent: int
+    budget_id: str
+    legal_basis: str
+
+    def __post_init__(self) -> None:
+        if not 0 < self.percent <= 100:
+            raise InvalidValue("a subsidy covers 1-100 percent of a fee")
+
+
+@dataclass(frozen=True, slots=True)
+class FeeService:
+    service_code: str
+    name: str
+    agency_id: str
+    amount_vnd: int
+    legal_basis: str
+    subsidies: tuple[SubsidyRule, ...] = ()
+
+    def __post_init__(self) -> None:
+        checked_vnd(self.amount_vnd, name=f"{self.service_code} amount_vnd")
+
+    def subsidy_for(self, channel: str) -> SubsidyRule | None:
+        return next((s for s in self.subsidies if s.channel == channel), None)
+
+
+class FeeCatalogue:
+    """The fee schedule, as data (loaded from the agencies' published decisions)."""
+
+    def __init__(self, services: Iterable[FeeService]) -> None:
+        self._services = {s.service_code: s for s in services}
+
+    def __getitem__(self, service_code: str) -> FeeService:
+        try:
+            return self._services[service_code]
+        except KeyError:
+            raise NotFound(f"no fee service with code {service_code!r}") from None
+
+    @classmethod
+    def from_dicts(cls, rows: Iterable[Mapping[str, Any]]) -> FeeCatalogue:
+        return cls(
+            FeeService(
+                service_code=r["service_code"],
+                name=r["name"],
+                agency_id=r["agency_id"],
+                amount_vnd=r["amount_vnd"],
+                legal_basis=r["legal_basis"],
+                subsidies=tuple(SubsidyRule(**s) for s in r.get("subsidies", ())),
+            )
+            for r in rows
+        )
+
+
+class InvoiceStatus(StrEnum):
+    ISSUED = "issued"
+    PAID = "paid"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+def invoice_id(invoice_no: str) -> UUID:
+    return uuid5(INVOICE_NAMESPACE, invoice_no)
+
+
+class FeeInvoice(Aggregate):
+    """A fee owed by a payer for one administrative service (see module docstring)."""
+
+    class Issued(Aggregate.Created):
+        invoice_no: str
+        payer_id: str
+        service_code: str
+        agency_id: str
+        amount_vnd: int
+        subsidy_vnd: int
+        payer_due_vnd: int
+        budget_id: str | None
+        legal_basis: str
+
+    class PaymentRequested(Aggregate.Event):
+        payment_reference: str
+
+        def apply(self, aggregate: FeeInvoice) -> None:
+            aggregate.payment_reference = self.payment_reference
+
+    class Paid(Aggregate.Event):
+        payment_reference: str | None
+
+        def apply(self, aggregate: FeeInvoice) -> None:
+            aggregate.status = InvoiceStatus.PAID
+
+    class Cancelled(Aggregate.Event):
+        reason: str
+
+        def apply(self, aggregate: FeeInvoice) -> None:
+            aggregate.status = InvoiceStatus.CANCELLED
+
+    class Refunded(Aggregate.Event):
+        amount_vnd: int
+        reason: str
+
+        def apply(self, aggregate: FeeInvoice) -> None:
+            aggregate.status = InvoiceStatus.REFUNDED
+            aggregate.refunded_vnd = self.amount_vnd
+
+    def __init__(
+        self,
+        invoice_no: str,
+        payer_id: str,
+        service_code: str,
+        agency_id: str,
+        amount_vnd: int,
+        subsidy_vnd: int,
+        payer_due_vnd: int,
+        budget_id: str | None,
+        legal_basis: str,
+    ) -> None:
+        self.invoice_no = invoice_no
+        self.payer_id = payer_id
+        self.service_code = service_code
+        self.agency_id = agency_id
+        self.amount_vnd = amount_vnd
+        self.subsidy_vnd = subsidy_vnd
+        self.payer_due_vnd = payer_due_vnd
+        self.budget_id = budget_id
+        self.legal_basis = legal_basis
+        self.status = InvoiceStatus.ISSUED
+        self.payment_reference: str | None = None
+        self.refunded_vnd = 0
+
+    @classmethod
+    def issue(
+        cls, *, invoice_no: str, payer_id: str, service: FeeService, channel: str, at: datetime
+    ) -> FeeInvoice:
+        if not invoice_no or len(invoice_no) > 40:
+            raise InvalidValue("invoice_no must be 1-40 characters")
+        if not payer_id:
+            raise InvalidValue("payer_id is required")
+        rule = service.subsidy_for(channel)
+        subsidy = service.amount_vnd * rule.percent // 100 if rule else 0
+        invoice = cls._create(
+            cls.Issued,
+            id=invoice_id(invoice_no),
+            timestamp=at,
+            invoice_no=invoice_no,
+            payer_id=payer_id,
+            service_code=service.service_code,
+            agency_id=service.agency_id,
+            amount_vnd=service.amount_vnd,
+            subsidy_vnd=subsidy,
+            payer_due_vnd=service.amount_vnd - subsidy,
+            budget_id=rule.budget_id if rule else None,
+            legal_basis=service.legal_basis + (f"; {rule.legal_basis}" if rule else ""),
+        )
+        if invoice.payer_due_vnd == 0:
+            invoice.trigger_event(cls.Paid, timestamp=at, payment_reference=None)
+        return invoice
+
+    def request_payment(self, payment_reference: str, at: datetime) -> None:
+        self._require(InvoiceStatus.ISSUED)
+        if self.payer_due_vnd == 0:
+            raise InvalidTransition("the budget covers this fee; there is nothing for the payer to pay")
+        self.trigger_event(self.PaymentRequested, timestamp=at, payment_reference=payment_reference)
+
+    def mark_paid(self, payment_reference: str, at: datetime) -> None:
+        self._require(InvoiceStatus.ISSUED)
+        if payment_reference != self.payment_reference:
+            raise InvalidTransition(f"payment {payment_reference} is not the one requested for this invoice")
+        self.trigger_event(self.Paid, timestamp=at, payment_reference=payment_reference)
+
+    def cancel(self, reason: str, at: datetime) -> None:
+        self._require(InvoiceStatus.ISSUED)
+        self.trigger_event(self.Cancelled, timestamp=at, reason=reason)
+
+    def refund(self, amount_vnd: int, reason: str, at: datetime) -> None:
+        self._require(InvoiceStatus.PAID)
+        if not 0 < checked_vnd(amount_vnd) <= self.payer_due_vnd:
+            raise InvalidValue(f"can refund 1..{self.payer_due_vnd} VND the payer paid, not {amount_vnd}")
+        self.trigger_event(self.Refunded, timestamp=at, amount_vnd=amount_vnd, reason=reason)
+
+    def _require(self, status: InvoiceStatus) -> None:
+        if self.status is not status:
+            raise InvalidTransition(f"invoice {self.invoice_no} is {self.status}, not {status}")

@@ -1,0 +1,289 @@
+"""Dynamic-QR payment intents and the bank credits matched to them.
+
+`Payment` invariants:
+- amount, payee and reference never change after creation; the reference is short,
+  upper-case alphanumeric with a check character, so it fits a VietQR bill number and
+  can be found again in a transfer note that a bank truncated or decorated;
+- lifecycle: pending → paid | expired | cancelled; only a pending payment takes credits
+  towards its amount; ``paid_vnd`` never exceeds ``amount_vnd`` (the excess of an
+  overpayment is owed back to the payer);
+- a credit arriving after expiry or cancellation is recorded as late: it changes no
+  balance due and waits for finance to accept or refund it;
+- the same bank transaction is credited at most once (`BankCredit` ids are derived
+  from the bank's transaction id).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from domain.model.errors import InvalidTransition, InvalidValue
+from domain.model.money import checked_vnd
+from domain.model.references import make_reference, valid_reference
+
+PAYMENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://citysettle.example/payment")
+BANK_CREDIT_NAMESPACE = uuid5(NAMESPACE_URL, "https://citysettle.example/bank-credit")
+
+
+class PaymentPurpose(StrEnum):
+    FEE_INVOICE = "fee_invoice"
+    PARKING_SESSION = "parking_session"
+    PARKING_RESERVATION = "parking_reservation"
+    TICKET = "ticket"
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "pending"
+    PAID = "paid"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class CreditOutcome(StrEnum):
+    EXACT = "exact"  # completes the payment exactly
+    PARTIAL = "partial"  # underpaid: the payment stays open with a balance due
+    OVERPAID = "overpaid"  # completes it; the excess is owed back
+    LATE = "late"  # after expiry or cancellation: held in suspense for a decision
+    UNMATCHED = "unmatched"  # no payment found: suspense
+
+
+@dataclass(frozen=True, slots=True)
+class CreditApplied:
+    outcome: CreditOutcome
+    applied_vnd: int
+    excess_vnd: int
+
+
+def payment_id(reference: str) -> UUID:
+    """Payments are found by reference alone: that is all a bank note carries."""
+    return uuid5(PAYMENT_NAMESPACE, reference)
+
+
+def bank_credit_id(bank_bin: str, account_no: str, bank_tx_id: str) -> UUID:
+    return uuid5(BANK_CREDIT_NAMESPACE, f"{bank_bin}/{account_no}/{bank_tx_id}")
+
+
+class Payment(Aggregate):
+    """A request to pay a fixed amount to a payee by bank transfer (see module docstring)."""
+
+    class Created(Aggregate.Created):
+        reference: str
+        amount_vnd: int
+        payee_account: str
+        purpose: str
+        purpose_id: str
+        bank_bin: str
+        account_no: str
+        expires_at: datetime
+
+    class Credited(Aggregate.Event):
+        bank_tx_id: str
+        amount_vnd: int
+        applied_vnd: int
+        excess_vnd: int
+        outcome: str
+
+        def apply(self, aggregate: Payment) -> None:
+            aggregate.paid_vnd += self.applied_vnd
+            aggregate.excess_vnd += self.excess_vnd
+            aggregate.credits.append(self.bank_tx_id)
+            if self.outcome == CreditOutcome.LATE:
+                aggregate.late_vnd += self.amount_vnd
+
+    class Paid(Aggregate.Event):
+        def apply(self, aggregate: Payment) -> None:
+            aggregate.status = PaymentStatus.PAID
+
+    class Expired(Aggregate.Event):
+        def apply(self, aggregate: Payment) -> None:
+            aggregate.status = PaymentStatus.EXPIRED
+
+    class Cancelled(Aggregate.Event):
+        reason: str
+
+        def apply(self, aggregate: Payment) -> None:
+            aggregate.status = PaymentStatus.CANCELLED
+
+    def __init__(
+        self,
+        reference: str,
+        amount_vnd: int,
+        payee_account: str,
+        purpose: str,
+        purpose_id: str,
+        bank_bin: str,
+        account_no: str,
+        expires_at: datetime,
+    ) -> None:
+        self.reference = reference
+        self.amount_vnd = amount_vnd
+        self.payee_account = payee_account
+        self.purpose = PaymentPurpose(purpose)
+        self.purpose_id = purpose_id
+        self.bank_bin = bank_bin
+        self.account_no = account_no
+        self.expires_at = expires_at
+        self.status = PaymentStatus.PENDING
+        self.paid_vnd = 0
+        self.excess_vnd = 0
+        self.late_vnd = 0
+        self.credits: list[str] = []
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        request_id: UUID,
+        amount_vnd: int,
+        payee_account: str,
+        purpose: PaymentPurpose,
+        purpose_id: str,
+        bank_bin: str,
+        account_no: str,
+        at: datetime,
+        expires_at: datetime,
+    ) -> Payment:
+        if checked_vnd(amount_vnd) == 0:
+            raise InvalidValue("a payment is for a positive amount")
+        if expires_at <= at:
+            raise InvalidValue("a payment must expire after it is created")
+        if not (bank_bin.isdigit() and len(bank_bin) == 6):
+            raise InvalidValue("bank_bin must be the 6-digit NAPAS BIN")
+        if not (account_no.isalnum() and 1 <= len(account_no) <= 19):
+            raise InvalidValue("account_no must be 1-19 letters or digits")
+        reference = make_reference(request_id)
+        return cls._create(
+            cls.Created,
+            id=payment_id(reference),
+            timestamp=at,
+            reference=reference,
+            amount_vnd=amount_vnd,
+            payee_account=payee_account,
+            purpose=purpose.value,
+            purpose_id=purpose_id,
+            bank_bin=bank_bin,
+            account_no=account_no,
+            expires_at=expires_at,
+        )
+
+    @property
+    def due_vnd(self) -> int:
+        return self.amount_vnd - self.paid_vnd
+
+    def credit(self, bank_tx_id: str, amount_vnd: int, at: datetime) -> CreditApplied:
+        """Apply a bank credit; say how much went to the payee and how much is excess."""
+        if checked_vnd(amount_vnd) == 0:
+            raise InvalidValue("a bank credit is for a positive amount")
+        if bank_tx_id in self.credits:
+            raise InvalidTransition(f"bank transaction {bank_tx_id} was already credited")
+        if self.status is PaymentStatus.PENDING and at >= self.expires_at:
+            self.trigger_event(self.Expired, timestamp=at)
+        if self.status in (PaymentStatus.EXPIRED, PaymentStatus.CANCELLED):
+            applied, outcome = 0, CreditOutcome.LATE
+        elif self.status is PaymentStatus.PAID:
+            applied, outcome = 0, CreditOutcome.OVERPAID
+        else:
+            applied = min(amount_vnd, self.due_vnd)
+            outcome = (
+                CreditOutcome.PARTIAL
+                if applied < self.due_vnd
+                else (CreditOutcome.EXACT if applied == amount_vnd else CreditOutcome.OVERPAID)
+            )
+        excess = 0 if outcome is CreditOutcome.LATE else amount_vnd - applied
+        self.trigger_event(
+            self.Credited,
+            timestamp=at,
+            bank_tx_id=bank_tx_id,
+            amount_vnd=amount_vnd,
+            applied_vnd=applied,
+            excess_vnd=excess,
+            outcome=outcome.value,
+        )
+        if self.status is PaymentStatus.PENDING and self.due_vnd == 0:
+            self.trigger_event(self.Paid, timestamp=at)
+        return CreditApplied(outcome, applied, excess)
+
+    def expire(self, at: datetime) -> None:
+        if self.status is not PaymentStatus.PENDING:
+            raise InvalidTransition(f"payment is {self.status}, not pending")
+        if at < self.expires_at:
+            raise InvalidTransition("the payment has not expired yet")
+        self.trigger_event(self.Expired, timestamp=at)
+
+    def cancel(self, reason: str, at: datetime) -> None:
+        if self.status is not PaymentStatus.PENDING:
+            raise InvalidTransition(f"payment is {self.status}, not pending")
+        if self.paid_vnd:
+            raise InvalidTransition("a partly paid payment cannot be cancelled; refund it instead")
+        self.trigger_event(self.Cancelled, timestamp=at, reason=reason)
+
+
+class BankCredit(Aggregate):
+    """A bank's notice that money arrived: recorded once per bank transaction."""
+
+    class Received(Aggregate.Created):
+        bank_bin: str
+        account_no: str
+        bank_tx_id: str
+        amount_vnd: int
+        note: str
+        booked_at: datetime
+        payment_reference: str | None
+        outcome: str
+
+    def __init__(
+        self,
+        bank_bin: str,
+        account_no: str,
+        bank_tx_id: str,
+        amount_vnd: int,
+        note: str,
+        booked_at: datetime,
+        payment_reference: str | None,
+        outcome: str,
+    ) -> None:
+        self.bank_bin = bank_bin
+        self.account_no = account_no
+        self.bank_tx_id = bank_tx_id
+        self.amount_vnd = amount_vnd
+        self.note = note
+        self.booked_at = booked_at
+        self.payment_reference = payment_reference
+        self.outcome = CreditOutcome(outcome)
+
+    @classmethod
+    def receive(
+        cls,
+        *,
+        bank_bin: str,
+        account_no: str,
+        bank_tx_id: str,
+        amount_vnd: int,
+        note: str,
+        booked_at: datetime,
+        payment_reference: str | None,
+        outcome: CreditOutcome,
+        at: datetime,
+    ) -> BankCredit:
+        if not bank_tx_id or len(bank_tx_id) > 64:
+            raise InvalidValue("bank_tx_id must be 1-64 characters")
+        if payment_reference is not None and not valid_reference(payment_reference):
+            raise InvalidValue(f"{payment_reference!r} is not a payment reference")
+        return cls._create(
+            cls.Received,
+            id=bank_credit_id(bank_bin, account_no, bank_tx_id),
+            timestamp=at,
+            bank_bin=bank_bin,
+            account_no=account_no,
+            bank_tx_id=bank_tx_id,
+            amount_vnd=checked_vnd(amount_vnd),
+            note=note[:500],
+            booked_at=booked_at,
+            payment_reference=payment_reference,
+            outcome=outcome.value,
+        )

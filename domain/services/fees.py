@@ -1,0 +1,133 @@
+"""Use cases of one-stop-counter fees: issue an invoice (with its payment), settle,
+cancel and refund it, posting the subsidy and refund transfers with the events."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from domain.model.errors import InvalidTransition
+from domain.model.fees import FeeCatalogue, FeeInvoice, InvoiceStatus, invoice_id
+from domain.model.ledger import PartyKind, credit, debit, payable, refunds_payable, subsidy
+from domain.model.payments import Payment, PaymentPurpose, payment_id
+from domain.model.transfers import Transfer, transfer_id
+from domain.services.payments import CollectionAccount, new_payment, payment_view
+from domain.services.unit_of_work import UnitOfWork, UseCase
+
+
+def invoice_view(invoice: FeeInvoice, payment: Payment | None = None) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "id": str(invoice.id),
+        "invoice_no": invoice.invoice_no,
+        "status": invoice.status.value,
+        "payer_id": invoice.payer_id,
+        "service_code": invoice.service_code,
+        "agency_id": invoice.agency_id,
+        "amount_vnd": invoice.amount_vnd,
+        "subsidy_vnd": invoice.subsidy_vnd,
+        "payer_due_vnd": invoice.payer_due_vnd,
+        "refunded_vnd": invoice.refunded_vnd,
+        "legal_basis": invoice.legal_basis,
+        "payment_reference": invoice.payment_reference,
+    }
+    if payment is not None:
+        view["payment"] = payment_view(payment)
+    return view
+
+
+def issue_fee_invoice(
+    catalogue: FeeCatalogue,
+    *,
+    invoice_no: str,
+    payer_id: str,
+    service_code: str,
+    channel: str,
+    collection: CollectionAccount,
+    at: datetime,
+    payment_ttl: timedelta = timedelta(minutes=15),
+) -> UseCase:
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        if await uow.find(FeeInvoice, invoice_id(invoice_no)) is not None:
+            raise InvalidTransition(f"invoice {invoice_no} was already issued")
+        service = catalogue[service_code]
+        invoice = FeeInvoice.issue(invoice_no=invoice_no, payer_id=payer_id, service=service, channel=channel, at=at)
+        uow.add(invoice)
+        agency = payable(PartyKind.AGENCY, invoice.agency_id)
+        if invoice.subsidy_vnd and invoice.budget_id:
+            uow.add(
+                Transfer.post(
+                    f"fee-invoice:{invoice_no}:subsidy",
+                    "fee.subsidy",
+                    [debit(subsidy(invoice.budget_id), invoice.subsidy_vnd), credit(agency, invoice.subsidy_vnd)],
+                    at,
+                )
+            )
+        payment = None
+        if invoice.payer_due_vnd:
+            payment = await new_payment(
+                uow,
+                request_id=invoice.id,
+                amount_vnd=invoice.payer_due_vnd,
+                payee_account=agency,
+                purpose=PaymentPurpose.FEE_INVOICE,
+                purpose_id=str(invoice.id),
+                collection=collection,
+                at=at,
+                ttl=payment_ttl,
+            )
+            invoice.request_payment(payment.reference, at)
+        return invoice_view(invoice, payment)
+
+    return use_case
+
+
+async def settle_invoice_on_payment(uow: UnitOfWork, payment: Payment, at: datetime) -> None:
+    """The payments module calls this when a fee invoice's payment is paid."""
+    invoice = await uow.get(FeeInvoice, UUID(payment.purpose_id))
+    invoice.mark_paid(payment.reference, at)
+
+
+def cancel_fee_invoice(invoice_no: str, reason: str, at: datetime) -> UseCase:
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        invoice = await uow.get(FeeInvoice, invoice_id(invoice_no))
+        invoice.cancel(reason, at)
+        payment = None
+        if invoice.payment_reference:
+            payment = await uow.get(Payment, payment_id(invoice.payment_reference))
+            payment.cancel(f"invoice cancelled: {reason}", at)
+        if invoice.subsidy_vnd and invoice.budget_id:
+            subsidy_transfer = await uow.get(Transfer, transfer_id(f"fee-invoice:{invoice_no}:subsidy"))
+            uow.add(subsidy_transfer.reversal(f"fee-invoice:{invoice_no}:subsidy:reversal", at))
+        return invoice_view(invoice, payment)
+
+    return use_case
+
+
+def refund_fee_invoice(invoice_no: str, amount_vnd: int, reason: str, at: datetime) -> UseCase:
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        invoice = await uow.get(FeeInvoice, invoice_id(invoice_no))
+        invoice.refund(amount_vnd, reason, at)
+        agency = payable(PartyKind.AGENCY, invoice.agency_id)
+        uow.add(
+            Transfer.post(
+                f"fee-invoice:{invoice_no}:refund",
+                "fee.refund",
+                [debit(agency, amount_vnd), credit(refunds_payable(), amount_vnd)],
+                at,
+            )
+        )
+        return invoice_view(invoice)
+
+    return use_case
+
+
+def get_invoice(invoice_no: str) -> UseCase:
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        invoice = await uow.get(FeeInvoice, invoice_id(invoice_no))
+        payment = None
+        if invoice.payment_reference and invoice.status is not InvoiceStatus.CANCELLED:
+            payment = await uow.find(Payment, payment_id(invoice.payment_reference))
+        return invoice_view(invoice, payment)
+
+    return use_case

@@ -1,0 +1,187 @@
+"""Use cases of dynamic-QR payments: create, credit from a bank notice, expire, cancel.
+
+Every bank credit posts one balanced transfer from the receiving bank account's
+clearing account: to the payee for what the payment was due, to refunds payable for
+any excess, to suspense when it was late or matched nothing. A payment that becomes
+paid hands over to its purpose (fee invoice, parking, ticket) inside the same unit of
+work, so the purpose and the money change together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from domain.model.errors import InvalidTransition, InvalidValue
+from domain.model.ledger import Entry, bank_clearing, credit, debit, refunds_payable, suspense
+from domain.model.money import checked_vnd
+from domain.model.payments import (
+    BankCredit,
+    CreditOutcome,
+    Payment,
+    PaymentPurpose,
+    PaymentStatus,
+    bank_credit_id,
+    payment_id,
+)
+from domain.model.references import find_reference, make_reference
+from domain.model.transfers import Transfer
+from domain.services.unit_of_work import UnitOfWork, UseCase
+
+PaidHandler = Callable[[UnitOfWork, Payment, datetime], Awaitable[None]]
+PAYMENT_TTL_MAX = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionAccount:
+    """Our bank account that a payment's QR code sends money to."""
+
+    bank_bin: str
+    account_no: str
+    name: str
+
+
+def payment_view(payment: Payment) -> dict[str, Any]:
+    return {
+        "id": str(payment.id),
+        "reference": payment.reference,
+        "status": payment.status.value,
+        "amount_vnd": payment.amount_vnd,
+        "paid_vnd": payment.paid_vnd,
+        "due_vnd": payment.due_vnd if payment.status is PaymentStatus.PENDING else 0,
+        "excess_vnd": payment.excess_vnd,
+        "late_vnd": payment.late_vnd,
+        "purpose": payment.purpose.value,
+        "purpose_id": payment.purpose_id,
+        "bank_bin": payment.bank_bin,
+        "account_no": payment.account_no,
+        "expires_at": payment.expires_at.isoformat(),
+    }
+
+
+async def new_payment(
+    uow: UnitOfWork,
+    *,
+    request_id: UUID,
+    amount_vnd: int,
+    payee_account: str,
+    purpose: PaymentPurpose,
+    purpose_id: str,
+    collection: CollectionAccount,
+    at: datetime,
+    ttl: timedelta,
+) -> Payment:
+    """Create the payment for a request; the same request id always means the same payment."""
+    if not timedelta(0) < ttl <= PAYMENT_TTL_MAX:
+        raise InvalidValue(f"a payment lives between 1 second and {PAYMENT_TTL_MAX.days} days")
+    existing = await uow.find(Payment, payment_id(make_reference(request_id)))
+    if existing is not None:
+        if (existing.amount_vnd, existing.purpose_id) != (amount_vnd, purpose_id):
+            raise InvalidTransition(f"request {request_id} already created a different payment")
+        return existing
+    payment = Payment.create(
+        request_id=request_id,
+        amount_vnd=amount_vnd,
+        payee_account=payee_account,
+        purpose=purpose,
+        purpose_id=purpose_id,
+        bank_bin=collection.bank_bin,
+        account_no=collection.account_no,
+        at=at,
+        expires_at=at + ttl,
+    )
+    uow.add(payment)
+    return payment
+
+
+@dataclass(frozen=True, slots=True)
+class BankNotice:
+    """A bank's transfer notification, already authenticated by its adapter."""
+
+    bank_bin: str
+    account_no: str
+    bank_tx_id: str
+    amount_vnd: int
+    note: str
+    booked_at: datetime
+
+
+def credit_bank_transfer(
+    notice: BankNotice, at: datetime, on_paid: Mapping[PaymentPurpose, PaidHandler] | None = None
+) -> UseCase:
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        checked_vnd(notice.amount_vnd)
+        credit_id = bank_credit_id(notice.bank_bin, notice.account_no, notice.bank_tx_id)
+        earlier = await uow.find(BankCredit, credit_id)
+        if earlier is not None:  # the bank notified twice: nothing more happens
+            return _credit_result(earlier, duplicate=True)
+        reference = find_reference(notice.note)
+        payment = await uow.find(Payment, payment_id(reference)) if reference else None
+        clearing = bank_clearing(notice.bank_bin, notice.account_no)
+        entries: list[Entry] = [debit(clearing, notice.amount_vnd)]
+        if payment is None:
+            outcome = CreditOutcome.UNMATCHED
+            entries.append(credit(suspense(), notice.amount_vnd))
+        else:
+            was_pending = payment.status is PaymentStatus.PENDING
+            applied = payment.credit(notice.bank_tx_id, notice.amount_vnd, at)
+            outcome = applied.outcome
+            if applied.outcome is CreditOutcome.LATE:
+                entries.append(credit(suspense(), notice.amount_vnd))
+            if applied.applied_vnd:
+                entries.append(credit(payment.payee_account, applied.applied_vnd))
+            if applied.excess_vnd:
+                entries.append(credit(refunds_payable(), applied.excess_vnd))
+            if was_pending and payment.status is PaymentStatus.PAID and on_paid and payment.purpose in on_paid:
+                await on_paid[payment.purpose](uow, payment, at)
+        received = BankCredit.receive(
+            bank_bin=notice.bank_bin,
+            account_no=notice.account_no,
+            bank_tx_id=notice.bank_tx_id,
+            amount_vnd=notice.amount_vnd,
+            note=notice.note,
+            booked_at=notice.booked_at,
+            payment_reference=payment.reference if payment else None,
+            outcome=outcome,
+            at=at,
+        )
+        transfer = Transfer.post(f"bank-credit:{credit_id}", f"bank_credit.{outcome.value}", entries, at)
+        uow.add(received, transfer)
+        result = _credit_result(received, duplicate=False)
+        if payment is not None:
+            result["payment"] = payment_view(payment)
+        return result
+
+    return use_case
+
+
+def _credit_result(credit_record: BankCredit, *, duplicate: bool) -> dict[str, Any]:
+    return {
+        "bank_credit_id": str(credit_record.id),
+        "bank_tx_id": credit_record.bank_tx_id,
+        "amount_vnd": credit_record.amount_vnd,
+        "outcome": credit_record.outcome.value,
+        "payment_reference": credit_record.payment_reference,
+        "duplicate": duplicate,
+    }
+
+
+def expire_payment(reference: str, at: datetime) -> UseCase:
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        payment = await uow.get(Payment, payment_id(reference))
+        payment.expire(at)
+        return payment_view(payment)
+
+    return use_case
+
+
+def cancel_payment(reference: str, reason: str, at: datetime) -> UseCase:
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        payment = await uow.get(Payment, payment_id(reference))
+        payment.cancel(reason, at)
+        return payment_view(payment)
+
+    return use_case

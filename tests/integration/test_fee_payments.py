@@ -1,0 +1,132 @@
+"""Fees paid by dynamic QR, end to end through the use cases, on both stores."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from domain.model.balances import Balance, BalanceView
+from domain.model.errors import InvalidTransition
+from domain.model.ledger import PartyKind, bank_clearing, payable, refunds_payable, subsidy, suspense
+from domain.model.payments import PaymentPurpose
+from domain.ports import IdempotencyKeyReused
+from domain.services.balances import LedgerBalances, account_key
+from domain.services.fees import (
+    cancel_fee_invoice,
+    get_invoice,
+    issue_fee_invoice,
+    refund_fee_invoice,
+    settle_invoice_on_payment,
+)
+from domain.services.payments import BankNotice, credit_bank_transfer
+from domain.services.projections import ProjectionRunner
+from domain.services.unit_of_work import RequestKey, UnitOfWork, execute
+from tests.support.catalogue import CATALOGUE, TREASURY
+
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+BANK = bank_clearing(TREASURY.bank_bin, TREASURY.account_no)
+AGENCY = payable(PartyKind.AGENCY, "so-tu-phap")
+ON_PAID = {PaymentPurpose.FEE_INVOICE: settle_invoice_on_payment}
+
+
+async def balances(store: Any, *accounts: str) -> dict[str, int]:
+    await ProjectionRunner(store, store, LedgerBalances()).catch_up()
+    rows = await store.get_rows(LedgerBalances.name, [account_key(a) for a in accounts])
+    return {a: BalanceView.of(a, Balance.from_dict(rows.get(account_key(a)))).posted_vnd for a in accounts}
+
+
+def issue(no: str, channel: str = "counter") -> Any:
+    return issue_fee_invoice(
+        CATALOGUE,
+        invoice_no=no,
+        payer_id="001099012345",
+        service_code="LLTP-01",
+        channel=channel,
+        collection=TREASURY,
+        at=T0,
+    )
+
+
+def notice(tx: str, amount: int, note: str, minutes: int = 2) -> BankNotice:
+    return BankNotice(TREASURY.bank_bin, TREASURY.account_no, tx, amount, note, T0 + timedelta(minutes=minutes))
+
+
+async def test_invoice_paid_by_qr_transfer(store: Any) -> None:
+    issued = (await execute(store, issue("HS-1"))).result
+    reference = issued["payment"]["reference"]
+    credit = await execute(
+        store, credit_bank_transfer(notice("FT1", 200_000, f"MBVCB.123.{reference}.le phi"), T0, ON_PAID)
+    )
+    assert credit.result["outcome"] == "exact"
+    assert (await get_invoice("HS-1")(UnitOfWork(store)))["status"] == "paid"
+    assert await balances(store, BANK, AGENCY, suspense()) == {BANK: 200_000, AGENCY: 200_000, suspense(): 0}
+
+
+async def test_fully_subsidised_invoice_is_paid_by_the_budget(store: Any) -> None:
+    issued = (await execute(store, issue("HS-2", channel="vneid"))).result
+    assert issued["status"] == "paid"
+    assert "payment" not in issued
+    assert await balances(store, subsidy("ngan-sach-ha-noi"), AGENCY) == {
+        subsidy("ngan-sach-ha-noi"): 200_000,
+        AGENCY: 200_000,
+    }
+
+
+async def test_partial_overpaid_late_duplicate_and_unmatched_credits(store: Any) -> None:
+    reference = (await execute(store, issue("HS-3", channel="online"))).result["payment"]["reference"]
+    partial = await execute(store, credit_bank_transfer(notice("FT1", 60_000, reference), T0, ON_PAID))
+    assert partial.result["payment"]["due_vnd"] == 40_000
+    over = await execute(store, credit_bank_transfer(notice("FT2", 50_000, reference), T0, ON_PAID))
+    assert over.result["outcome"] == "overpaid"
+    duplicate = await execute(store, credit_bank_transfer(notice("FT2", 50_000, reference), T0, ON_PAID))
+    assert duplicate.result["duplicate"] is True
+    stray = await execute(store, credit_bank_transfer(notice("FT3", 7_000, "tien an trua"), T0, ON_PAID))
+    assert stray.result["outcome"] == "unmatched"
+
+    late_ref = (await execute(store, issue("HS-4"))).result["payment"]["reference"]
+    late = await execute(
+        store, credit_bank_transfer(notice("FT4", 200_000, late_ref), T0 + timedelta(hours=1), ON_PAID)
+    )
+    assert late.result["outcome"] == "late"
+    assert (await get_invoice("HS-4")(UnitOfWork(store)))["status"] == "issued"
+
+    totals = await balances(store, BANK, AGENCY, refunds_payable(), suspense(), subsidy("ngan-sach-ha-noi"))
+    assert totals == {
+        BANK: 60_000 + 50_000 + 7_000 + 200_000,
+        AGENCY: 200_000,
+        refunds_payable(): 10_000,
+        suspense(): 207_000,
+        subsidy("ngan-sach-ha-noi"): 100_000,
+    }
+    assert totals[BANK] + totals[subsidy("ngan-sach-ha-noi")] == sum(
+        totals[a] for a in (AGENCY, refunds_payable(), suspense())
+    ), "the ledger balances"
+
+
+async def test_idempotent_issue_and_conflicting_reuse(store: Any) -> None:
+    key = RequestKey.of("counter-07", "k-1", {"invoice_no": "HS-5"})
+    first = await execute(store, issue("HS-5"), key)
+    again = await execute(store, issue("HS-5"), key)
+    assert again.replayed
+    assert again.result == first.result
+    with pytest.raises(IdempotencyKeyReused):
+        await execute(store, issue("HS-6"), RequestKey.of("counter-07", "k-1", {"invoice_no": "HS-6"}))
+    with pytest.raises(InvalidTransition, match="already issued"):
+        await execute(store, issue("HS-5"))
+
+
+async def test_cancel_reverses_the_subsidy_and_refund_moves_money_to_refunds(store: Any) -> None:
+    await execute(store, issue("HS-7", channel="online"))
+    cancelled = await execute(store, cancel_fee_invoice("HS-7", "applicant withdrew", T0))
+    assert cancelled.result["status"] == "cancelled"
+    assert cancelled.result["payment"]["status"] == "cancelled"
+    reference = (await execute(store, issue("HS-8"))).result["payment"]["reference"]
+    await execute(store, credit_bank_transfer(notice("FT9", 200_000, reference), T0, ON_PAID))
+    await execute(store, refund_fee_invoice("HS-8", 200_000, "service not delivered", T0))
+    assert await balances(store, AGENCY, refunds_payable(), subsidy("ngan-sach-ha-noi")) == {
+        AGENCY: 0,
+        refunds_payable(): 200_000,
+        subsidy("ngan-sach-ha-noi"): 0,
+    }

@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import UUID, uuid4
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.model.errors import InvalidTransition, InvalidValue
+from domain.model.ledger import PartyKind, payable
+from domain.model.payments import CreditOutcome, Payment, PaymentPurpose, PaymentStatus, payment_id
+from domain.model.references import REFERENCE_LENGTH, find_reference, make_reference, valid_reference
+
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+def payment(amount_vnd: int = 50_000, request_id: UUID | None = None) -> Payment:
+    return Payment.create(
+        request_id=request_id or uuid4(),
+        amount_vnd=amount_vnd,
+        payee_account=payable(PartyKind.AGENCY, "so-tu-phap"),
+        purpose=PaymentPurpose.FEE_INVOICE,
+        purpose_id="inv-1",
+        bank_bin="970436",
+        account_no="0011004455667",
+        at=T0,
+        expires_at=T0 + timedelta(minutes=15),
+    )
+
+
+@given(st.uuids())
+def test_every_reference_is_valid_and_short(request_id: UUID) -> None:
+    reference = make_reference(request_id)
+    assert len(reference) == REFERENCE_LENGTH <= 25
+    assert valid_reference(reference)
+    assert reference.isalnum()
+    assert reference.isupper()
+
+
+@given(st.uuids(), st.data())
+def test_a_mistyped_character_is_caught(request_id: UUID, data: st.DataObject) -> None:
+    reference = make_reference(request_id)
+    i = data.draw(st.integers(2, REFERENCE_LENGTH - 1))
+    replacement = data.draw(st.sampled_from("0123456789ABCDEFGHJKMNPQRSTVWXYZ").filter(lambda c: c != reference[i]))
+    assert not valid_reference(reference[:i] + replacement + reference[i + 1 :])
+
+
+@pytest.mark.parametrize(
+    "decorate",
+    [
+        lambda r: r,
+        lambda r: f"MBVCB.1234567.{r}.CT tu 0123 NGUYEN VAN A toi CONG AN",
+        lambda r: f"{r[:4]} {r[4:]} thanh toan le phi",
+        lambda r: f"ibft-{r.lower()}-ref",
+        lambda r: f"TRACE 998877 {r[:6]}-{r[6:]}",
+    ],
+)
+def test_reference_is_found_in_a_note_banks_decorated(decorate: object) -> None:
+    reference = make_reference(uuid4())
+    assert find_reference(decorate(reference)) == reference  # type: ignore[operator]
+
+
+def test_no_reference_in_an_unrelated_note() -> None:
+    assert find_reference("chuyen tien an trua CS12345") is None
+    assert find_reference("") is None
+
+
+def test_exact_credit_pays() -> None:
+    p = payment()
+    applied = p.credit("tx1", 50_000, T0 + timedelta(minutes=1))
+    assert applied.outcome is CreditOutcome.EXACT
+    assert p.status is PaymentStatus.PAID
+    assert p.id == payment_id(p.reference)
+
+
+def test_underpaid_stays_open_with_balance_due_then_completes() -> None:
+    p = payment()
+    assert p.credit("tx1", 20_000, T0).outcome is CreditOutcome.PARTIAL
+    assert (p.status, p.due_vnd) == (PaymentStatus.PENDING, 30_000)
+    applied = p.credit("tx2", 40_000, T0 + timedelta(minutes=2))
+    assert (applied.outcome, applied.applied_vnd, applied.excess_vnd) == (CreditOutcome.OVERPAID, 30_000, 10_000)
+    assert p.status is PaymentStatus.PAID
+
+
+def test_credit_after_payment_is_all_excess() -> None:
+    p = payment()
+    p.credit("tx1", 50_000, T0)
+    applied = p.credit("tx2", 50_000, T0)
+    assert (applied.outcome, applied.applied_vnd, applied.excess_vnd) == (CreditOutcome.OVERPAID, 0, 50_000)
+
+
+def test_late_credit_expires_the_payment_and_is_flagged() -> None:
+    p = payment()
+    applied = p.credit("tx1", 50_000, T0 + timedelta(minutes=20))
+    assert (applied.outcome, applied.applied_vnd, applied.excess_vnd) == (CreditOutcome.LATE, 0, 0)
+    assert p.status is PaymentStatus.EXPIRED
+    assert p.late_vnd == 50_000
+
+
+def test_same_bank_transaction_cannot_be_credited_twice() -> None:
+    p = payment()
+    p.credit("tx1", 10_000, T0)
+    with pytest.raises(InvalidTransition):
+        p.credit("tx1", 10_000, T0)
+
+
+def test_rejected_transitions() -> None:
+    p = payment()
+    with pytest.raises(InvalidTransition, match="not expired"):
+        p.expire(T0)
+    p.credit("tx1", 1_000, T0)
+    with pytest.raises(InvalidTransition, match="partly paid"):
+        p.cancel("x", T0)
+    paid = payment()
+    paid.credit("tx", 50_000, T0)
+    with pytest.raises(InvalidTransition):
+        paid.cancel("x", T0)
+    with pytest.raises(InvalidTransition):
+        paid.expire(T0 + timedelta(hours=1))
+    cancelled = payment()
+    cancelled.cancel("counter closed", T0)
+    assert cancelled.status is PaymentStatus.CANCELLED
+    assert cancelled.credit("late", 5, T0).outcome is CreditOutcome.LATE
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("amount_vnd", 0), ("amount_vnd", 1.5), ("bank_bin", "97043"), ("account_no", "12-34")],
+)
+def test_invalid_payments_are_refused(field: str, value: object) -> None:
+    kwargs: dict[str, object] = {
+        "request_id": uuid4(),
+        "amount_vnd": 5,
+        "payee_account": payable(PartyKind.AGENCY, "a"),
+        "purpose": PaymentPurpose.TICKET,
+        "purpose_id": "t",
+        "bank_bin": "970436",
+        "account_no": "123",
+        "at": T0,
+        "expires_at": T0 + timedelta(minutes=1),
+        field: value,
+    }
+    with pytest.raises(InvalidValue):
+        Payment.create(**kwargs)  # type: ignore[arg-type]
+
+
+credits = st.lists(st.tuples(st.integers(1, 200_000), st.integers(0, 30)), min_size=1, max_size=8)
+
+
+@given(st.integers(1, 200_000), credits)
+def test_matching_credits_never_creates_or_loses_money(amount: int, arrivals: list[tuple[int, int]]) -> None:
+    p = payment(amount)
+    applied_total = excess_total = late_total = 0
+    for i, (credit_vnd, minute) in enumerate(arrivals):
+        applied = p.credit(f"tx{i}", credit_vnd, T0 + timedelta(minutes=minute))
+        late = credit_vnd if applied.outcome is CreditOutcome.LATE else 0
+        assert applied.applied_vnd + applied.excess_vnd + late == credit_vnd
+        applied_total += applied.applied_vnd
+        excess_total += applied.excess_vnd
+        late_total += late
+    assert applied_total == p.paid_vnd <= amount
+    assert applied_total + excess_total + late_total == sum(c for c, _ in arrivals)
+    assert (p.status is PaymentStatus.PAID) == (p.paid_vnd == amount)
+    replayed = None
+    for event in p.collect_events():
+        replayed = event.mutate(replayed)
+    assert vars(replayed) == vars(p)
