@@ -107,3 +107,9 @@ def test_rejects_empty_or_oversized_data(data: str) -> None:
 def test_rejects_unreasonable_scale(scale: int) -> None:
     with pytest.raises(RenderError, match="scale"):
         render_svg(SHORT, scale=scale)
+
+
+def test_ticket_codes_use_the_compact_alphanumeric_mode() -> None:
+    code = symbol(_ticket_code())
+    assert code.mode == "alphanumeric"
+    assert code.version <= 7
