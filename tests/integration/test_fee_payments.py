@@ -7,12 +7,10 @@ from typing import Any
 
 import pytest
 
-from domain.model.balances import Balance, BalanceView
 from domain.model.errors import InvalidTransition
 from domain.model.ledger import PartyKind, bank_clearing, payable, refunds_payable, subsidy, suspense
 from domain.model.payments import PaymentPurpose
 from domain.ports import IdempotencyKeyReused
-from domain.services.balances import LedgerBalances, account_key
 from domain.services.fees import (
     cancel_fee_invoice,
     get_invoice,
@@ -21,20 +19,14 @@ from domain.services.fees import (
     settle_invoice_on_payment,
 )
 from domain.services.payments import BankNotice, credit_bank_transfer
-from domain.services.projections import ProjectionRunner
 from domain.services.unit_of_work import RequestKey, UnitOfWork, execute
 from tests.support.catalogue import CATALOGUE, TREASURY
+from tests.support.ledger import posted_balances
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 BANK = bank_clearing(TREASURY.bank_bin, TREASURY.account_no)
 AGENCY = payable(PartyKind.AGENCY, "so-tu-phap")
 ON_PAID = {PaymentPurpose.FEE_INVOICE: settle_invoice_on_payment}
-
-
-async def balances(store: Any, *accounts: str) -> dict[str, int]:
-    await ProjectionRunner(store, store, LedgerBalances()).catch_up()
-    rows = await store.get_rows(LedgerBalances.name, [account_key(a) for a in accounts])
-    return {a: BalanceView.of(a, Balance.from_dict(rows.get(account_key(a)))).posted_vnd for a in accounts}
 
 
 def issue(no: str, channel: str = "counter") -> Any:
@@ -61,14 +53,14 @@ async def test_invoice_paid_by_qr_transfer(store: Any) -> None:
     )
     assert credit.result["outcome"] == "exact"
     assert (await get_invoice("HS-1")(UnitOfWork(store)))["status"] == "paid"
-    assert await balances(store, BANK, AGENCY, suspense()) == {BANK: 200_000, AGENCY: 200_000, suspense(): 0}
+    assert await posted_balances(store, BANK, AGENCY, suspense()) == {BANK: 200_000, AGENCY: 200_000, suspense(): 0}
 
 
 async def test_fully_subsidised_invoice_is_paid_by_the_budget(store: Any) -> None:
     issued = (await execute(store, issue("HS-2", channel="vneid"))).result
     assert issued["status"] == "paid"
     assert "payment" not in issued
-    assert await balances(store, subsidy("ngan-sach-ha-noi"), AGENCY) == {
+    assert await posted_balances(store, subsidy("ngan-sach-ha-noi"), AGENCY) == {
         subsidy("ngan-sach-ha-noi"): 200_000,
         AGENCY: 200_000,
     }
@@ -92,7 +84,7 @@ async def test_partial_overpaid_late_duplicate_and_unmatched_credits(store: Any)
     assert late.result["outcome"] == "late"
     assert (await get_invoice("HS-4")(UnitOfWork(store)))["status"] == "issued"
 
-    totals = await balances(store, BANK, AGENCY, refunds_payable(), suspense(), subsidy("ngan-sach-ha-noi"))
+    totals = await posted_balances(store, BANK, AGENCY, refunds_payable(), suspense(), subsidy("ngan-sach-ha-noi"))
     assert totals == {
         BANK: 60_000 + 50_000 + 7_000 + 200_000,
         AGENCY: 200_000,
@@ -125,7 +117,7 @@ async def test_cancel_reverses_the_subsidy_and_refund_moves_money_to_refunds(sto
     reference = (await execute(store, issue("HS-8"))).result["payment"]["reference"]
     await execute(store, credit_bank_transfer(notice("FT9", 200_000, reference), T0, ON_PAID))
     await execute(store, refund_fee_invoice("HS-8", 200_000, "service not delivered", T0))
-    assert await balances(store, AGENCY, refunds_payable(), subsidy("ngan-sach-ha-noi")) == {
+    assert await posted_balances(store, AGENCY, refunds_payable(), subsidy("ngan-sach-ha-noi")) == {
         AGENCY: 0,
         refunds_payable(): 200_000,
         subsidy("ngan-sach-ha-noi"): 0,

@@ -1,0 +1,85 @@
+"""Use cases of settlement batches: close a payee's day (posting its payout), and
+record what the bank did with it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from domain.model.errors import InvalidValue
+from domain.model.ledger import bank_clearing, credit, debit
+from domain.model.transfers import Transfer, transfer_id
+from domain.services.unit_of_work import UnitOfWork, UseCase
+from settlement.batches import MAX_BATCHES_PER_DAY, SettlementBatch, batch_id
+from settlement.calendar import SettlementCalendar
+from settlement.figures import PayableDay
+from settlement.payables import PAYOUT_KIND
+from settlement.payouts import BankAccount
+
+
+def close_settlement_batch(
+    *,
+    payee_account: str,
+    business_date: date,
+    day: PayableDay,
+    calendar: SettlementCalendar,
+    paying_account: BankAccount,
+    closed_by: str,
+    at: datetime,
+) -> UseCase:
+    """``day`` must come from a `PayableActivity` projection that has caught up with
+    the log; the batch records those figures and pays their net."""
+
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        if calendar.business_date(at) <= business_date:
+            raise InvalidValue(f"business day {business_date} is still open until its cut-off")
+        sequence = 1
+        while await uow.find(SettlementBatch, batch_id(payee_account, business_date, sequence)) is not None:
+            sequence += 1
+            if sequence > MAX_BATCHES_PER_DAY:
+                raise InvalidValue(f"{payee_account} already has {MAX_BATCHES_PER_DAY} batches for {business_date}")
+        batch = SettlementBatch.close(
+            payee_account=payee_account,
+            business_date=business_date,
+            sequence=sequence,
+            payout_date=calendar.payout_date(business_date),
+            day=day,
+            closed_by=closed_by,
+            at=at,
+        )
+        payout = Transfer.post(
+            f"settlement:{batch.id}",
+            PAYOUT_KIND,
+            [
+                debit(payee_account, batch.net_vnd),
+                credit(bank_clearing(paying_account.bank_bin, paying_account.account_no), batch.net_vnd),
+            ],
+            at,
+        )
+        uow.add(batch, payout)
+        return batch.view()
+
+    return use_case
+
+
+def record_batch_matched(batch: SettlementBatch, statement_entry: str, at: datetime) -> UseCase:
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        current = await uow.get(SettlementBatch, batch.id)
+        current.match(statement_entry, at)
+        return current.view()
+
+    return use_case
+
+
+def record_batch_returned(batch: SettlementBatch, reason: str, at: datetime) -> UseCase:
+    """The bank rejected the payout: reverse it, so the payee is owed the amount again
+    (it counts towards the business day on which the return is recorded)."""
+
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        current = await uow.get(SettlementBatch, batch.id)
+        current.mark_returned(reason, at)
+        payout = await uow.get(Transfer, transfer_id(f"settlement:{current.id}"))
+        uow.add(payout.reversal(f"settlement:{current.id}:returned", at))
+        return current.view()
+
+    return use_case

@@ -1,0 +1,93 @@
+"""A day of fee collections settled to the agency, through the use cases, on both stores."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from domain.model.errors import InvalidValue
+from domain.model.ledger import PartyKind, bank_clearing, payable
+from domain.model.payments import PaymentPurpose
+from domain.services.fees import issue_fee_invoice, refund_fee_invoice, settle_invoice_on_payment
+from domain.services.payments import BankNotice, credit_bank_transfer
+from domain.services.projections import ProjectionRunner
+from domain.services.unit_of_work import execute
+from settlement.calendar import SettlementCalendar
+from settlement.figures import PayableDay
+from settlement.payables import PayableActivity, row_key
+from settlement.payouts import BankAccount
+from settlement.services import close_settlement_batch
+from tests.support.catalogue import CATALOGUE, TREASURY
+from tests.support.ledger import posted_balances
+
+DAY = date(2026, 11, 23)
+MORNING = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 09:00 in Hanoi
+NEXT_MORNING = MORNING + timedelta(days=1)
+AGENCY = payable(PartyKind.AGENCY, "so-tu-phap")
+PAYING = BankAccount(TREASURY.bank_bin, TREASURY.account_no, TREASURY.name)
+CALENDAR = SettlementCalendar()
+
+
+async def collect(store: Any, no: str, channel: str, at: datetime) -> None:
+    issued = await execute(
+        store,
+        issue_fee_invoice(
+            CATALOGUE, invoice_no=no, payer_id="p", service_code="LLTP-01", channel=channel, collection=TREASURY, at=at
+        ),
+    )
+    if "payment" in issued.result:
+        reference = issued.result["payment"]["reference"]
+        amount = issued.result["payment"]["amount_vnd"]
+        notice = BankNotice(TREASURY.bank_bin, TREASURY.account_no, f"FT-{no}", amount, reference, at)
+        await execute(store, credit_bank_transfer(notice, at, {PaymentPurpose.FEE_INVOICE: settle_invoice_on_payment}))
+
+
+async def payable_day(store: Any, payee: str, business_date: date) -> PayableDay:
+    projection = PayableActivity(CALENDAR)
+    await ProjectionRunner(store, store, projection).catch_up()
+    rows = await store.get_rows(projection.name, [row_key(payee, business_date)])
+    return PayableDay.from_dict(rows.get(row_key(payee, business_date)))
+
+
+def close(day: PayableDay, at: datetime = NEXT_MORNING) -> Any:
+    return close_settlement_batch(
+        payee_account=AGENCY,
+        business_date=DAY,
+        day=day,
+        calendar=CALENDAR,
+        paying_account=PAYING,
+        closed_by="ketoan.nguyen",
+        at=at,
+    )
+
+
+async def test_a_day_is_collected_settled_and_paid_out(store: Any) -> None:
+    await collect(store, "HS-1", "counter", MORNING)
+    await collect(store, "HS-2", "online", MORNING + timedelta(hours=1))
+    await collect(store, "HS-3", "vneid", MORNING + timedelta(hours=2))
+    await execute(store, refund_fee_invoice("HS-1", 50_000, "partly not delivered", MORNING + timedelta(hours=3)))
+
+    figures = await payable_day(store, AGENCY, DAY)
+    assert (figures.gross_vnd, figures.subsidy_vnd, figures.refunds_vnd) == (300_000, 300_000, 50_000)
+    assert figures.net_vnd == 550_000
+
+    with pytest.raises(InvalidValue, match="still open"):
+        await execute(store, close(figures, at=MORNING + timedelta(hours=5)))
+    batch = (await execute(store, close(figures))).result
+    assert (batch["net_vnd"], batch["sequence"], batch["payout_date"]) == (550_000, 1, "2026-11-24")
+
+    assert (await payable_day(store, AGENCY, DAY)).net_vnd == 0
+    bank = bank_clearing(TREASURY.bank_bin, TREASURY.account_no)
+    assert await posted_balances(store, AGENCY, bank) == {AGENCY: 0, bank: 300_000 - 550_000}
+
+
+async def test_late_collections_for_a_closed_day_go_in_a_second_batch(store: Any) -> None:
+    await collect(store, "HS-4", "counter", MORNING)
+    await execute(store, close(await payable_day(store, AGENCY, DAY)))
+    await collect(store, "HS-5", "counter", MORNING + timedelta(hours=4))  # booked for DAY, arrived after close
+    second = (await execute(store, close(await payable_day(store, AGENCY, DAY)))).result
+    assert (second["sequence"], second["net_vnd"]) == (2, 200_000)
+    with pytest.raises(InvalidValue, match="nothing to pay"):
+        await execute(store, close(await payable_day(store, AGENCY, DAY)))
