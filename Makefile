@@ -17,9 +17,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: $(STAMP)
+CHECKPOINT_KEY := var/checkpoint-ed25519.pem
+CHECKPOINT_KEYRING := var/checkpoint-keyring.json
+
+# A local signing key for the chain checkpoints (production mounts its own secret).
+$(CHECKPOINT_KEY): | $(STAMP)
 	@mkdir -p var
-	$(VENV)/bin/citysettle serve --store '$(STORE)' --host $(HOST) --port $(PORT)
+	$(VENV)/bin/citysettle audit keygen --key $(CHECKPOINT_KEY) --keyring $(CHECKPOINT_KEYRING)
+
+run: $(STAMP) $(CHECKPOINT_KEY)
+	CITYSETTLE_CHECKPOINT_KEY_FILE=$(CHECKPOINT_KEY) CITYSETTLE_CHECKPOINT_KEYRING=$(CHECKPOINT_KEYRING) \
+		$(VENV)/bin/citysettle serve --store '$(STORE)' --host $(HOST) --port $(PORT)
 
 # Makes sure PostgreSQL is reachable (starts or installs it), then runs the whole suite
 # against a throwaway database that the test session creates and drops.
