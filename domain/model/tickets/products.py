@@ -7,7 +7,8 @@
   never two on the same vehicle within ``passback_minutes`` (at least 1);
 - validity is counted from activation, either in minutes or in whole service days
   (a day pass ends when the service day of its activation ends, not 24 h later);
-- a concession product names who may buy it; the buyer must show evidence.
+- a concession product names who may buy it; the buyer shows evidence (checked at
+  purchase, see `Ticket.issue`).
 
 `PaygFare` invariants: ``0 < fare_vnd <= daily_cap_vnd``; the cap applies per rider per
 service day.

@@ -166,8 +166,14 @@ class Ticket(Aggregate):
         pay_within: timedelta,
         concession_evidence: str | None = None,
     ) -> Ticket:
-        """A new ticket awaiting payment; ``pay_within`` bounds how long it may wait."""
+        """A new ticket awaiting payment; ``pay_within`` bounds how long it may wait.
+
+        ``concession_evidence`` is the reference of a check made elsewhere (a student
+        card number, an e-ID verification id), never the document: events are forever.
+        """
         checked_text(order_id, "order_id", ORDER_ID_MAX_CHARS)
+        if payment_method not in set(PaymentMethod):
+            raise InvalidValue(f"payment_method must be one of {', '.join(PaymentMethod)}")
         checked_time(at)
         if product.concession is Concession.NONE and concession_evidence is not None:
             raise InvalidValue("concession evidence is only for concession products")

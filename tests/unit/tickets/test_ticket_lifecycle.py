@@ -36,6 +36,7 @@ def test_issue_awaits_payment_with_the_products_terms() -> None:
         ("SINGLE", {"concession_evidence": "card"}),  # evidence for a full fare is a mistake
         ("SINGLE-STU", {"concession_evidence": None}),
         ("SINGLE", {"at": T0.replace(tzinfo=None)}),
+        ("SINGLE", {"payment_method": "cash"}),
     ],
 )
 def test_issue_refuses_bad_commands(code: str, change: dict[str, Any]) -> None:
