@@ -1,0 +1,38 @@
+"""Parking: lots and zones, tariffs as data, quotes, sessions, reservations, ledger rules.
+
+One concept per module; this package re-exports the names use cases and tests need.
+"""
+
+from domain.model.parking.common import Channel, PaymentMethod, VehicleClass, lot_id, reservation_id, session_id
+from domain.model.parking.lots import ParkingLot, Spaces
+from domain.model.parking.quotes import Quote, Segment, SegmentKind, quote
+from domain.model.parking.reservations import BookingRequest, NoShowRule, Reservation, ReservationStatus
+from domain.model.parking.sessions import Arrival, ParkingSession, SessionStatus
+from domain.model.parking.tariffs import Band, Step, Tariff, TariffChange, TariffSchedule
+
+__all__ = [
+    "Arrival",
+    "Band",
+    "BookingRequest",
+    "Channel",
+    "NoShowRule",
+    "ParkingLot",
+    "ParkingSession",
+    "PaymentMethod",
+    "Quote",
+    "Reservation",
+    "ReservationStatus",
+    "Segment",
+    "SegmentKind",
+    "SessionStatus",
+    "Spaces",
+    "Step",
+    "Tariff",
+    "TariffChange",
+    "TariffSchedule",
+    "VehicleClass",
+    "lot_id",
+    "quote",
+    "reservation_id",
+    "session_id",
+]

@@ -1,0 +1,284 @@
+"""Parking sessions: a vehicle's stay, from the report of its start to its end and fee."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.model.errors import InvalidTransition, InvalidValue
+from domain.model.parking.common import (
+    Channel,
+    PaymentMethod,
+    VehicleClass,
+    aware,
+    choice,
+    label,
+    session_id,
+)
+from domain.model.parking.lots import ParkingLot
+from domain.model.parking.postings import hold_expected_fee, release, session_cause
+from domain.model.parking.quotes import Quote, Segment, quote
+from domain.model.parking.tariffs import TariffSchedule
+from domain.model.transfers import Hold, HoldStatus
+
+MAX_PLATE_LEN = 16
+
+
+class SessionStatus(StrEnum):
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """What the report of a start says. ``reference`` is the reporter's own key for the
+    stay (gate ticket, meter transaction, app request): the session id derives from it."""
+
+    reference: str
+    zone: str
+    vehicle_class: VehicleClass
+    plate: str
+    channel: Channel
+    device_id: str | None = None
+    driver_id: str | None = None
+    expected_end: datetime | None = None
+    prepay: bool = False  # hold the expected fee in the driver's wallet now
+
+    def check(self, at: datetime) -> None:
+        label(self.reference, "reference")
+        label(self.zone, "zone")
+        choice(VehicleClass, self.vehicle_class, "vehicle_class")
+        label(self.plate, "plate", MAX_PLATE_LEN)
+        choice(Channel, self.channel, "channel")
+        if self.channel in (Channel.METER, Channel.GATE) and self.device_id is None:
+            raise InvalidValue(f"a {self.channel} report names its device")
+        if self.device_id is not None:
+            label(self.device_id, "device_id")
+        if (self.channel is Channel.APP or self.prepay) and self.driver_id is None:
+            raise InvalidValue("an app session or a prepaid one belongs to a driver")
+        if self.driver_id is not None:
+            label(self.driver_id, "driver_id")
+        if self.expected_end is not None and aware(self.expected_end, "expected_end") <= at:
+            raise InvalidValue("the expected end must be after the start")
+
+
+class ParkingSession(Aggregate):
+    """One vehicle's stay in a zone of a lot.
+
+    Invariants:
+    - its id is ``uuid5`` of the lot and the reporter's reference; it is active from its
+      start until it ends, exactly once, no earlier than it started; an ended session
+      never changes;
+    - the expected end only moves later, and never past the maximum stay of the tariff in
+      force at the start; ending later is allowed (and flagged ``overstayed``);
+    - the fee is the quote of the lot's tariff schedule for the stay; its segments sum to it;
+    - it has at most one wallet hold at a time, in its driver's wallet for its operator;
+    - paying by wallet needs a driver; ``amount_due_vnd`` is the fee when paid by QR (the
+      payments module collects it) and 0 otherwise (cash and wallet settle at once).
+    """
+
+    class Started(Aggregate.Created):
+        lot_id: UUID
+        operator_id: str
+        zone: str
+        vehicle_class: str
+        plate: str
+        channel: str
+        device_id: str | None
+        driver_id: str | None
+        started_at: datetime
+        expected_end: datetime | None
+        reservation_id: UUID | None
+        hold_id: UUID | None
+        held_vnd: int
+
+    class Extended(Aggregate.Event):
+        expected_end: datetime
+        hold_id: UUID | None
+        held_vnd: int
+
+        def apply(self, aggregate: ParkingSession) -> None:
+            aggregate.expected_end = self.expected_end
+            aggregate.hold_id = self.hold_id
+            aggregate.held_vnd = self.held_vnd
+
+    class Ended(Aggregate.Event):
+        ended_at: datetime
+        channel: str
+        device_id: str | None
+        fee_vnd: int
+        segments: list[dict[str, Any]]
+        payment_method: str
+        payment_reference: str | None
+        amount_due_vnd: int
+        overstayed: bool
+
+        def apply(self, aggregate: ParkingSession) -> None:
+            aggregate.status = SessionStatus.ENDED
+            aggregate.ended_at = self.ended_at
+            aggregate.ended_via = Channel(self.channel)
+            aggregate.fee_vnd = self.fee_vnd
+            aggregate.segments = tuple(Segment.from_dict(s) for s in self.segments)
+            aggregate.payment_method = PaymentMethod(self.payment_method)
+            aggregate.payment_reference = self.payment_reference
+            aggregate.amount_due_vnd = self.amount_due_vnd
+            aggregate.overstayed = self.overstayed
+
+    def __init__(
+        self,
+        lot_id: UUID,
+        operator_id: str,
+        zone: str,
+        vehicle_class: str,
+        plate: str,
+        channel: str,
+        device_id: str | None,
+        driver_id: str | None,
+        started_at: datetime,
+        expected_end: datetime | None,
+        reservation_id: UUID | None,
+        hold_id: UUID | None,
+        held_vnd: int,
+    ) -> None:
+        self.lot_id = lot_id
+        self.operator_id = operator_id
+        self.zone = zone
+        self.vehicle_class = VehicleClass(vehicle_class)
+        self.plate = plate
+        self.started_via = Channel(channel)
+        self.device_id = device_id
+        self.driver_id = driver_id
+        self.started_at = started_at
+        self.expected_end = expected_end
+        self.reservation_id = reservation_id
+        self.hold_id = hold_id
+        self.held_vnd = held_vnd
+        self.status = SessionStatus.ACTIVE
+        self.ended_at: datetime | None = None
+        self.ended_via: Channel | None = None
+        self.fee_vnd = 0
+        self.segments: tuple[Segment, ...] = ()
+        self.payment_method: PaymentMethod | None = None
+        self.payment_reference: str | None = None
+        self.amount_due_vnd = 0
+        self.overstayed = False
+
+    @classmethod
+    def start(
+        cls,
+        lot: ParkingLot,
+        arrival: Arrival,
+        at: datetime,
+        *,
+        reservation_id: UUID | None = None,
+        adopted_hold: Hold | None = None,
+    ) -> tuple[ParkingSession, Hold | None]:
+        """Start a stay; with ``prepay``, also hold its expected fee in the driver's wallet.
+
+        A session that honours a reservation adopts the reservation's hold instead. Returns
+        the session and the hold it placed, if any (both new aggregates to store).
+        """
+        arrival.check(aware(at))
+        schedule = lot.schedule(arrival.zone, arrival.vehicle_class)
+        schedule.in_force(at)  # a stay that no tariff prices could never end
+        if arrival.expected_end is not None:
+            schedule.check_stay(at, arrival.expected_end)
+        new_id = session_id(lot.id, arrival.reference)
+        hold = adopted_hold
+        if hold is not None and (hold.status is not HoldStatus.PENDING or at >= hold.expires_at):
+            raise InvalidTransition("the reservation's hold is no longer open")
+        if hold is None and arrival.prepay:
+            assert arrival.driver_id is not None, "Arrival.check requires a driver to prepay"
+            hold = hold_expected_fee(
+                session_cause(new_id), lot.operator_id, arrival.driver_id, schedule, at, at, arrival.expected_end
+            )
+        session = cls._create(
+            cls.Started,
+            id=new_id,
+            timestamp=at,
+            lot_id=lot.id,
+            operator_id=lot.operator_id,
+            zone=arrival.zone,
+            vehicle_class=arrival.vehicle_class.value,
+            plate=arrival.plate,
+            channel=arrival.channel.value,
+            device_id=arrival.device_id,
+            driver_id=arrival.driver_id,
+            started_at=at,
+            expected_end=arrival.expected_end,
+            reservation_id=reservation_id,
+            hold_id=hold.id if hold else None,
+            held_vnd=hold.amount_vnd if hold else 0,
+        )
+        return session, (hold if adopted_hold is None else None)
+
+    def extend(self, expected_end: datetime, at: datetime, schedule: TariffSchedule, hold: Hold | None) -> Hold | None:
+        """Move the expected end later. A held session whose new expected fee exceeds its
+        hold gets a new, larger hold (returned) and the old one is released."""
+        self._require_active(at)
+        assert (hold.id if hold else None) == self.hold_id, "extend is given the session's own hold"
+        if expected_end <= max(at, self.expected_end or self.started_at):
+            raise InvalidValue("an extension must move the expected end later, and past now")
+        schedule.check_stay(self.started_at, expected_end)
+        new_hold = None
+        if hold is not None and quote(schedule, self.started_at, expected_end).total_vnd > self.held_vnd:
+            assert self.driver_id is not None, "only a driver's session holds wallet money"
+            release(hold, "replaced by a larger hold", at)
+            new_hold = hold_expected_fee(
+                session_cause(self.id), self.operator_id, self.driver_id, schedule, self.started_at, at, expected_end
+            )
+        self.trigger_event(
+            self.Extended,
+            timestamp=at,
+            expected_end=expected_end,
+            hold_id=new_hold.id if new_hold else self.hold_id,
+            held_vnd=new_hold.amount_vnd if new_hold else self.held_vnd,
+        )
+        return new_hold
+
+    def end(
+        self,
+        at: datetime,
+        schedule: TariffSchedule,
+        method: PaymentMethod,
+        channel: Channel,
+        *,
+        device_id: str | None = None,
+        payment_reference: str | None = None,
+    ) -> Quote:
+        """End the stay at ``at`` and price it; the caller settles the fee (see `postings.settle_fee`)."""
+        self._require_active(at)
+        choice(PaymentMethod, method, "payment_method")
+        choice(Channel, channel, "channel")
+        if method is PaymentMethod.WALLET and self.driver_id is None:
+            raise InvalidValue("only a driver's session can be paid from a wallet")
+        for value, name in ((device_id, "device_id"), (payment_reference, "payment_reference")):
+            if value is not None:
+                label(value, name)
+        priced = quote(schedule, self.started_at, at)
+        booked_end = self.expected_end or schedule.latest_end(self.started_at)
+        self.trigger_event(
+            self.Ended,
+            timestamp=at,
+            ended_at=at,
+            channel=channel.value,
+            device_id=device_id,
+            fee_vnd=priced.total_vnd,
+            segments=[s.as_dict() for s in priced.segments],
+            payment_method=method.value,
+            payment_reference=payment_reference,
+            amount_due_vnd=priced.total_vnd if method is PaymentMethod.QR else 0,
+            overstayed=at > booked_end,
+        )
+        return priced
+
+    def _require_active(self, at: datetime) -> None:
+        if self.status is not SessionStatus.ACTIVE:
+            raise InvalidTransition(f"session {self.id} is {self.status}, not active")
+        if aware(at) < self.started_at:
+            raise InvalidValue("a session cannot change before it started")
