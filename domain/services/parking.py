@@ -1,7 +1,7 @@
 """Parking use cases: register lots, schedule tariffs, quote, start, extend and end sessions.
 
-Each use case is ``async def (uow, command) -> dict``; run it with
-``execute(store, lambda uow: start_session(uow, command), request_key)``. The ledger
+Each function takes a command and returns the use case to run:
+``execute(store, start_session(command), request_key)``. The ledger
 holds and transfers a command causes are added to the same unit of work as the
 business events, so they are appended in one atomic write or not at all. Commands
 carry their time (``at``): the use cases read no clock. Reservations are in
@@ -17,14 +17,16 @@ from typing import Any
 from uuid import UUID
 
 from domain.model.errors import InvalidTransition
+from domain.model.parking.arrivals import Arrival
 from domain.model.parking.common import Channel, PaymentMethod, VehicleClass, lot_id, session_id
 from domain.model.parking.lots import ParkingLot, Spaces
 from domain.model.parking.postings import session_cause, settle_fee
 from domain.model.parking.quotes import quote
-from domain.model.parking.sessions import Arrival, ParkingSession
+from domain.model.parking.sessions import ParkingSession
 from domain.model.parking.tariffs import Tariff
+from domain.model.payments import Payment
 from domain.model.transfers import Hold
-from domain.services.unit_of_work import UnitOfWork
+from domain.services.unit_of_work import UnitOfWork, UseCase
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,70 +125,95 @@ def session_view(session: ParkingSession) -> dict[str, Any]:
     }
 
 
-async def register_lot(uow: UnitOfWork, cmd: RegisterLot) -> dict[str, Any]:
-    if await uow.find(ParkingLot, lot_id(cmd.code)) is not None:
-        raise InvalidTransition(f"lot {cmd.code} is already registered")
-    lot = ParkingLot.register(cmd.code, cmd.operator_id, cmd.name, cmd.zones, cmd.at)
-    uow.add(lot)
-    return lot_view(lot)
+def register_lot(cmd: RegisterLot) -> UseCase:
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        if await uow.find(ParkingLot, lot_id(cmd.code)) is not None:
+            raise InvalidTransition(f"lot {cmd.code} is already registered")
+        lot = ParkingLot.register(cmd.code, cmd.operator_id, cmd.name, cmd.zones, cmd.at)
+        uow.add(lot)
+        return lot_view(lot)
+
+    return use_case
 
 
-async def change_spaces(uow: UnitOfWork, cmd: ChangeSpaces) -> dict[str, Any]:
-    lot = await uow.get(ParkingLot, lot_id(cmd.lot_code))
-    lot.change_spaces(cmd.zone, cmd.vehicle_class, cmd.spaces, cmd.at)
-    return lot_view(lot)
+def change_spaces(cmd: ChangeSpaces) -> UseCase:
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        lot = await uow.get(ParkingLot, lot_id(cmd.lot_code))
+        lot.change_spaces(cmd.zone, cmd.vehicle_class, cmd.spaces, cmd.at)
+        return lot_view(lot)
+
+    return use_case
 
 
-async def schedule_tariff(uow: UnitOfWork, cmd: ScheduleTariff) -> dict[str, Any]:
-    lot = await uow.get(ParkingLot, lot_id(cmd.lot_code))
-    lot.schedule_tariff(cmd.zone, cmd.tariff, cmd.effective_from, cmd.at)
-    return {
-        "lot_id": str(lot.id),
-        "zone": cmd.zone,
-        "tariff": cmd.tariff.as_dict(),
-        "effective_from": cmd.effective_from.isoformat(),
-    }
+def schedule_tariff(cmd: ScheduleTariff) -> UseCase:
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        lot = await uow.get(ParkingLot, lot_id(cmd.lot_code))
+        lot.schedule_tariff(cmd.zone, cmd.tariff, cmd.effective_from, cmd.at)
+        return lot_view(lot) | {"tariff": cmd.tariff.as_dict(), "effective_from": cmd.effective_from.isoformat()}
+
+    return use_case
 
 
-async def quote_stay(uow: UnitOfWork, cmd: QuoteStay) -> dict[str, Any]:
+def quote_stay(cmd: QuoteStay) -> UseCase:
     """The fee of a planned stay under the lot's schedule; writes nothing."""
-    lot = await uow.get(ParkingLot, lot_id(cmd.lot_code))
-    schedule = lot.schedule(cmd.zone, cmd.vehicle_class)
-    schedule.check_stay(cmd.start, cmd.end)
-    return quote(schedule, cmd.start, cmd.end).as_dict()
+
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        lot = await uow.get(ParkingLot, lot_id(cmd.lot_code))
+        schedule = lot.schedule(cmd.zone, cmd.vehicle_class)
+        schedule.check_stay(cmd.start, cmd.end)
+        return quote(schedule, cmd.start, cmd.end).as_dict()
+
+    return use_case
 
 
-async def start_session(uow: UnitOfWork, cmd: StartSession) -> dict[str, Any]:
-    lot = await uow.get(ParkingLot, lot_id(cmd.lot_code))
-    if await uow.find(ParkingSession, session_id(lot.id, cmd.arrival.reference)) is not None:
-        raise InvalidTransition(f"session {cmd.arrival.reference} of lot {cmd.lot_code} has already started")
-    session, hold = ParkingSession.start(lot, cmd.arrival, cmd.at)
-    uow.add(session)
-    if hold is not None:
-        uow.add(hold)
-    return session_view(session)
+def start_session(cmd: StartSession) -> UseCase:
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        lot = await uow.get(ParkingLot, lot_id(cmd.lot_code))
+        if await uow.find(ParkingSession, session_id(lot.id, cmd.arrival.reference)) is not None:
+            raise InvalidTransition(f"session {cmd.arrival.reference} of lot {cmd.lot_code} has already started")
+        session, hold = ParkingSession.start(lot, cmd.arrival, cmd.at)
+        uow.add(session)
+        if hold is not None:
+            uow.add(hold)
+        return session_view(session)
+
+    return use_case
 
 
-async def extend_session(uow: UnitOfWork, cmd: ExtendSession) -> dict[str, Any]:
-    session = await uow.get(ParkingSession, cmd.session_id)
-    lot = await uow.get(ParkingLot, session.lot_id)
-    hold = await uow.get(Hold, session.hold_id) if session.hold_id else None
-    new_hold = session.extend(cmd.expected_end, cmd.at, lot.schedule(session.zone, session.vehicle_class), hold)
-    if new_hold is not None:
-        uow.add(new_hold)
-    return session_view(session)
+def extend_session(cmd: ExtendSession) -> UseCase:
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        session = await uow.get(ParkingSession, cmd.session_id)
+        lot = await uow.get(ParkingLot, session.lot_id)
+        hold = await uow.get(Hold, session.hold_id) if session.hold_id else None
+        new_hold = session.extend(cmd.expected_end, cmd.at, lot.schedule(session.zone, session.vehicle_class), hold)
+        if new_hold is not None:
+            uow.add(new_hold)
+        return session_view(session)
+
+    return use_case
 
 
-async def end_session(uow: UnitOfWork, cmd: EndSession) -> dict[str, Any]:
-    session = await uow.get(ParkingSession, cmd.session_id)
-    lot = await uow.get(ParkingLot, session.lot_id)
-    hold = await uow.get(Hold, session.hold_id) if session.hold_id else None
-    schedule = lot.schedule(session.zone, session.vehicle_class)
-    session.end(
-        cmd.at, schedule, cmd.method, cmd.channel, device_id=cmd.device_id, payment_reference=cmd.payment_reference
-    )
-    transfers = settle_fee(
-        session_cause(session.id), cmd.method, session.fee_vnd, session.operator_id, session.driver_id, hold, cmd.at
-    )
-    uow.add(*transfers)
-    return session_view(session) | {"transfer_ids": [str(t.id) for t in transfers]}
+def end_session(cmd: EndSession) -> UseCase:
+    """End and price the stay; settle cash and wallet fees now, leave a QR fee due."""
+
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        session = await uow.get(ParkingSession, cmd.session_id)
+        lot = await uow.get(ParkingLot, session.lot_id)
+        hold = await uow.get(Hold, session.hold_id) if session.hold_id else None
+        schedule = lot.schedule(session.zone, session.vehicle_class)
+        session.end(
+            cmd.at, schedule, cmd.method, cmd.channel, device_id=cmd.device_id, payment_reference=cmd.payment_reference
+        )
+        cause = session_cause(session.id)
+        transfers = settle_fee(cause, cmd.method, session.fee_vnd, session.operator_id, session.driver_id, hold, cmd.at)
+        uow.add(*transfers)
+        return session_view(session) | {"transfer_ids": [str(t.id) for t in transfers]}
+
+    return use_case
+
+
+async def on_parking_session_paid(uow: UnitOfWork, payment: Payment, at: datetime) -> None:
+    """Payments' hand-over (``on_paid[PaymentPurpose.PARKING_SESSION]``): the QR payment whose
+    ``purpose_id`` is the session id was paid in full; the session owes nothing more."""
+    session = await uow.get(ParkingSession, UUID(payment.purpose_id))
+    session.record_qr_payment(payment.reference, payment.paid_vnd, at)

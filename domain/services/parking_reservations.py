@@ -12,14 +12,15 @@ from typing import Any
 from uuid import UUID
 
 from domain.model.errors import InvalidTransition, InvalidValue
+from domain.model.parking.arrivals import Arrival
 from domain.model.parking.common import Channel, lot_id, reservation_id, session_id
 from domain.model.parking.lots import ParkingLot
 from domain.model.parking.postings import collect_from_hold, release
 from domain.model.parking.reservations import BookingRequest, NoShowRule, Reservation
-from domain.model.parking.sessions import Arrival, ParkingSession
+from domain.model.parking.sessions import ParkingSession
 from domain.model.transfers import Hold
 from domain.services.parking import session_view
-from domain.services.unit_of_work import UnitOfWork
+from domain.services.unit_of_work import UnitOfWork, UseCase
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,31 +72,44 @@ def reservation_view(reservation: Reservation) -> dict[str, Any]:
     }
 
 
-async def make_reservation(uow: UnitOfWork, cmd: MakeReservation) -> dict[str, Any]:
-    lot = await uow.get(ParkingLot, lot_id(cmd.lot_code))
-    if await uow.find(Reservation, reservation_id(lot.id, cmd.booking.reference)) is not None:
-        raise InvalidTransition(f"reservation {cmd.booking.reference} of lot {cmd.lot_code} already exists")
-    reservation, hold = Reservation.make(lot, cmd.booking, cmd.at, cmd.rule)
-    uow.add(reservation, hold)
-    return reservation_view(reservation)
+def make_reservation(cmd: MakeReservation) -> UseCase:
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        lot = await uow.get(ParkingLot, lot_id(cmd.lot_code))
+        if await uow.find(Reservation, reservation_id(lot.id, cmd.booking.reference)) is not None:
+            raise InvalidTransition(f"reservation {cmd.booking.reference} of lot {cmd.lot_code} already exists")
+        reservation, hold = Reservation.make(lot, cmd.booking, cmd.at, cmd.rule)
+        uow.add(reservation, hold)
+        return reservation_view(reservation)
+
+    return use_case
 
 
-async def honour_reservation(uow: UnitOfWork, cmd: HonourReservation) -> dict[str, Any]:
+def honour_reservation(cmd: HonourReservation) -> UseCase:
     """Start the reserved vehicle's session; it adopts the reservation's hold."""
-    reservation = await uow.get(Reservation, cmd.reservation_id)
-    lot = await uow.get(ParkingLot, reservation.lot_id)
-    hold = await uow.get(Hold, reservation.hold_id)
-    if cmd.plate is not None and cmd.plate != reservation.plate:
-        raise InvalidValue(f"vehicle {cmd.plate} is not the one booked")
-    new_session = session_id(lot.id, cmd.reference)
-    if await uow.find(ParkingSession, new_session) is not None:
-        raise InvalidTransition(f"session {cmd.reference} of lot {lot.code} has already started")
-    reservation.honour(new_session, cmd.at)
-    lot.release(reservation.id, cmd.at)
+
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        reservation, lot, hold = await _load(uow, cmd.reservation_id)
+        if cmd.plate is not None and cmd.plate != reservation.plate:
+            raise InvalidValue(f"vehicle {cmd.plate} is not the one booked")
+        new_session = session_id(lot.id, cmd.reference)
+        if await uow.find(ParkingSession, new_session) is not None:
+            raise InvalidTransition(f"session {cmd.reference} of lot {lot.code} has already started")
+        reservation.honour(new_session, cmd.at)
+        lot.release(reservation.id, cmd.at)
+        session, _ = ParkingSession.start(
+            lot, _arrival(reservation, lot, cmd), cmd.at, reservation_id=reservation.id, adopted_hold=hold
+        )
+        uow.add(session)
+        return reservation_view(reservation) | {"session": session_view(session)}
+
+    return use_case
+
+
+def _arrival(reservation: Reservation, lot: ParkingLot, cmd: HonourReservation) -> Arrival:
     schedule = lot.schedule(reservation.zone, reservation.vehicle_class)
     # An early arrival must not stretch the booked stay past the maximum stay.
     expected_end = min(reservation.end, schedule.latest_end(cmd.at))
-    arrival = Arrival(
+    return Arrival(
         cmd.reference,
         reservation.zone,
         reservation.vehicle_class,
@@ -105,32 +119,39 @@ async def honour_reservation(uow: UnitOfWork, cmd: HonourReservation) -> dict[st
         driver_id=reservation.driver_id,
         expected_end=expected_end if expected_end > cmd.at else None,
     )
-    session, _ = ParkingSession.start(lot, arrival, cmd.at, reservation_id=reservation.id, adopted_hold=hold)
-    uow.add(session)
-    return reservation_view(reservation) | {"session": session_view(session)}
 
 
-async def cancel_reservation(uow: UnitOfWork, cmd: CloseReservation) -> dict[str, Any]:
+def cancel_reservation(cmd: CloseReservation) -> UseCase:
     """Free before the free-cancellation deadline; the no-show fee after it."""
-    reservation, lot, hold = await _load(uow, cmd.reservation_id)
-    collect_from_hold(hold, reservation.cancel(cmd.at), cmd.at)
-    lot.release(reservation.id, cmd.at)
-    return reservation_view(reservation)
+
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        reservation, lot, hold = await _load(uow, cmd.reservation_id)
+        collect_from_hold(hold, reservation.cancel(cmd.at), cmd.at)
+        lot.release(reservation.id, cmd.at)
+        return reservation_view(reservation)
+
+    return use_case
 
 
-async def mark_no_show(uow: UnitOfWork, cmd: CloseReservation) -> dict[str, Any]:
-    reservation, lot, hold = await _load(uow, cmd.reservation_id)
-    collect_from_hold(hold, reservation.mark_no_show(cmd.at), cmd.at)
-    lot.release(reservation.id, cmd.at)
-    return reservation_view(reservation)
+def mark_no_show(cmd: CloseReservation) -> UseCase:
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        reservation, lot, hold = await _load(uow, cmd.reservation_id)
+        collect_from_hold(hold, reservation.mark_no_show(cmd.at), cmd.at)
+        lot.release(reservation.id, cmd.at)
+        return reservation_view(reservation)
+
+    return use_case
 
 
-async def expire_reservation(uow: UnitOfWork, cmd: CloseReservation) -> dict[str, Any]:
-    reservation, lot, hold = await _load(uow, cmd.reservation_id)
-    reservation.expire(cmd.at)
-    release(hold, "reservation expired", cmd.at)
-    lot.release(reservation.id, cmd.at)
-    return reservation_view(reservation)
+def expire_reservation(cmd: CloseReservation) -> UseCase:
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        reservation, lot, hold = await _load(uow, cmd.reservation_id)
+        reservation.expire(cmd.at)
+        release(hold, "reservation expired", cmd.at)
+        lot.release(reservation.id, cmd.at)
+        return reservation_view(reservation)
+
+    return use_case
 
 
 async def _load(uow: UnitOfWork, reservation: UUID) -> tuple[Reservation, ParkingLot, Hold]:

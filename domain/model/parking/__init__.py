@@ -3,11 +3,12 @@
 One concept per module; this package re-exports the names use cases and tests need.
 """
 
+from domain.model.parking.arrivals import Arrival
 from domain.model.parking.common import Channel, PaymentMethod, VehicleClass, lot_id, reservation_id, session_id
 from domain.model.parking.lots import ParkingLot, Spaces
 from domain.model.parking.quotes import Quote, Segment, SegmentKind, quote
 from domain.model.parking.reservations import BookingRequest, NoShowRule, Reservation, ReservationStatus
-from domain.model.parking.sessions import Arrival, ParkingSession, SessionStatus
+from domain.model.parking.sessions import ParkingSession, SessionStatus
 from domain.model.parking.tariffs import Band, Step, Tariff, TariffChange, TariffSchedule
 
 __all__ = [

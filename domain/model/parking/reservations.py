@@ -21,11 +21,11 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.model.errors import InvalidTransition, InvalidValue
+from domain.model.parking.arrivals import MAX_PLATE_LEN
 from domain.model.parking.common import HOLD_SLACK, VehicleClass, aware, label, reservation_id
 from domain.model.parking.lots import ParkingLot
 from domain.model.parking.postings import RESERVATION_HOLD_KIND, place_wallet_hold, reservation_cause
 from domain.model.parking.quotes import quote
-from domain.model.parking.sessions import MAX_PLATE_LEN
 from domain.model.transfers import Hold
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -11,6 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.model.errors import InvalidTransition, InvalidValue
+from domain.model.parking.arrivals import Arrival
 from domain.model.parking.common import (
     Channel,
     PaymentMethod,
@@ -26,45 +26,10 @@ from domain.model.parking.quotes import Quote, Segment, quote
 from domain.model.parking.tariffs import TariffSchedule
 from domain.model.transfers import Hold, HoldStatus
 
-MAX_PLATE_LEN = 16
-
 
 class SessionStatus(StrEnum):
     ACTIVE = "active"
     ENDED = "ended"
-
-
-@dataclass(frozen=True, slots=True)
-class Arrival:
-    """What the report of a start says. ``reference`` is the reporter's own key for the
-    stay (gate ticket, meter transaction, app request): the session id derives from it."""
-
-    reference: str
-    zone: str
-    vehicle_class: VehicleClass
-    plate: str
-    channel: Channel
-    device_id: str | None = None
-    driver_id: str | None = None
-    expected_end: datetime | None = None
-    prepay: bool = False  # hold the expected fee in the driver's wallet now
-
-    def check(self, at: datetime) -> None:
-        label(self.reference, "reference")
-        label(self.zone, "zone")
-        choice(VehicleClass, self.vehicle_class, "vehicle_class")
-        label(self.plate, "plate", MAX_PLATE_LEN)
-        choice(Channel, self.channel, "channel")
-        if self.channel in (Channel.METER, Channel.GATE) and self.device_id is None:
-            raise InvalidValue(f"a {self.channel} report names its device")
-        if self.device_id is not None:
-            label(self.device_id, "device_id")
-        if (self.channel is Channel.APP or self.prepay) and self.driver_id is None:
-            raise InvalidValue("an app session or a prepaid one belongs to a driver")
-        if self.driver_id is not None:
-            label(self.driver_id, "driver_id")
-        if self.expected_end is not None and aware(self.expected_end, "expected_end") <= at:
-            raise InvalidValue("the expected end must be after the start")
 
 
 class ParkingSession(Aggregate):
@@ -78,8 +43,9 @@ class ParkingSession(Aggregate):
       force at the start; ending later is allowed (and flagged ``overstayed``);
     - the fee is the quote of the lot's tariff schedule for the stay; its segments sum to it;
     - it has at most one wallet hold at a time, in its driver's wallet for its operator;
-    - paying by wallet needs a driver; ``amount_due_vnd`` is the fee when paid by QR (the
-      payments module collects it) and 0 otherwise (cash and wallet settle at once).
+    - paying by wallet needs a driver; ``amount_due_vnd`` is the fee when it ends paid by
+      QR, until the payments module records the whole of it paid (then 0), and 0 otherwise
+      (cash and wallet settle at once).
     """
 
     class Started(Aggregate.Created):
@@ -128,6 +94,14 @@ class ParkingSession(Aggregate):
             aggregate.payment_reference = self.payment_reference
             aggregate.amount_due_vnd = self.amount_due_vnd
             aggregate.overstayed = self.overstayed
+
+    class PaidByQr(Aggregate.Event):
+        payment_reference: str
+        amount_vnd: int
+
+        def apply(self, aggregate: ParkingSession) -> None:
+            aggregate.amount_due_vnd -= self.amount_vnd
+            aggregate.payment_reference = self.payment_reference
 
     def __init__(
         self,
@@ -276,6 +250,20 @@ class ParkingSession(Aggregate):
             overstayed=at > booked_end,
         )
         return priced
+
+    def record_qr_payment(self, payment_reference: str, amount_vnd: int, at: datetime) -> None:
+        """The payments module collected the amount due by QR; its bank credit paid the operator."""
+        if self.status is not SessionStatus.ENDED or self.payment_method is not PaymentMethod.QR:
+            raise InvalidTransition(f"session {self.id} does not wait for a QR payment")
+        if self.amount_due_vnd == 0:
+            raise InvalidTransition(f"session {self.id} is already paid")
+        if amount_vnd != self.amount_due_vnd:
+            raise InvalidValue(f"session {self.id} is due {self.amount_due_vnd} VND, not {amount_vnd}")
+        label(payment_reference, "payment_reference")
+        assert self.ended_at is not None, "an ended session has an end"
+        if aware(at) < self.ended_at:
+            raise InvalidValue("a session cannot be paid before it ended")
+        self.trigger_event(self.PaidByQr, timestamp=at, payment_reference=payment_reference, amount_vnd=amount_vnd)
 
     def _require_active(self, at: datetime) -> None:
         if self.status is not SessionStatus.ACTIVE:

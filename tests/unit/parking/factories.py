@@ -9,7 +9,7 @@ from eventsourcing.domain import Aggregate
 
 from adapters.eventstore.codec import CodecOptions, build_mapper
 from domain.model.parking import Channel, ParkingLot, Spaces, Tariff, VehicleClass
-from domain.model.parking.sessions import Arrival
+from domain.model.parking.arrivals import Arrival
 
 # 08:00 on a Monday in Hà Nội (UTC+7).
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)

@@ -232,3 +232,27 @@ def test_replaying_a_session_reproduces_it() -> None:
     end(session, None, T0 + 3 * HOUR, PaymentMethod.QR)
     history += session.collect_events()
     assert replayed(session, history) == session
+
+
+def test_a_qr_payment_in_full_clears_the_amount_due_once() -> None:
+    session, _ = start()
+    with pytest.raises(InvalidTransition, match="does not wait for a QR payment"):
+        session.record_qr_payment("PK7Q2", 25_000, T0 + HOUR)
+    end(session, None, T0 + 30 * MIN, PaymentMethod.QR)
+    with pytest.raises(InvalidValue, match="due 25000 VND, not 20000"):
+        session.record_qr_payment("PK7Q2", 20_000, T0 + HOUR)
+    with pytest.raises(InvalidValue, match="before it ended"):
+        session.record_qr_payment("PK7Q2", 25_000, T0 + 29 * MIN)
+    session.record_qr_payment("PK7Q2", 25_000, T0 + HOUR)
+    assert (session.amount_due_vnd, session.payment_reference) == (0, "PK7Q2")
+    with pytest.raises(InvalidTransition, match="already paid"):
+        session.record_qr_payment("PK7Q2", 25_000, T0 + HOUR)
+    history = list(session.collect_events())
+    assert replayed(session, history) == session
+
+
+def test_a_session_paid_otherwise_takes_no_qr_payment() -> None:
+    session, _ = start()
+    end(session, None, T0 + HOUR, PaymentMethod.CASH)
+    with pytest.raises(InvalidTransition, match="does not wait for a QR payment"):
+        session.record_qr_payment("PK7Q2", 25_000, T0 + 2 * HOUR)
