@@ -355,9 +355,10 @@ def _identifier(name: str) -> str:
 
 
 def _log_record(row: Any) -> LogRecord:
-    return LogRecord(
-        row["position"], row["stream_id"], row["version"], row["topic"], bytes(row["state"]), bytes(row["hash"])
-    )
+    # asyncpg returns its own UUID subclass, which eventsourcing's transcoder cannot encode
+    # when a use case copies a loaded aggregate's id into a new event: hand out plain UUIDs.
+    stream_id = UUID(bytes=row["stream_id"].bytes)
+    return LogRecord(row["position"], stream_id, row["version"], row["topic"], bytes(row["state"]), bytes(row["hash"]))
 
 
 def _stored_idempotency(row: Any) -> StoredIdempotency:

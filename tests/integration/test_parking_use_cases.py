@@ -1,0 +1,304 @@
+"""Parking through the use cases, on both stores: money in the ledger, occupancy, cashless share."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid5
+
+import pytest
+
+from domain.model.balances import Balance, BalanceView
+from domain.model.errors import InvalidTransition
+from domain.model.ledger import PartyKind, bank_clearing, cash, credit, debit, payable, wallet
+from domain.model.parking import (
+    Arrival,
+    BookingRequest,
+    Channel,
+    ParkingLot,
+    ParkingSession,
+    PaymentMethod,
+    Spaces,
+    Tariff,
+    VehicleClass,
+    lot_id,
+    session_id,
+)
+from domain.model.payments import PaymentPurpose
+from domain.model.transfers import Hold, HoldStatus, Transfer
+from domain.services.balances import LedgerBalances, account_key
+from domain.services.parking import (
+    EndSession,
+    ExtendSession,
+    QuoteStay,
+    RegisterLot,
+    ScheduleTariff,
+    StartSession,
+    end_session,
+    extend_session,
+    on_parking_session_paid,
+    quote_stay,
+    register_lot,
+    schedule_tariff,
+    start_session,
+)
+from domain.services.parking_projections import CashlessShare, LotOccupancy, occupancy_key, share_key
+from domain.services.parking_reservations import (
+    CloseReservation,
+    HonourReservation,
+    MakeReservation,
+    cancel_reservation,
+    expire_reservation,
+    honour_reservation,
+    make_reservation,
+    mark_no_show,
+)
+from domain.services.payments import BankNotice, CollectionAccount, credit_bank_transfer, new_payment
+from domain.services.projections import ProjectionRunner
+from domain.services.unit_of_work import RequestKey, UnitOfWork, UseCase, execute
+
+T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)  # 08:00 on a Monday in Hà Nội
+MIN, HOUR = timedelta(minutes=1), timedelta(hours=1)
+LOT = "HK-01"
+OPERATOR = "op-hoankiem"
+DRIVER = "driver-lan"
+OPERATOR_PAYABLE = payable(PartyKind.OPERATOR, OPERATOR)
+DRIVER_WALLET = wallet(DRIVER)
+OPERATOR_CASH = cash(OPERATOR)
+CITY = CollectionAccount("970415", "1140000077", "HA NOI PARKING")
+CITY_BANK = bank_clearing(CITY.bank_bin, CITY.account_no)
+CAR_TARIFF = {
+    "code": "car-2025",
+    "vehicle_class": "car",
+    "grace_minutes": 10,
+    "daily_cap_vnd": 300_000,
+    "max_stay_minutes": 1440,
+    "bands": [
+        {
+            "name": "day",
+            "starts_at": "06:00",
+            "steps": [
+                {"from_hour": 1, "unit_vnd": 25_000},
+                {"from_hour": 3, "unit_vnd": 35_000},
+                {"from_hour": 5, "unit_vnd": 45_000},
+            ],
+        },
+        {"name": "night", "starts_at": "18:00", "steps": [{"from_hour": 1, "unit_vnd": 15_000}]},
+    ],
+}
+MOTO_TARIFF = {
+    "code": "moto-2025",
+    "vehicle_class": "motorbike",
+    "unit_minutes": 1440,
+    "bands": [{"name": "all-day", "starts_at": "00:00", "steps": [{"from_hour": 1, "unit_vnd": 5_000}]}],
+}
+
+
+async def run(store: Any, use_case: UseCase) -> dict[str, Any]:
+    return (await execute(store, use_case)).result
+
+
+async def open_lot(store: Any) -> None:
+    """Zone A: 50 cars (2 reservable), 200 motorbikes; a wallet topped up with 500,000 VND."""
+    since = T0 - timedelta(days=1)
+    zones = {"A": {VehicleClass.CAR: Spaces(50, 2), VehicleClass.MOTORBIKE: Spaces(200)}}
+    await run(store, register_lot(RegisterLot(LOT, OPERATOR, "Lý Thái Tổ", zones, since)))
+    for tariff in (CAR_TARIFF, MOTO_TARIFF):
+        await run(store, schedule_tariff(ScheduleTariff(LOT, "A", Tariff.from_dict(tariff), since, since)))
+
+    async def top_up(uow: UnitOfWork) -> dict[str, Any]:
+        entries = [debit(CITY_BANK, 500_000), credit(DRIVER_WALLET, 500_000)]
+        uow.add(Transfer.post(f"top-up:{DRIVER}:1", "wallet.top_up", entries, since))
+        return {}
+
+    await run(store, top_up)
+
+
+def arrival(reference: str, **changes: Any) -> Arrival:
+    fields: dict[str, Any] = {
+        "reference": reference,
+        "zone": "A",
+        "vehicle_class": VehicleClass.CAR,
+        "plate": "30A-123.45",
+        "channel": Channel.GATE,
+        "device_id": "gate-north",
+    }
+    return Arrival(**(fields | changes))
+
+
+def app(reference: str, **changes: Any) -> Arrival:
+    return arrival(reference, channel=Channel.APP, device_id=None, driver_id=DRIVER, prepay=True, **changes)
+
+
+async def start(store: Any, entry: Arrival, at: datetime = T0) -> UUID:
+    return UUID((await run(store, start_session(StartSession(LOT, entry, at))))["session_id"])
+
+
+async def end(store: Any, session: UUID, at: datetime, method: PaymentMethod) -> dict[str, Any]:
+    return await run(store, end_session(EndSession(session, method, Channel.GATE, at, device_id="gate-south")))
+
+
+async def balances(store: Any, *accounts: str) -> dict[str, BalanceView]:
+    await ProjectionRunner(store, store, LedgerBalances()).catch_up()
+    rows = await store.get_rows(LedgerBalances.name, [account_key(a) for a in accounts])
+    return {a: BalanceView.of(a, Balance.from_dict(rows.get(account_key(a)))) for a in accounts}
+
+
+async def posted(store: Any, *accounts: str) -> dict[str, int]:
+    return {a: view.posted_vnd for a, view in (await balances(store, *accounts)).items()}
+
+
+async def test_a_day_of_parking_settles_cash_wallet_and_qr(store: Any) -> None:
+    await open_lot(store)
+    quoted = await run(store, quote_stay(QuoteStay(LOT, "A", VehicleClass.CAR, T0, T0 + 2 * HOUR + MIN)))
+    assert quoted["total_vnd"] == 85_000
+
+    by_cash = await start(store, arrival("gate-1"))
+    by_wallet = await start(store, app("app-1", expected_end=T0 + HOUR))
+    by_qr = await start(store, arrival("gate-2", plate="29B-555.01"))
+    await start(store, arrival("gate-3", vehicle_class=VehicleClass.MOTORBIKE, plate="29X1-001.23"))
+    assert (await balances(store, DRIVER_WALLET))[DRIVER_WALLET].available_vnd == 500_000 - 25_000
+
+    extended = await run(store, extend_session(ExtendSession(by_wallet, T0 + 3 * HOUR, T0 + 50 * MIN)))
+    assert extended["held_vnd"] == 85_000
+
+    ended = await end(store, by_cash, T0 + 2 * HOUR + MIN, PaymentMethod.CASH)
+    assert (ended["fee_vnd"], len(ended["transfer_ids"])) == (85_000, 1)
+    assert sum(s["amount_vnd"] for s in ended["segments"]) == 85_000
+    assert (await end(store, by_wallet, T0 + 150 * MIN, PaymentMethod.WALLET))["fee_vnd"] == 85_000
+    assert (await end(store, by_qr, T0 + 30 * MIN, PaymentMethod.QR))["amount_due_vnd"] == 25_000
+
+    assert await posted(store, OPERATOR_CASH, OPERATOR_PAYABLE, DRIVER_WALLET) == {
+        OPERATOR_CASH: 85_000,
+        OPERATOR_PAYABLE: 170_000,  # the QR fee is still due: the payments module will credit it
+        DRIVER_WALLET: 415_000,
+    }
+    assert (await balances(store, DRIVER_WALLET))[DRIVER_WALLET].pending_vnd == 0  # both holds are closed
+
+    await ProjectionRunner(store, store, LotOccupancy()).catch_up()
+    await ProjectionRunner(store, store, CashlessShare()).catch_up()
+    lot = lot_id(LOT)
+    rows = await store.get_rows(LotOccupancy.name, [occupancy_key(lot)])
+    assert rows[occupancy_key(lot)]["classes"] == {
+        "car": {"capacity": 50, "occupied": 0},
+        "motorbike": {"capacity": 200, "occupied": 1},
+    }
+    shares = await store.get_rows(CashlessShare.name, [share_key(lot), share_key(lot, "2025-03-03")])
+    expected = {"cash_count": 1, "cash_vnd": 85_000, "cashless_count": 2, "cashless_vnd": 110_000}
+    assert shares == {share_key(lot): expected, share_key(lot, "2025-03-03"): expected}
+
+
+async def test_a_qr_fee_is_paid_through_the_payments_hand_over(store: Any) -> None:
+    await open_lot(store)
+    session = await start(store, arrival("gate-9"))
+    due = (await end(store, session, T0 + 3 * HOUR, PaymentMethod.QR))["amount_due_vnd"]
+
+    async def ask_for_payment(uow: UnitOfWork) -> dict[str, Any]:
+        payment = await new_payment(
+            uow,
+            request_id=uuid5(session, "qr"),
+            amount_vnd=due,
+            payee_account=OPERATOR_PAYABLE,
+            purpose=PaymentPurpose.PARKING_SESSION,
+            purpose_id=str(session),
+            collection=CITY,
+            at=T0 + 3 * HOUR,
+            ttl=timedelta(minutes=15),
+        )
+        return {"reference": payment.reference}
+
+    reference = (await run(store, ask_for_payment))["reference"]
+    notice = BankNotice(CITY.bank_bin, CITY.account_no, "FT-1", due, f"MBVCB {reference} gui xe", T0 + 3 * HOUR)
+    on_paid = {PaymentPurpose.PARKING_SESSION: on_parking_session_paid}
+    credited = await run(store, credit_bank_transfer(notice, T0 + 3 * HOUR + MIN, on_paid))
+    assert credited["payment"]["status"] == "paid"
+
+    async def read(uow: UnitOfWork) -> dict[str, Any]:
+        found = await uow.get(ParkingSession, session)
+        return {"due": found.amount_due_vnd, "reference": found.payment_reference}
+
+    assert await run(store, read) == {"due": 0, "reference": reference}
+    assert await posted(store, CITY_BANK, OPERATOR_PAYABLE) == {CITY_BANK: 500_000 + due, OPERATOR_PAYABLE: due}
+
+
+async def test_reservations_honoured_no_show_cancelled_and_expired(store: Any) -> None:
+    await open_lot(store)
+    start_at = T0 + 2 * HOUR
+
+    async def reserve(reference: str, at: datetime = T0) -> UUID:
+        booking = BookingRequest(reference, "A", VehicleClass.CAR, "30A-123.45", DRIVER, start_at, start_at + 2 * HOUR)
+        return UUID((await run(store, make_reservation(MakeReservation(LOT, booking, at))))["reservation_id"])
+
+    honoured, absent = await reserve("r-1"), await reserve("r-2")
+    assert (await balances(store, DRIVER_WALLET))[DRIVER_WALLET].available_vnd == 500_000 - 2 * 50_000
+
+    arrived = await run(
+        store, honour_reservation(HonourReservation(honoured, "gate-r1", Channel.GATE, start_at, "gate"))
+    )
+    assert arrived["status"] == "honoured"
+    assert arrived["session"]["hold_id"] == arrived["hold_id"]
+    stayed = await end(store, UUID(arrived["session"]["session_id"]), start_at + 3 * HOUR, PaymentMethod.WALLET)
+    assert (stayed["fee_vnd"], stayed["overstayed"]) == (85_000, True)  # 50,000 from the hold, 35,000 directly
+
+    no_show = await run(store, mark_no_show(CloseReservation(absent, start_at + 15 * MIN)))
+    assert (no_show["status"], no_show["fee_vnd"]) == ("no_show", 25_000)
+
+    free = await reserve("r-3", at=T0 + 2 * MIN)
+    assert (await run(store, cancel_reservation(CloseReservation(free, T0 + 3 * MIN))))["fee_vnd"] == 0
+    lapsing = await reserve("r-4", at=T0 + 4 * MIN)
+    expired_at = start_at + 2 * HOUR + timedelta(days=1)
+    with pytest.raises(InvalidTransition, match="not lapsed yet"):
+        await run(store, expire_reservation(CloseReservation(lapsing, expired_at - MIN)))
+    assert (await run(store, expire_reservation(CloseReservation(lapsing, expired_at))))["status"] == "expired"
+
+    views = await balances(store, DRIVER_WALLET, OPERATOR_PAYABLE)
+    assert (views[DRIVER_WALLET].posted_vnd, views[DRIVER_WALLET].pending_vnd) == (500_000 - 110_000, 0)
+    assert views[OPERATOR_PAYABLE].posted_vnd == 110_000
+
+    async def open_bookings(uow: UnitOfWork) -> dict[str, Any]:
+        return {"bookings": len((await uow.get(ParkingLot, lot_id(LOT))).bookings)}
+
+    assert await run(store, open_bookings) == {"bookings": 0}
+
+
+async def test_concurrent_reservations_never_overbook_the_reservable_spaces(store: Any) -> None:
+    await open_lot(store)  # two reservable car spaces in zone A
+    start_at = T0 + 2 * HOUR
+
+    async def attempt(i: int) -> str:
+        booking = BookingRequest(f"c-{i}", "A", VehicleClass.CAR, f"30A-000.0{i}", DRIVER, start_at, start_at + HOUR)
+        try:
+            await run(store, make_reservation(MakeReservation(LOT, booking, T0)))
+        except InvalidTransition:
+            return "refused"
+        return "booked"
+
+    outcomes = await asyncio.gather(*(attempt(i) for i in range(4)))
+    assert sorted(outcomes) == ["booked", "booked", "refused", "refused"]
+    assert (await balances(store, DRIVER_WALLET))[DRIVER_WALLET].pending_vnd == -2 * 25_000
+
+
+async def test_a_retried_start_replays_and_a_second_report_is_refused(store: Any) -> None:
+    await open_lot(store)
+    key = RequestKey.of("gate-north", "k-1", {"reference": "gate-7"})
+    first = await execute(store, start_session(StartSession(LOT, arrival("gate-7"), T0)), key)
+    again = await execute(store, start_session(StartSession(LOT, arrival("gate-7"), T0)), key)
+    assert (again.replayed, again.result) == (True, first.result)
+    with pytest.raises(InvalidTransition, match="already started"):
+        await run(store, start_session(StartSession(LOT, arrival("gate-7"), T0 + MIN)))
+    assert first.result["session_id"] == str(session_id(lot_id(LOT), "gate-7"))
+
+
+async def test_a_lapsed_prepaid_hold_expires_and_the_wallet_pays_directly(store: Any) -> None:
+    await open_lot(store)
+    session = await start(store, app("app-9", expected_end=T0 + HOUR))
+    ended = await end(store, session, T0 + 26 * HOUR, PaymentMethod.WALLET)
+    assert ended["overstayed"]
+
+    async def hold_status(uow: UnitOfWork) -> dict[str, Any]:
+        hold = await uow.get(Hold, UUID(ended["hold_id"]))
+        return {"status": hold.status.value}
+
+    assert await run(store, hold_status) == {"status": HoldStatus.EXPIRED.value}
+    assert (await posted(store, DRIVER_WALLET))[DRIVER_WALLET] == 500_000 - ended["fee_vnd"]
