@@ -196,7 +196,7 @@ class ParkingSession(Aggregate):
         hold gets a new, larger hold (returned) and the old one is released."""
         self._require_active(at)
         assert (hold.id if hold else None) == self.hold_id, "extend is given the session's own hold"
-        if expected_end <= max(at, self.expected_end or self.started_at):
+        if aware(expected_end, "expected_end") <= max(at, self.expected_end or self.started_at):
             raise InvalidValue("an extension must move the expected end later, and past now")
         schedule.check_stay(self.started_at, expected_end)
         new_hold = None
@@ -231,6 +231,8 @@ class ParkingSession(Aggregate):
         choice(Channel, channel, "channel")
         if method is PaymentMethod.WALLET and self.driver_id is None:
             raise InvalidValue("only a driver's session can be paid from a wallet")
+        if channel in (Channel.METER, Channel.GATE) and device_id is None:
+            raise InvalidValue(f"a {channel} report names its device")
         for value, name in ((device_id, "device_id"), (payment_reference, "payment_reference")):
             if value is not None:
                 label(value, name)

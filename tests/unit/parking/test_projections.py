@@ -49,8 +49,8 @@ def day_of_parking() -> list[Any]:
     sessions = [ParkingSession.start(lot, arrival(f"g{i}"), T0 + i * MIN)[0] for i in range(3)]
     sessions.append(ParkingSession.start(lot, arrival("m1", vehicle_class=VehicleClass.MOTORBIKE), T0)[0])
     app = ParkingSession.start(lot, arrival("app", channel=Channel.APP, driver_id=DRIVER), T0)[0]
-    sessions[0].end(T0 + 2 * HOUR, schedule, PaymentMethod.CASH, Channel.GATE)  # 50,000
-    sessions[1].end(T0 + 3 * HOUR, schedule, PaymentMethod.QR, Channel.GATE)  # 85,000
+    sessions[0].end(T0 + 2 * HOUR, schedule, PaymentMethod.CASH, Channel.ATTENDANT)  # 50,000
+    sessions[1].end(T0 + 3 * HOUR, schedule, PaymentMethod.QR, Channel.ATTENDANT)  # 85,000
     app.end(T0 + 5 * MIN, schedule, PaymentMethod.WALLET, Channel.APP)  # within grace: free
     for aggregate in [*sessions, app]:
         events += aggregate.collect_events()

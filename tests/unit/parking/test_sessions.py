@@ -205,11 +205,15 @@ def test_bad_ends_are_refused() -> None:
     session, _ = start()
     schedule = registered_lot().schedule("A", VehicleClass.CAR)
     with pytest.raises(InvalidValue, match="only a driver's session"):
-        session.end(T0 + HOUR, schedule, PaymentMethod.WALLET, Channel.GATE)
+        session.end(T0 + HOUR, schedule, PaymentMethod.WALLET, Channel.ATTENDANT)
     with pytest.raises(InvalidValue, match="before it started"):
-        session.end(T0 - MIN, schedule, PaymentMethod.CASH, Channel.GATE)
+        session.end(T0 - MIN, schedule, PaymentMethod.CASH, Channel.ATTENDANT)
     with pytest.raises(InvalidValue, match="payment_method"):
-        session.end(T0 + HOUR, schedule, "card", Channel.GATE)  # type: ignore[arg-type]
+        session.end(T0 + HOUR, schedule, "card", Channel.ATTENDANT)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match="gate report names its device"):
+        session.end(T0 + HOUR, schedule, PaymentMethod.CASH, Channel.GATE)
+    with pytest.raises(InvalidValue, match="timezone-aware"):
+        session.extend(datetime(2025, 3, 3, 12), T0 + HOUR, schedule, None)
     with pytest.raises(InvalidValue, match="payment_reference"):
         session.end(T0 + HOUR, schedule, PaymentMethod.CASH, Channel.ATTENDANT, payment_reference="")
     assert session.status is SessionStatus.ACTIVE
