@@ -33,7 +33,6 @@ BANK_CREDIT_NAMESPACE = uuid5(NAMESPACE_URL, "https://citysettle.example/bank-cr
 class PaymentPurpose(StrEnum):
     FEE_INVOICE = "fee_invoice"
     PARKING_SESSION = "parking_session"
-    PARKING_RESERVATION = "parking_reservation"
     TICKET = "ticket"
 
 
