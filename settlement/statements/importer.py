@@ -1,0 +1,142 @@
+"""Reading a statement file of any supported format, and telling statements apart.
+
+A statement's identity is derived from the SHA-256 of the file's bytes, the account and
+the statement id: the same file imported twice yields the same identities, and
+`distinct` keeps only the first of each, so a second import changes nothing. The hash is
+computed on the bytes as the parser reads them, in the same single pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import IO, cast
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from settlement.statements.camt import camt_namespace, read_camt
+from settlement.statements.csv_layout import looks_like_csv, read_csv
+from settlement.statements.errors import StatementError
+from settlement.statements.model import Statement
+from settlement.statements.mt940 import read_mt940
+
+STATEMENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://citysettle.example/bank-statement")
+_HEAD_BYTES = 65_536
+_MT940_START = re.compile(rb"(^|\n)(:20:|\{1:|\{4:)")
+
+
+class StatementFormat(StrEnum):
+    CAMT053 = "camt053"
+    CAMT054 = "camt054"
+    MT940 = "mt940"
+    CSV = "csv"
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedStatement:
+    identity: UUID
+    file_sha256: str
+    statement: Statement
+
+
+@dataclass(frozen=True, slots=True)
+class StatementFile:
+    file_sha256: str
+    format: StatementFormat
+    statements: tuple[ImportedStatement, ...]
+
+
+def statement_identity(file_sha256: str, account: str, statement_id: str) -> UUID:
+    return uuid5(STATEMENT_NAMESPACE, f"{file_sha256}/{account}/{statement_id}")
+
+
+class _HashingReader(io.RawIOBase):
+    """Replays the sniffed head, then the stream; hashes every byte it hands out."""
+
+    def __init__(self, head: bytes, stream: IO[bytes]) -> None:
+        self._head = head
+        self._stream = stream
+        self.sha256 = hashlib.sha256(head)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            chunk, self._head = (
+                (self._head, b"") if size < 0 or size >= len(self._head) else (self._head[:size], self._head[size:])
+            )
+            return chunk
+        chunk = self._stream.read(size)
+        self.sha256.update(chunk)
+        return chunk
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        chunk = self.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+    def drain(self) -> str:
+        while self.read(1 << 20):
+            pass
+        return self.sha256.hexdigest()
+
+
+def detect_format(head: bytes) -> StatementFormat:
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"<"):
+        found = camt_namespace(head)
+        if found is None:
+            raise StatementError("XML file is not an ISO 20022 camt.053 or camt.054 document")
+        return StatementFormat.CAMT053 if found[0] == "camt.053" else StatementFormat.CAMT054
+    if _MT940_START.search(head):
+        return StatementFormat.MT940
+    if looks_like_csv(head.decode("utf-8", errors="replace")):
+        return StatementFormat.CSV
+    raise StatementError("cannot tell the statement format: not camt.053/054 XML, MT940 or the documented CSV")
+
+
+def read_statement_file(stream: IO[bytes], fmt: StatementFormat | None = None) -> StatementFile:
+    """Parse every statement of a file; ``fmt`` None means detect it from the content."""
+    head = stream.read(_HEAD_BYTES)
+    detected = detect_format(head)
+    if fmt is not None and fmt is not detected:
+        raise StatementError(f"the file is {detected.value}, not {fmt.value}")
+    reader = _HashingReader(head, stream)
+    statements = list(_parse(detected, head, reader))
+    digest = reader.drain()
+    return StatementFile(
+        digest,
+        detected,
+        tuple(ImportedStatement(statement_identity(digest, s.account, s.statement_id), digest, s) for s in statements),
+    )
+
+
+def _parse(fmt: StatementFormat, head: bytes, reader: _HashingReader) -> Iterator[Statement]:
+    if fmt in (StatementFormat.CAMT053, StatementFormat.CAMT054):
+        found = camt_namespace(head)
+        assert found is not None, "detect_format saw the namespace"
+        yield from read_camt(cast(IO[bytes], reader), *found)
+        return
+    buffered = io.BufferedReader(reader, buffer_size=1 << 20)
+    if fmt is StatementFormat.MT940:
+        # SWIFT's character set is ASCII; banks' exports add Latin-1 or UTF-8 umlauts in
+        # free text. References are ASCII, so an odd byte is replaced, never fatal.
+        yield from read_mt940(io.TextIOWrapper(buffered, encoding="utf-8", errors="replace", newline=None))
+        return
+    try:
+        yield from read_csv(io.TextIOWrapper(buffered, encoding="utf-8-sig", newline=""))
+    except UnicodeDecodeError as exc:
+        raise StatementError(f"CSV statement is not UTF-8: {exc}") from None
+
+
+def distinct(files: Iterable[StatementFile]) -> tuple[ImportedStatement, ...]:
+    """Every statement once, in the order first seen: importing a file again adds nothing."""
+    seen: dict[UUID, ImportedStatement] = {}
+    for statement_file in files:
+        for imported in statement_file.statements:
+            seen.setdefault(imported.identity, imported)
+    return tuple(seen.values())
