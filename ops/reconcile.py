@@ -1,0 +1,153 @@
+"""``citysettle reconcile``: a bank statement against the ledger, with reports for finance.
+
+Exit codes: 0 reconciled (every line and item matched, balances agree), 3 exceptions
+remain (see the reports), 1 the statement cannot be read (the message says why).
+A statement given twice (or two files with the same statement) is imported once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import IO, Any, cast
+
+from tqdm import tqdm
+
+from ops.config import Config
+from ops.stores import open_store
+from settlement.ledger_side import LedgerSide, read_ledger_side
+from settlement.matching import reconcile
+from settlement.outcomes import MatchOptions, Reconciliation
+from settlement.reports import write_reports
+from settlement.statements import (
+    Statement,
+    StatementError,
+    StatementFile,
+    StatementFormat,
+    distinct,
+    read_statement_file,
+)
+
+EXIT_UNREADABLE = 1
+EXIT_EXCEPTIONS = 3
+
+
+@contextmanager
+def _progress_reader(path: Path) -> Iterator[IO[bytes]]:
+    """The file, with a byte progress bar on a terminal (parsing is the long part)."""
+    with path.open("rb") as raw:
+        if not sys.stderr.isatty():
+            yield raw
+            return
+        size = path.stat().st_size
+        with tqdm.wrapattr(raw, "read", total=size, desc=path.name, unit="B", unit_scale=True, leave=False) as wrapped:
+            yield cast(IO[bytes], wrapped)
+
+
+def read_statements(paths: Sequence[Path], fmt: StatementFormat | None) -> list[StatementFile]:
+    files = []
+    for path in paths:
+        try:
+            with _progress_reader(path) as stream:
+                files.append(read_statement_file(stream, fmt))
+        except (OSError, StatementError) as exc:
+            raise StatementError(f"{path}: {exc}") from exc
+    return files
+
+
+def statement_period(statements: Sequence[Statement]) -> tuple[date, date]:
+    periods = [p for s in statements if (p := s.dates()) is not None]
+    if not periods:
+        raise StatementError("the statement has no dates; give --date")
+    return min(p[0] for p in periods), max(p[1] for p in periods)
+
+
+async def ledger_side(config: Config, accounts: Sequence[str], first: date, last: date) -> LedgerSide:
+    store = await open_store(config)
+    try:
+        return await read_ledger_side(store, first_day=first, last_day=last, accounts=accounts)
+    finally:
+        await store.close()
+
+
+def run(args: argparse.Namespace) -> tuple[int, Reconciliation | None]:
+    fmt = StatementFormat(args.format) if args.format else None
+    try:
+        files = read_statements(args.statement, fmt)
+        statements = [imported.statement for imported in distinct(files)]
+        first, last = (args.date, args.date) if args.date else statement_period(statements)
+    except StatementError as exc:
+        print(f"citysettle reconcile: cannot read the statement: {exc}", file=sys.stderr)
+        return EXIT_UNREADABLE, None
+    config = Config.from_env().with_overrides(store_url=args.store)
+    accounts = sorted({s.account for s in statements})
+    side = asyncio.run(ledger_side(config, accounts, first, last))
+    options = MatchOptions(date_tolerance_days=args.tolerance_days)
+    result = reconcile(statements, side.items, ledger_balances=side.balances, options=options)
+    inputs: dict[str, Any] = {
+        "files": [
+            {"name": p.name, "sha256": f.file_sha256, "format": f.format.value}
+            for p, f in zip(args.statement, files, strict=True)
+        ],
+        "statements": [str(i.identity) for i in distinct(files)],
+        "period": {"first": first.isoformat(), "last": last.isoformat()},
+    }
+    write_reports(result, args.out, inputs)
+    totals = result.totals()
+    print(
+        json.dumps(
+            {
+                "reconciled": result.reconciled,
+                "out": str(args.out),
+                "lines": len(result.entries),
+                "items": len(result.items),
+                "open_exceptions": len(result.open_cases),
+                "categories": {c.value: {"lines": t.lines, "items": t.items} for c, t in totals.items()},
+            }
+        )
+    )
+    return (0 if result.reconciled else EXIT_EXCEPTIONS), result
+
+
+def _command(args: argparse.Namespace) -> int:
+    return run(args)[0]
+
+
+def register(commands: Any) -> None:
+    cmd = commands.add_parser("reconcile", help="reconcile a bank statement against the ledger; write reports")
+    cmd.add_argument(
+        "--statement",
+        type=Path,
+        action="append",
+        required=True,
+        metavar="FILE",
+        help="camt.053/054, MT940 or CSV statement (repeatable; a repeated statement counts once)",
+    )
+    cmd.add_argument("--format", choices=[f.value for f in StatementFormat], help="default: detected from the content")
+    cmd.add_argument(
+        "--date",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="the ledger day to reconcile (default: the statement's period)",
+    )
+    cmd.add_argument("--store", help="event store URL (default: $CITYSETTLE_STORE or embedded SQLite)")
+    cmd.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reconciliation"),
+        metavar="DIR",
+        help="where report.json, report.csv and report.html go (default ./reconciliation)",
+    )
+    cmd.add_argument(
+        "--tolerance-days",
+        type=int,
+        default=MatchOptions().date_tolerance_days,
+        help="date window of the amount matching, in days (default %(default)s)",
+    )
+    cmd.set_defaults(handler=_command)

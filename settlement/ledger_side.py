@@ -1,0 +1,150 @@
+"""The ledger side of a reconciliation, read from the event log.
+
+Every entry of a posted `Transfer` on a bank-clearing account (``bank:<bin>:<number>``)
+is one `LedgerItem`: a debit of the clearing account is money in (CRDT on the bank's
+statement), a credit is money out. Its details come from the events that caused it:
+
+- ``bank-credit:<id>`` transfers: the `BankCredit.Received` with that id gives the
+  bank's transaction id, the payment reference and the bank's booking time;
+- ``settlement:<batch id>[:returned]`` transfers: the `SettlementBatch.Closed` gives
+  the payout's EndToEndId, which the bank's debit (and a return) carries back.
+
+The log is read in pages (bounded memory per read) and only events of those three
+kinds are decoded. Dates are taken in the bank's time zone (Vietnam: UTC+7, no DST).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+
+from domain.model.ledger import AccountKind, account_kind
+from domain.model.payments import BankCredit
+from domain.model.transfers import Transfer
+from domain.ports import EventStore
+from settlement.batches import SettlementBatch
+from settlement.ledger_items import LedgerBalance, LedgerItem, account_number
+from settlement.statements.model import Direction
+
+BANK_TZ = timezone(timedelta(hours=7), "ICT")
+PAGE_SIZE = 5_000
+LEDGER_CURRENCY = "VND"
+_TOPICS = frozenset(get_topic(t) for t in (Transfer.Posted, BankCredit.Received, SettlementBatch.Closed))
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerSide:
+    items: tuple[LedgerItem, ...]
+    balances: dict[str, LedgerBalance]  # by account number, as statements name accounts
+
+
+@dataclass(frozen=True, slots=True)
+class _Posting:
+    transfer_id: UUID
+    index: int
+    account: str
+    direction: Direction
+    amount_vnd: int
+    at: datetime
+    cause: str
+
+
+@dataclass
+class _Log:
+    postings: list[_Posting]
+    credits: dict[str, Any]  # BankCredit id -> its Received event
+    batches: dict[str, str]  # SettlementBatch id -> EndToEndId of its payout
+
+
+async def read_ledger_side(
+    store: EventStore,
+    *,
+    first_day: date,
+    last_day: date,
+    accounts: Collection[str] | None = None,
+    tz: timezone = BANK_TZ,
+    page_size: int = PAGE_SIZE,
+) -> LedgerSide:
+    """Items booked from ``first_day`` to ``last_day`` (inclusive) on the bank-clearing
+    accounts with these numbers (all when None), and each account's balance before and after."""
+    wanted = {account_number(a) for a in accounts} if accounts is not None else None
+    log = await _read(store, wanted, page_size)
+    items: list[LedgerItem] = []
+    opening: dict[str, int] = {}
+    movement: dict[str, int] = {}
+    for posting in log.postings:
+        number = account_number(posting.account)
+        item = _item(posting, log, tz)
+        signed = item.signed_minor
+        opening.setdefault(number, 0)
+        movement.setdefault(number, 0)
+        if item.booking_date < first_day:
+            opening[number] += signed
+        elif item.booking_date <= last_day:
+            movement[number] += signed
+            items.append(item)
+    balances = {n: LedgerBalance(n, LEDGER_CURRENCY, opening[n], opening[n] + movement[n]) for n in sorted(opening)}
+    return LedgerSide(tuple(items), balances)
+
+
+async def _read(store: EventStore, wanted: set[str] | None, page_size: int) -> _Log:
+    log = _Log([], {}, {})
+    position = 0
+    while records := await store.read_log(position, page_size):
+        position = records[-1].position
+        for record in records:
+            if record.topic not in _TOPICS:
+                continue
+            event = store.decode(record)
+            if isinstance(event, BankCredit.Received):
+                log.credits[str(event.originator_id)] = event
+            elif isinstance(event, SettlementBatch.Closed):
+                log.batches[str(event.originator_id)] = event.end_to_end_id
+            elif isinstance(event, Transfer.Posted):
+                log.postings.extend(_postings(event, wanted))
+    return log
+
+
+def _postings(event: Transfer.Posted, wanted: set[str] | None) -> list[_Posting]:
+    found = []
+    for index, entry in enumerate(event.entries):
+        account = entry["account"]
+        if account_kind(account) is not AccountKind.BANK_CLEARING:
+            continue
+        if wanted is not None and account_number(account) not in wanted:
+            continue
+        # A debit of our clearing account is money arriving at the bank.
+        direction = Direction.CREDIT if entry["side"] == "debit" else Direction.DEBIT
+        found.append(
+            _Posting(event.originator_id, index, account, direction, entry["amount_vnd"], event.timestamp, event.cause)
+        )
+    return found
+
+
+def _item(posting: _Posting, log: _Log, tz: timezone) -> LedgerItem:
+    kind, _, rest = posting.cause.partition(":")
+    source_id = rest.split(":", 1)[0]
+    booked_at = posting.at
+    reference = bank_tx_id = end_to_end_id = None
+    if kind == "bank-credit" and source_id in log.credits:
+        received = log.credits[source_id]
+        booked_at = received.booked_at
+        reference, bank_tx_id = received.payment_reference, received.bank_tx_id
+    elif kind == "settlement" and source_id in log.batches:
+        end_to_end_id = log.batches[source_id]
+    return LedgerItem(
+        item_id=f"{posting.transfer_id}/{posting.index}",
+        account=posting.account,
+        direction=posting.direction,
+        amount_minor=posting.amount_vnd,
+        currency=LEDGER_CURRENCY,
+        booking_date=booked_at.astimezone(tz).date(),
+        payment_reference=reference,
+        bank_tx_id=bank_tx_id,
+        end_to_end_id=end_to_end_id,
+    )

@@ -1,0 +1,145 @@
+"""``report.html``: the reconciliation for finance staff, in one self-contained page.
+
+Summary per category, balance checks, an inline SVG chart of matched lines against
+each exception category, and the exceptions table. The page loads nothing from
+anywhere (no scripts, fonts or images), so it can be mailed or archived as is. The
+table shows at most `HTML_ROWS_MAX` exceptions; report.csv has all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from html import escape
+from typing import Any, TextIO
+
+from settlement.currencies import format_minor
+from settlement.outcomes import CATEGORIES, Category, Reconciliation
+
+HTML_ROWS_MAX = 1_000
+_COLOURS = {
+    Category.MATCHED: "#2e7d32",
+    Category.MISSING_IN_BANK: "#c62828",
+    Category.MISSING_IN_LEDGER: "#ef6c00",
+    Category.AMOUNT_MISMATCH: "#6a1b9a",
+    Category.DUPLICATE: "#1565c0",
+    Category.REVERSED: "#6d4c41",
+}
+_STYLE = """
+body{font-family:system-ui,sans-serif;margin:2rem;color:#222}
+table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}
+td.n{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#2e7d32}.bad{color:#c62828}
+.banner{padding:.8rem 1rem;font-weight:600}.banner.ok{background:#e8f5e9}.banner.bad{background:#ffebee}
+"""
+
+
+def _sums(sums: Mapping[str, int]) -> str:
+    return "<br>".join(f"{format_minor(v, c)} {escape(c)}" for c, v in sums.items()) or "0"
+
+
+def _chart(categories: Mapping[str, Any]) -> str:
+    """Horizontal bars of statement lines and ledger items per category."""
+    rows = [(c, categories[c.value]["lines"], categories[c.value]["items"]) for c in CATEGORIES]
+    top = max([1] + [max(lines, items) for _, lines, items in rows])
+    width, bar, label = 420, 12, 150
+    parts = []
+    for i, (category, lines, items) in enumerate(rows):
+        y = 10 + i * 38
+        colour = _COLOURS[category]
+        parts.append(f'<text x="0" y="{y + 17}" font-size="13">{escape(category.value)}</text>')
+        for j, (count, name) in enumerate(((lines, "bank"), (items, "ledger"))):
+            length = max(1, round(width * count / top)) if count else 0
+            opacity = "1" if j == 0 else "0.55"
+            yy = y + j * (bar + 2)
+            parts.append(
+                f'<rect x="{label}" y="{yy}" width="{length}" height="{bar}" fill="{colour}" opacity="{opacity}"/>'
+                f'<text x="{label + length + 4}" y="{yy + 10}" font-size="11">{count:,} {name}</text>'
+            )
+    height = 20 + len(rows) * 38
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{label + width + 120}" height="{height}" role="img" '
+        f'aria-label="statement lines and ledger items per category">{"".join(parts)}</svg>'
+    )
+
+
+def _summary_table(categories: Mapping[str, Any], totals: Mapping[str, Any]) -> str:
+    rows = "".join(
+        f"<tr><td>{escape(name)}</td><td class=n>{c['lines']:,}</td><td class=n>{_sums(c['line_sums_minor'])}</td>"
+        f"<td class=n>{c['items']:,}</td><td class=n>{_sums(c['item_sums_minor'])}</td></tr>"
+        for name, c in categories.items()
+    )
+    rows += (
+        f"<tr><th>total</th><th class=n>{totals['lines']:,}</th><th class=n>{_sums(totals['line_sums_minor'])}</th>"
+        f"<th class=n>{totals['items']:,}</th><th class=n>{_sums(totals['item_sums_minor'])}</th></tr>"
+    )
+    return (
+        "<table><tr><th>category</th><th>bank lines</th><th>bank sum</th><th>ledger items</th>"
+        f"<th>ledger sum</th></tr>{rows}</table>"
+    )
+
+
+def _balance_table(balances: list[dict[str, Any]]) -> str:
+    if not balances:
+        return "<p>The statement carries no opening and closing balances to check.</p>"
+    rows = "".join(
+        f"<tr><td>{escape(b['statement_id'])}</td><td>{escape(b['account'])}</td><td>{escape(b['check'])}</td>"
+        f"<td class=n>{_amount(b['expected_minor'], b['currency'])}</td>"
+        f"<td class=n>{_amount(b['actual_minor'], b['currency'])}</td>"
+        f"<td class={'ok' if b['ok'] else 'bad'}>{'ok' if b['ok'] else 'differs'}</td><td>{escape(b['note'])}</td></tr>"
+        for b in balances
+    )
+    return (
+        "<table><tr><th>statement</th><th>account</th><th>check</th><th>statement</th><th>computed / ledger</th>"
+        f"<th></th><th>note</th></tr>{rows}</table>"
+    )
+
+
+def _amount(value: int | None, currency: str) -> str:
+    return "" if value is None else f"{format_minor(value, currency)} {escape(currency)}"
+
+
+def _exceptions_table(result: Reconciliation) -> str:
+    rows = []
+    for number, case in enumerate(result.cases[:HTML_ROWS_MAX], start=1):
+        bank = "<br>".join(
+            f"#{i} {e.booking_date or ''} {e.direction.value} {format_minor(e.amount_minor, e.currency)} "
+            f"{escape(e.currency)} {escape(e.acct_svcr_ref or '')}"
+            for i in case.lines
+            for e in (result.entries[i],)
+        )
+        ledger = "<br>".join(
+            f"{escape(it.item_id)} {it.booking_date} {it.direction.value} {format_minor(it.amount_minor, it.currency)} "
+            f"{escape(it.currency)} {escape(it.payment_reference or it.bank_tx_id or '')}"
+            for i in case.items
+            for it in (result.items[i],)
+        )
+        state = "settled" if case.settled else "open"
+        rows.append(
+            f"<tr><td class=n>{number}</td><td>{escape(case.category.value)}</td><td>{state}</td>"
+            f"<td>{escape(case.reason)}</td><td>{bank}</td><td>{ledger}</td></tr>"
+        )
+    more = len(result.cases) - HTML_ROWS_MAX
+    note = f"<p>{more:,} more exceptions are in report.csv and report.json.</p>" if more > 0 else ""
+    return (
+        "<table><tr><th>#</th><th>category</th><th>state</th><th>reason</th><th>bank</th><th>ledger</th></tr>"
+        f"{''.join(rows)}</table>{note}"
+    )
+
+
+def write_html(result: Reconciliation, out: TextIO, summary: Mapping[str, Any]) -> None:
+    open_cases = summary["open_exceptions"]
+    banner = (
+        '<p class="banner ok">Reconciled: every line and item is matched and the balances agree.</p>'
+        if summary["reconciled"]
+        else f'<p class="banner bad">Not reconciled: {open_cases:,} open exceptions; see below.</p>'
+    )
+    statements = ", ".join(
+        f"{escape(s['kind'])} {escape(s['statement_id'])} ({escape(s['account'])}, {s['entries']:,} entries)"
+        for s in summary["statements"]
+    )
+    out.write(
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Reconciliation report</title>'
+        f"<style>{_STYLE}</style></head><body>\n<h1>Reconciliation report</h1>\n<p>Statements: {statements}</p>\n"
+        f"{banner}\n<h2>Summary</h2>\n{_summary_table(summary['categories'], summary['totals'])}\n"
+        f"{_chart(summary['categories'])}\n<h2>Balances</h2>\n{_balance_table(summary['balances'])}\n"
+        f"<h2>Exceptions</h2>\n{_exceptions_table(result)}\n</body></html>\n"
+    )

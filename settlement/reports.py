@@ -1,0 +1,229 @@
+"""Reconciliation reports: ``report.json``, ``report.csv`` and ``report.html``.
+
+- ``report.json``: inputs, balance checks, counts and signed sums per category (amounts
+  as integer minor units, ``*_minor``), matches per stage, and every exception with both
+  sides. One exception per line, so a large report stays greppable and fast to write.
+- ``report.csv``: the exceptions for a spreadsheet, one row per line or item involved
+  (``role`` says whether it is categorised by the case or only shown as context).
+  Matched lines are counted in the JSON, not listed: a day has millions of them.
+- ``report.html``: see `settlement.report_html`.
+
+Everything is written through the paths or streams given; the output depends only on
+the reconciliation and the inputs given, so re-running yields byte-identical files.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+from settlement.currencies import format_minor
+from settlement.outcomes import STAGES, Case, Reconciliation
+from settlement.report_html import write_html
+
+CSV_COLUMNS = (
+    "case",
+    "category",
+    "settled",
+    "reason",
+    "role",
+    "side",
+    "ref",
+    "statement_id",
+    "account",
+    "booking_date",
+    "direction",
+    "amount",
+    "currency",
+    "bank_ids",
+    "end_to_end_id",
+    "payment_reference",
+    "text",
+    "counterparty",
+)
+
+
+def line_view(result: Reconciliation, line: int) -> dict[str, Any]:
+    entry = result.entries[line]
+    statement = result.statements[result.line_statement[line]]
+    detail = entry.details[0] if entry.details else None
+    party = detail.counterparty if detail else None
+    return {
+        "line": line,
+        "statement_id": statement.statement_id,
+        "account": statement.account,
+        "booking_date": entry.booking_date.isoformat() if entry.booking_date else None,
+        "value_date": entry.value_date.isoformat() if entry.value_date else None,
+        "direction": entry.direction.value,
+        "amount": format_minor(entry.amount_minor, entry.currency),
+        "amount_minor": entry.amount_minor,
+        "currency": entry.currency,
+        "reversal": entry.reversal,
+        "status": entry.status,
+        "bank_tx_code": entry.bank_tx_code,
+        "bank_ids": [v for v in (entry.acct_svcr_ref, entry.entry_ref) if v]
+        + [v for d in entry.details for v in (d.acct_svcr_ref, d.tx_id, d.uetr) if v],
+        "end_to_end_ids": [d.end_to_end_id for d in entry.details if d.end_to_end_id],
+        "transactions": len(entry.details),
+        "text": " | ".join(t for t in [*(d.remittance for d in entry.details), entry.additional_info or ""] if t),
+        "counterparty": party.name if party else None,
+    }
+
+
+def item_view(result: Reconciliation, item: int) -> dict[str, Any]:
+    it = result.items[item]
+    return {
+        "item": item,
+        "item_id": it.item_id,
+        "account": it.account,
+        "booking_date": it.booking_date.isoformat(),
+        "direction": it.direction.value,
+        "amount": format_minor(it.amount_minor, it.currency),
+        "amount_minor": it.amount_minor,
+        "currency": it.currency,
+        "payment_reference": it.payment_reference,
+        "bank_tx_id": it.bank_tx_id,
+        "end_to_end_id": it.end_to_end_id,
+        "batch_id": it.batch_id,
+    }
+
+
+def case_view(result: Reconciliation, number: int, case: Case) -> dict[str, Any]:
+    return {
+        "case": number,
+        "category": case.category.value,
+        "settled": case.settled,
+        "reason": case.reason,
+        "bank": [line_view(result, line) for line in case.lines],
+        "ledger": [item_view(result, item) for item in case.items],
+        "related_bank": [line_view(result, line) for line in case.related_lines],
+        "related_ledger": [item_view(result, item) for item in case.related_items],
+    }
+
+
+def summary(result: Reconciliation, inputs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Everything in report.json but the exceptions."""
+    totals = result.totals()
+    line_sums: dict[str, int] = {}
+    item_sums: dict[str, int] = {}
+    for bucket in totals.values():
+        for currency, amount in bucket.line_sums.items():
+            line_sums[currency] = line_sums.get(currency, 0) + amount
+        for currency, amount in bucket.item_sums.items():
+            item_sums[currency] = item_sums.get(currency, 0) + amount
+    stages = dict.fromkeys((s.value for s in STAGES), 0)
+    for code in result.pair_stages:
+        stages[STAGES[code].value] += 1
+    for match in result.multi_matches:
+        stages[match.stage.value] += 1
+    return {
+        "inputs": dict(inputs or {}),
+        "reconciled": result.reconciled,
+        "options": {
+            "date_tolerance_days": result.options.date_tolerance_days,
+            "min_reference_prefix": result.options.min_reference_prefix,
+        },
+        "statements": [
+            {
+                "statement_id": s.statement_id,
+                "account": s.account,
+                "kind": s.kind,
+                "version": s.version,
+                "currency": s.currency,
+                "entries": len(s.entries),
+            }
+            for s in result.statements
+        ],
+        "balances": [
+            {
+                "statement_id": c.statement_id,
+                "account": c.account,
+                "check": c.check,
+                "currency": c.currency,
+                "expected_minor": c.expected_minor,
+                "actual_minor": c.actual_minor,
+                "ok": c.ok,
+                "note": c.note,
+            }
+            for c in result.balance_checks
+        ],
+        "categories": {
+            c.value: {
+                "lines": t.lines,
+                "items": t.items,
+                "line_sums_minor": t.line_sums,
+                "item_sums_minor": t.item_sums,
+            }
+            for c, t in totals.items()
+        },
+        "totals": {
+            "lines": len(result.entries),
+            "items": len(result.items),
+            "line_sums_minor": dict(sorted(line_sums.items())),
+            "item_sums_minor": dict(sorted(item_sums.items())),
+        },
+        "matches_by_stage": stages,
+        "open_exceptions": len(result.open_cases),
+    }
+
+
+def write_json(result: Reconciliation, out: TextIO, head_data: Mapping[str, Any]) -> None:
+    """``head_data`` is `summary` of the same result (computed once for all three reports)."""
+    head = json.dumps(head_data, indent=2, ensure_ascii=False)
+    out.write(head[:-2] + ',\n  "exceptions": [')
+    for number, case in enumerate(result.cases, start=1):
+        out.write(
+            ("\n    " if number == 1 else ",\n    ") + json.dumps(case_view(result, number, case), ensure_ascii=False)
+        )
+    out.write("\n  ]\n}\n" if result.cases else "]\n}\n")
+
+
+def _csv_rows(result: Reconciliation) -> Iterator[list[Any]]:
+    for number, case in enumerate(result.cases, start=1):
+        head = [number, case.category.value, case.settled, case.reason]
+        members = [("categorised", "bank", line_view(result, i)) for i in case.lines]
+        members += [("categorised", "ledger", item_view(result, i)) for i in case.items]
+        members += [("context", "bank", line_view(result, i)) for i in case.related_lines]
+        members += [("context", "ledger", item_view(result, i)) for i in case.related_items]
+        for role, side, view in members:
+            bank = side == "bank"
+            yield [
+                *head,
+                role,
+                side,
+                view["line"] if bank else view["item_id"],
+                view.get("statement_id", ""),
+                view["account"],
+                view["booking_date"],
+                view["direction"],
+                view["amount"],
+                view["currency"],
+                " ".join(view["bank_ids"]) if bank else view["bank_tx_id"] or "",
+                " ".join(view["end_to_end_ids"]) if bank else view["end_to_end_id"] or "",
+                "" if bank else view["payment_reference"] or "",
+                view["text"] if bank else "",
+                (view["counterparty"] or "") if bank else "",
+            ]
+
+
+def write_csv(result: Reconciliation, out: TextIO) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(_csv_rows(result))
+
+
+def write_reports(result: Reconciliation, directory: Path, inputs: Mapping[str, Any] | None = None) -> list[Path]:
+    """Write report.json, report.csv and report.html into ``directory`` (created if needed)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = [directory / "report.json", directory / "report.csv", directory / "report.html"]
+    head = summary(result, inputs)
+    with paths[0].open("w", encoding="utf-8", newline="\n") as out:
+        write_json(result, out, head)
+    with paths[1].open("w", encoding="utf-8", newline="") as out:
+        write_csv(result, out)
+    with paths[2].open("w", encoding="utf-8", newline="\n") as out:
+        write_html(result, out, head)
+    return paths
