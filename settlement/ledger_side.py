@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
@@ -26,7 +26,7 @@ from eventsourcing.utils import get_topic
 from domain.model.ledger import AccountKind, account_kind
 from domain.model.payments import BankCredit
 from domain.model.transfers import Transfer
-from domain.ports import EventStore
+from domain.ports import LogRecord
 from settlement.batches import SettlementBatch
 from settlement.ledger_items import LedgerBalance, LedgerItem, account_number
 from settlement.statements.model import Direction
@@ -35,6 +35,14 @@ BANK_TZ = timezone(timedelta(hours=7), "ICT")
 PAGE_SIZE = 5_000
 LEDGER_CURRENCY = "VND"
 _TOPICS = frozenset(get_topic(t) for t in (Transfer.Posted, BankCredit.Received, SettlementBatch.Closed))
+
+
+class LogReader(Protocol):
+    """The part of the `EventStore` port this module needs."""
+
+    async def read_log(self, after_position: int, limit: int) -> list[LogRecord]: ...
+
+    def decode(self, record: LogRecord) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +70,7 @@ class _Log:
 
 
 async def read_ledger_side(
-    store: EventStore,
+    store: LogReader,
     *,
     first_day: date,
     last_day: date,
@@ -92,7 +100,7 @@ async def read_ledger_side(
     return LedgerSide(tuple(items), balances)
 
 
-async def _read(store: EventStore, wanted: set[str] | None, page_size: int) -> _Log:
+async def _read(store: LogReader, wanted: set[str] | None, page_size: int) -> _Log:
     log = _Log([], {}, {})
     position = 0
     while records := await store.read_log(position, page_size):

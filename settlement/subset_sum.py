@@ -54,6 +54,17 @@ def find_subset(amounts: Sequence[int], target: int, *, size: int | None, max_no
     return list(chosen) if search(0, target) else None
 
 
+def find_pair(amounts: Sequence[int], target: int) -> list[int] | None:
+    """Two positions whose amounts add up to ``target``: the earliest such pair."""
+    seen: dict[int, int] = {}
+    for position, amount in enumerate(amounts):
+        other = seen.get(target - amount)
+        if other is not None:
+            return [other, position]
+        seen.setdefault(amount, position)
+    return None
+
+
 def match_by_subset_sum(book: Book, account: Account, options: MatchOptions) -> None:
     """Stage 5: a line the bank marks as a batch (several TxDtls, Btch/NbOfTxs > 1)
     without ids we know: the same day's open items of its direction that add up to it."""
@@ -70,12 +81,12 @@ def match_by_subset_sum(book: Book, account: Account, options: MatchOptions) -> 
         pool = [i for i in pools.get((entry.booking_date, entry.currency, entry.direction), ()) if book.item_open(i)]
         pool = [i for i in pool if items[i].amount_minor <= entry.amount_minor]
         pool.sort(key=lambda i: (-items[i].amount_minor, i))
-        pool = pool[: options.subset_max_candidates]
-        found = find_subset(
-            [items[i].amount_minor for i in pool],
-            entry.amount_minor,
-            size=batch_size(entry),
-            max_nodes=options.subset_max_nodes,
-        )
+        size = batch_size(entry)
+        if size == 2:  # exact in linear time over the whole pool: no cap needed
+            found = find_pair([items[i].amount_minor for i in pool], entry.amount_minor)
+        else:
+            pool = pool[: options.subset_max_candidates]
+            amounts = [items[i].amount_minor for i in pool]
+            found = find_subset(amounts, entry.amount_minor, size=size, max_nodes=options.subset_max_nodes)
         if found is not None:
             book.match(Stage.SUBSET_SUM, (line,), sorted(pool[p] for p in found))
