@@ -91,10 +91,13 @@ def run(args: argparse.Namespace) -> tuple[int, Reconciliation | None]:
     options = MatchOptions(date_tolerance_days=args.tolerance_days)
     result = reconcile(statements, side.items, ledger_balances=side.balances, options=options)
     inputs: dict[str, Any] = {
-        "files": [
-            {"name": p.name, "sha256": f.file_sha256, "format": f.format.value}
-            for p, f in zip(args.statement, files, strict=True)
-        ],
+        # Distinct files only: a statement given twice must leave the report unchanged.
+        "files": list(
+            {
+                f.file_sha256: {"name": p.name, "sha256": f.file_sha256, "format": f.format.value}
+                for p, f in zip(args.statement, files, strict=True)
+            }.values()
+        ),
         "statements": [str(i.identity) for i in distinct(files)],
         "period": {"first": first.isoformat(), "last": last.isoformat()},
     }

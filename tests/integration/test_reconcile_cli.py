@@ -1,0 +1,195 @@
+"""`citysettle reconcile` against a real SQLite store seeded through the use cases.
+
+Fee invoices are issued and paid by bank transfer (`credit_bank_transfer`), so the
+ledger's bank-clearing entries and bank credits are exactly what production writes; the
+bank's camt.053 for the day is generated from the same transfers, with exceptions added.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domain.model.payments import PaymentPurpose
+from domain.services.fees import issue_fee_invoice, settle_invoice_on_payment
+from domain.services.payments import BankNotice, credit_bank_transfer
+from domain.services.unit_of_work import execute
+from ops.config import Config
+from ops.stores import open_store
+from tests.support.catalogue import CATALOGUE, TREASURY
+from tests.support.statements import GenLine, write_camt053
+
+T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 09:00 in Hanoi
+ON_PAID = {PaymentPurpose.FEE_INVOICE: settle_invoice_on_payment}
+
+
+async def _seed(url: str, payments: int) -> list[GenLine]:
+    """Issue and pay ``payments`` invoices plus one stray transfer; return the bank's lines for them."""
+    store = await open_store(Config(store_url=url))
+    lines = []
+    try:
+        for n in range(payments):
+            issued = await execute(
+                store,
+                issue_fee_invoice(
+                    CATALOGUE,
+                    invoice_no=f"HS-{n}",
+                    payer_id="001099012345",
+                    service_code="LLTP-01",
+                    channel="counter",
+                    collection=TREASURY,
+                    at=T0,
+                ),
+            )
+            reference = issued.result["payment"]["reference"]
+            note = f"MBVCB.{n}.{reference}.le phi LLTP"
+            notice = BankNotice(
+                TREASURY.bank_bin, TREASURY.account_no, f"FT26327{n:05d}", 200_000, note, T0 + timedelta(minutes=n)
+            )
+            await execute(store, credit_bank_transfer(notice, T0, ON_PAID))
+            lines.append(GenLine(200_000, acct_svcr_ref=notice.bank_tx_id, remittance=note))
+        stray = BankNotice(TREASURY.bank_bin, TREASURY.account_no, "FT26327STRAY", 7_000, "tien an trua", T0)
+        await execute(store, credit_bank_transfer(stray, T0, ON_PAID))
+        lines.append(GenLine(7_000, acct_svcr_ref="FT26327STRAY", remittance="tien an trua"))
+    finally:
+        await store.close()
+    return lines
+
+
+def _statement(path: Path, lines: list[GenLine]) -> Path:
+    with path.open("w", encoding="utf-8") as out:
+        write_camt053(out, lines, statement_id=path.stem)
+    return path
+
+
+def _reconcile(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ops.cli", "reconcile", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[GenLine]]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('store')}/events.db"
+    return url, asyncio.run(_seed(url, 6))
+
+
+def test_clean_day_reconciles(seeded: tuple[str, list[GenLine]], tmp_path: Path) -> None:
+    url, lines = seeded
+    statement = _statement(tmp_path / "clean.xml", lines)
+    done = _reconcile("--statement", str(statement), "--store", url, "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert report["reconciled"] is True
+    assert report["categories"]["matched"] == {
+        "lines": 7,
+        "items": 7,
+        "line_sums_minor": {"VND": 1_207_000},
+        "item_sums_minor": {"VND": 1_207_000},
+    }
+    assert {b["check"]: b["ok"] for b in report["balances"]} == {
+        "movement": True,
+        "opening_vs_ledger": True,
+        "closing_vs_ledger": True,
+    }
+    assert report["matches_by_stage"]["ids"] == 7
+    assert json.loads(done.stdout)["reconciled"] is True
+
+
+def test_exceptions_exit_3_with_every_category(seeded: tuple[str, list[GenLine]], tmp_path: Path) -> None:
+    url, lines = seeded
+    paid = lines[:-1]
+    bank = [
+        paid[0],
+        paid[0],  # the bank sent it twice
+        GenLine(199_000, acct_svcr_ref=paid[1].acct_svcr_ref),  # the bank took a fee out of it
+        GenLine(200_000, acct_svcr_ref="FT-UNKNOWN-1", remittance=paid[2].remittance),  # our reference, their own id
+        GenLine(50_000, acct_svcr_ref="FT-UNKNOWN-2", end_to_end_id="E2E-FOREIGN"),  # not ours
+        GenLine(200_000, acct_svcr_ref=paid[3].acct_svcr_ref, end_to_end_id="E2E-REV-3"),
+        GenLine(200_000, "DBIT", "FT-REVERSAL-3", "E2E-REV-3", "hoan tra", reversal=True),
+        paid[5],
+        # paid[4] and the stray 7,000 credit are missing from the statement
+    ]
+    statement = _statement(tmp_path / "day.xml", bank)
+    out = tmp_path / "out"
+    done = _reconcile("--statement", str(statement), "--store", url, "--out", str(out), "--date", "2026-11-23")
+    assert done.returncode == 3, done.stderr
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    lines_by = {k: v["lines"] for k, v in report["categories"].items()}
+    items_by = {k: v["items"] for k, v in report["categories"].items()}
+    assert lines_by == {
+        "matched": 3,
+        "missing_in_bank": 0,
+        "missing_in_ledger": 1,
+        "amount_mismatch": 1,
+        "duplicate": 1,
+        "reversed": 2,
+    }
+    assert items_by == {
+        "matched": 3,
+        "missing_in_bank": 2,
+        "missing_in_ledger": 0,
+        "amount_mismatch": 1,
+        "duplicate": 0,
+        "reversed": 1,
+    }
+    assert report["matches_by_stage"]["reference"] == 1
+    assert {b["check"]: b["ok"] for b in report["balances"]}["closing_vs_ledger"] is False
+    csv_text = (out / "report.csv").read_text(encoding="utf-8")
+    assert "amount_mismatch" in csv_text
+    assert "FT26327STRAY" in csv_text
+    assert "<svg" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_same_statement_twice_changes_nothing(seeded: tuple[str, list[GenLine]], tmp_path: Path) -> None:
+    url, lines = seeded
+    statement = _statement(tmp_path / "twice.xml", lines[:3])
+    once, twice = tmp_path / "once", tmp_path / "twice"
+    _reconcile("--statement", str(statement), "--store", url, "--out", str(once), "--date", "2026-11-23")
+    done = _reconcile(
+        "--statement",
+        str(statement),
+        "--statement",
+        str(statement),
+        "--store",
+        url,
+        "--out",
+        str(twice),
+        "--date",
+        "2026-11-23",
+    )
+    assert done.returncode == 3
+    for name in ("report.json", "report.csv", "report.html"):
+        assert (once / name).read_bytes() == (twice / name).read_bytes()
+
+
+@pytest.mark.parametrize("content", [b"not a statement", b"<?xml version='1.0'?><Document><broken"])
+def test_unreadable_statement_exits_1(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "bad.xml"
+    path.write_bytes(content)
+    done = _reconcile("--statement", str(path), "--store", f"sqlite:///{tmp_path}/e.db", "--out", str(tmp_path))
+    assert done.returncode == 1
+    assert "cannot read the statement" in done.stderr
+    missing = _reconcile("--statement", str(tmp_path / "nope.xml"), "--store", f"sqlite:///{tmp_path}/e.db")
+    assert missing.returncode == 1
+
+
+def test_real_sample_in_chf_is_reported_not_crashed(seeded: tuple[str, list[GenLine]], tmp_path: Path) -> None:
+    url, _ = seeded
+    sample = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "bank" / "camt053_v8_uetr_fx__viafintech.xml"
+    done = _reconcile("--statement", str(sample), "--store", url, "--out", str(tmp_path / "chf"))
+    assert done.returncode == 3, done.stderr
+    report: dict[str, Any] = json.loads((tmp_path / "chf" / "report.json").read_text(encoding="utf-8"))
+    assert report["categories"]["missing_in_ledger"]["lines"] == 3
+    assert all("VND" in e["reason"] for e in report["exceptions"])
