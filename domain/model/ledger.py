@@ -87,6 +87,12 @@ def wallet(holder_id: str) -> str:
     return _account(AccountKind.WALLET, holder_id)
 
 
+def wallet_holder(account: str) -> str | None:
+    """The holder of a ``wallet:<holder>`` account; None for any other account."""
+    kind, _, holder = account.partition(":")
+    return holder if kind == AccountKind.WALLET.value and holder else None
+
+
 def cash(operator_id: str) -> str:
     return _account(AccountKind.CASH, operator_id)
 

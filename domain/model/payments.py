@@ -34,6 +34,7 @@ class PaymentPurpose(StrEnum):
     FEE_INVOICE = "fee_invoice"
     PARKING_SESSION = "parking_session"
     TICKET = "ticket"
+    WALLET_TOPUP = "wallet_topup"  # the payee is the holder's wallet; purpose_id is the holder id
 
 
 class PaymentStatus(StrEnum):

@@ -1,9 +1,11 @@
 """Pay-as-you-go riding with a daily fare cap: the tap use case.
 
 Each charged tap posts wallet(rider) → payable(operator of the vehicle) in the same unit
-of work as the rider day's `Tapped` event; a tap charged 0 (the cap is reached) posts
-nothing. The transfer's cause names the rider day and the tap's number, so two racing
-taps derive the same transfer id: one wins, the other is retried on fresh state.
+of work as the rider day's `Tapped` event and the rider's `Wallet` debit; a tap the
+wallet cannot cover is refused (`InsufficientFunds`) and records nothing, not even the
+tap. A tap charged 0 (the cap is reached) posts nothing. The transfer's cause names the
+rider day and the tap's number, so two racing taps derive the same transfer id: one
+wins, the other is retried on fresh state.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from domain.model.tickets.service_day import checked_id
 from domain.model.transfers import Transfer
 from domain.services.tickets import operator_account
 from domain.services.unit_of_work import UnitOfWork, UseCase
+from domain.services.wallets import guard_transfer
 
 
 def tap_pay_as_you_go(
@@ -43,14 +46,14 @@ def tap_pay_as_you_go(
             uow.add(day)
         charged_vnd = day.tap(vehicle_id, operator_id, at)
         if charged_vnd:
-            uow.add(
-                Transfer.post(
-                    f"payg:{day.id}:tap:{day.taps}",
-                    "payg.fare",
-                    [debit(wallet(rider_id), charged_vnd), credit(operator_account(operator_id), charged_vnd)],
-                    at,
-                )
+            fare = Transfer.post(
+                f"payg:{day.id}:tap:{day.taps}",
+                "payg.fare",
+                [debit(wallet(rider_id), charged_vnd), credit(operator_account(operator_id), charged_vnd)],
+                at,
             )
+            await guard_transfer(uow, fare, at)
+            uow.add(fare)
         return {
             "rider_day_id": str(day.id),
             "service_date": day.service_date.isoformat(),

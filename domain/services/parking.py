@@ -3,9 +3,11 @@
 Each function takes a command and returns the use case to run:
 ``execute(store, start_session(command), request_key)``. The ledger
 holds and transfers a command causes are added to the same unit of work as the
-business events, so they are appended in one atomic write or not at all. Commands
-carry their time (``at``): the use cases read no clock. Reservations are in
-`domain.services.parking_reservations`.
+business events, so they are appended in one atomic write or not at all, together
+with the driver's `Wallet` changes that guard them (`domain.services.wallets`): a
+prepaid start or an extension whose hold the wallet cannot cover is refused
+(`InsufficientFunds`). Commands carry their time (``at``): the use cases read no clock.
+Reservations are in `domain.services.parking_reservations`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from domain.model.parking.tariffs import Tariff
 from domain.model.payments import Payment
 from domain.model.transfers import Hold
 from domain.services.unit_of_work import UnitOfWork, UseCase
+from domain.services.wallets import guard_hold, guard_transfer, wallet_spendable
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +177,7 @@ def start_session(cmd: StartSession) -> UseCase:
         session, hold = ParkingSession.start(lot, cmd.arrival, cmd.at)
         uow.add(session)
         if hold is not None:
+            await guard_hold(uow, hold, cmd.at)
             uow.add(hold)
         return session_view(session)
 
@@ -187,6 +191,10 @@ def extend_session(cmd: ExtendSession) -> UseCase:
         hold = await uow.get(Hold, session.hold_id) if session.hold_id else None
         new_hold = session.extend(cmd.expected_end, cmd.at, lot.schedule(session.zone, session.vehicle_class), hold)
         if new_hold is not None:
+            # The replaced hold's money comes back first, so the larger hold may use it.
+            assert hold is not None, "only a held session gets a larger hold"
+            await guard_hold(uow, hold, cmd.at)
+            await guard_hold(uow, new_hold, cmd.at)
             uow.add(new_hold)
         return session_view(session)
 
@@ -194,18 +202,35 @@ def extend_session(cmd: ExtendSession) -> UseCase:
 
 
 def end_session(cmd: EndSession) -> UseCase:
-    """End and price the stay; settle cash and wallet fees now, leave a QR fee due."""
+    """End and price the stay; settle cash and wallet fees now, leave a QR fee due.
+
+    By wallet, the hold is captured and the rest debited directly, as far as the wallet
+    can pay; what it cannot (an overstay beyond its balance) stays due on the session.
+    """
 
     async def use_case(uow: UnitOfWork) -> dict[str, Any]:
         session = await uow.get(ParkingSession, cmd.session_id)
         lot = await uow.get(ParkingLot, session.lot_id)
         hold = await uow.get(Hold, session.hold_id) if session.hold_id else None
-        schedule = lot.schedule(session.zone, session.vehicle_class)
+        spendable = None
+        if cmd.method is PaymentMethod.WALLET and session.driver_id is not None:
+            spendable = await wallet_spendable(uow, session.driver_id, hold, cmd.at)
         session.end(
-            cmd.at, schedule, cmd.method, cmd.channel, device_id=cmd.device_id, payment_reference=cmd.payment_reference
+            cmd.at,
+            lot.schedule(session.zone, session.vehicle_class),
+            cmd.method,
+            cmd.channel,
+            device_id=cmd.device_id,
+            payment_reference=cmd.payment_reference,
+            wallet_spendable_vnd=spendable,
         )
+        paid_now = session.fee_vnd - session.amount_due_vnd
         cause = session_cause(session.id)
-        transfers = settle_fee(cause, cmd.method, session.fee_vnd, session.operator_id, session.driver_id, hold, cmd.at)
+        transfers = settle_fee(cause, cmd.method, paid_now, session.operator_id, session.driver_id, hold, cmd.at)
+        if hold is not None:  # the hold's money comes back before the wallet pays the rest
+            await guard_hold(uow, hold, cmd.at)
+        for transfer in transfers:
+            await guard_transfer(uow, transfer, cmd.at)
         uow.add(*transfers)
         return session_view(session) | {"transfer_ids": [str(t.id) for t in transfers]}
 

@@ -1,7 +1,9 @@
 """Reservation use cases: make, honour, cancel, mark no-show, expire.
 
-Every one of them also writes to the lot (its bookings) and the reservation's hold, in
-the same unit of work; the no-show rule itself is `domain.model.parking.reservations`.
+Every one of them also writes to the lot (its bookings), the reservation's hold and the
+driver's `Wallet` (which reserves the hold's amount, captures a fee from it or releases
+it), in the same unit of work; a booking the wallet cannot cover is refused
+(`InsufficientFunds`). The no-show rule itself is `domain.model.parking.reservations`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from domain.model.parking.sessions import ParkingSession
 from domain.model.transfers import Hold
 from domain.services.parking import session_view
 from domain.services.unit_of_work import UnitOfWork, UseCase
+from domain.services.wallets import guard_hold
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +81,7 @@ def make_reservation(cmd: MakeReservation) -> UseCase:
         if await uow.find(Reservation, reservation_id(lot.id, cmd.booking.reference)) is not None:
             raise InvalidTransition(f"reservation {cmd.booking.reference} of lot {cmd.lot_code} already exists")
         reservation, hold = Reservation.make(lot, cmd.booking, cmd.at, cmd.rule)
+        await guard_hold(uow, hold, cmd.at)
         uow.add(reservation, hold)
         return reservation_view(reservation)
 
@@ -127,6 +131,7 @@ def cancel_reservation(cmd: CloseReservation) -> UseCase:
     async def use_case(uow: UnitOfWork) -> dict[str, Any]:
         reservation, lot, hold = await _load(uow, cmd.reservation_id)
         collect_from_hold(hold, reservation.cancel(cmd.at), cmd.at)
+        await guard_hold(uow, hold, cmd.at)
         lot.release(reservation.id, cmd.at)
         return reservation_view(reservation)
 
@@ -137,6 +142,7 @@ def mark_no_show(cmd: CloseReservation) -> UseCase:
     async def use_case(uow: UnitOfWork) -> dict[str, Any]:
         reservation, lot, hold = await _load(uow, cmd.reservation_id)
         collect_from_hold(hold, reservation.mark_no_show(cmd.at), cmd.at)
+        await guard_hold(uow, hold, cmd.at)
         lot.release(reservation.id, cmd.at)
         return reservation_view(reservation)
 
@@ -148,6 +154,7 @@ def expire_reservation(cmd: CloseReservation) -> UseCase:
         reservation, lot, hold = await _load(uow, cmd.reservation_id)
         reservation.expire(cmd.at)
         release(hold, "reservation expired", cmd.at)
+        await guard_hold(uow, hold, cmd.at)
         lot.release(reservation.id, cmd.at)
         return reservation_view(reservation)
 

@@ -3,8 +3,8 @@
 Every bank credit posts one balanced transfer from the receiving bank account's
 clearing account: to the payee for what the payment was due, to refunds payable for
 any excess, to suspense when it was late or matched nothing. A payment that becomes
-paid hands over to its purpose (fee invoice, parking, ticket) inside the same unit of
-work, so the purpose and the money change together or not at all.
+paid hands over to its purpose (fee invoice, parking, ticket, wallet top-up) inside
+the same unit of work, so the purpose and the money change together or not at all.
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ Each command is a factory returning a `UseCase` for `execute`. Every ledger tran
 command causes is added to the same unit of work as the ticket's own events, so both are
 appended atomically or not at all. Money moves as follows:
 
-- purchase by wallet: wallet(rider) → payable(operator), the price, at once;
+- purchase by wallet: wallet(rider) → payable(operator), the price, at once; the
+  rider's `Wallet` records the debit in the same write, or refuses it when the
+  available balance is short (`InsufficientFunds`: no ticket is issued);
 - purchase by QR (`purchase_ticket_by_qr` also creates the payment): nothing here.
   Payments credits the operator's payable when the bank transfer arrives and hands
   over to `on_ticket_paid`, which only changes the ticket;
@@ -36,6 +38,7 @@ from domain.model.tickets import (
 from domain.model.transfers import Transfer
 from domain.services.payments import CollectionAccount, new_payment, payment_view
 from domain.services.unit_of_work import UnitOfWork, UseCase
+from domain.services.wallets import guard_transfer
 
 # Long enough to scan a QR code and approve the transfer in a banking app; the payment
 # created for the ticket should not outlive it.
@@ -174,6 +177,7 @@ async def _issue(uow: UnitOfWork, order: _Order, at: datetime, pay_within: timed
             [debit(wallet(order.rider_id), price_vnd), credit(operator_account(order.operator_id), price_vnd)],
             at,
         )
+        await guard_transfer(uow, sale, at)
         ticket.confirm_payment(str(sale.id), price_vnd, at)
         uow.add(sale)
     return ticket

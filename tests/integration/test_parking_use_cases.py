@@ -3,44 +3,32 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid5
 
 import pytest
 
-from domain.model.balances import Balance, BalanceView
 from domain.model.errors import InvalidTransition
-from domain.model.ledger import PartyKind, bank_clearing, cash, credit, debit, payable, wallet
 from domain.model.parking import (
-    Arrival,
     BookingRequest,
     Channel,
     ParkingLot,
     ParkingSession,
     PaymentMethod,
-    Spaces,
-    Tariff,
     VehicleClass,
     lot_id,
     session_id,
 )
 from domain.model.payments import PaymentPurpose
-from domain.model.transfers import Hold, HoldStatus, Transfer
-from domain.services.balances import LedgerBalances, account_key
+from domain.model.transfers import Hold, HoldStatus
 from domain.services.parking import (
-    EndSession,
     ExtendSession,
     QuoteStay,
-    RegisterLot,
-    ScheduleTariff,
     StartSession,
-    end_session,
     extend_session,
     on_parking_session_paid,
     quote_stay,
-    register_lot,
-    schedule_tariff,
     start_session,
 )
 from domain.services.parking_projections import CashlessShare, LotOccupancy, occupancy_key, share_key
@@ -54,99 +42,30 @@ from domain.services.parking_reservations import (
     make_reservation,
     mark_no_show,
 )
-from domain.services.payments import BankNotice, CollectionAccount, credit_bank_transfer, new_payment
+from domain.services.payments import BankNotice, credit_bank_transfer, new_payment
 from domain.services.projections import ProjectionRunner
-from domain.services.unit_of_work import RequestKey, UnitOfWork, UseCase, execute
-
-T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)  # 08:00 on a Monday in Hà Nội
-MIN, HOUR = timedelta(minutes=1), timedelta(hours=1)
-LOT = "HK-01"
-OPERATOR = "op-hoankiem"
-DRIVER = "driver-lan"
-OPERATOR_PAYABLE = payable(PartyKind.OPERATOR, OPERATOR)
-DRIVER_WALLET = wallet(DRIVER)
-OPERATOR_CASH = cash(OPERATOR)
-CITY = CollectionAccount("970415", "1140000077", "HA NOI PARKING")
-CITY_BANK = bank_clearing(CITY.bank_bin, CITY.account_no)
-CAR_TARIFF = {
-    "code": "car-2025",
-    "vehicle_class": "car",
-    "grace_minutes": 10,
-    "daily_cap_vnd": 300_000,
-    "max_stay_minutes": 1440,
-    "bands": [
-        {
-            "name": "day",
-            "starts_at": "06:00",
-            "steps": [
-                {"from_hour": 1, "unit_vnd": 25_000},
-                {"from_hour": 3, "unit_vnd": 35_000},
-                {"from_hour": 5, "unit_vnd": 45_000},
-            ],
-        },
-        {"name": "night", "starts_at": "18:00", "steps": [{"from_hour": 1, "unit_vnd": 15_000}]},
-    ],
-}
-MOTO_TARIFF = {
-    "code": "moto-2025",
-    "vehicle_class": "motorbike",
-    "unit_minutes": 1440,
-    "bands": [{"name": "all-day", "starts_at": "00:00", "steps": [{"from_hour": 1, "unit_vnd": 5_000}]}],
-}
-
-
-async def run(store: Any, use_case: UseCase) -> dict[str, Any]:
-    return (await execute(store, use_case)).result
-
-
-async def open_lot(store: Any) -> None:
-    """Zone A: 50 cars (2 reservable), 200 motorbikes; a wallet topped up with 500,000 VND."""
-    since = T0 - timedelta(days=1)
-    zones = {"A": {VehicleClass.CAR: Spaces(50, 2), VehicleClass.MOTORBIKE: Spaces(200)}}
-    await run(store, register_lot(RegisterLot(LOT, OPERATOR, "Lý Thái Tổ", zones, since)))
-    for tariff in (CAR_TARIFF, MOTO_TARIFF):
-        await run(store, schedule_tariff(ScheduleTariff(LOT, "A", Tariff.from_dict(tariff), since, since)))
-
-    async def top_up(uow: UnitOfWork) -> dict[str, Any]:
-        entries = [debit(CITY_BANK, 500_000), credit(DRIVER_WALLET, 500_000)]
-        uow.add(Transfer.post(f"top-up:{DRIVER}:1", "wallet.top_up", entries, since))
-        return {}
-
-    await run(store, top_up)
-
-
-def arrival(reference: str, **changes: Any) -> Arrival:
-    fields: dict[str, Any] = {
-        "reference": reference,
-        "zone": "A",
-        "vehicle_class": VehicleClass.CAR,
-        "plate": "30A-123.45",
-        "channel": Channel.GATE,
-        "device_id": "gate-north",
-    }
-    return Arrival(**(fields | changes))
-
-
-def app(reference: str, **changes: Any) -> Arrival:
-    return arrival(reference, channel=Channel.APP, device_id=None, driver_id=DRIVER, prepay=True, **changes)
-
-
-async def start(store: Any, entry: Arrival, at: datetime = T0) -> UUID:
-    return UUID((await run(store, start_session(StartSession(LOT, entry, at))))["session_id"])
-
-
-async def end(store: Any, session: UUID, at: datetime, method: PaymentMethod) -> dict[str, Any]:
-    return await run(store, end_session(EndSession(session, method, Channel.GATE, at, device_id="gate-south")))
-
-
-async def balances(store: Any, *accounts: str) -> dict[str, BalanceView]:
-    await ProjectionRunner(store, store, LedgerBalances()).catch_up()
-    rows = await store.get_rows(LedgerBalances.name, [account_key(a) for a in accounts])
-    return {a: BalanceView.of(a, Balance.from_dict(rows.get(account_key(a)))) for a in accounts}
-
-
-async def posted(store: Any, *accounts: str) -> dict[str, int]:
-    return {a: view.posted_vnd for a, view in (await balances(store, *accounts)).items()}
+from domain.services.unit_of_work import RequestKey, UnitOfWork, execute
+from tests.support.parking import (
+    CITY,
+    CITY_BANK,
+    DRIVER,
+    DRIVER_WALLET,
+    HOUR,
+    LOT,
+    MIN,
+    OPERATOR_CASH,
+    OPERATOR_PAYABLE,
+    T0,
+    app,
+    arrival,
+    balances,
+    end,
+    open_lot,
+    posted,
+    run,
+    start,
+)
+from tests.support.wallets import assert_wallet_agrees_with_ledger
 
 
 async def test_a_day_of_parking_settles_cash_wallet_and_qr(store: Any) -> None:
@@ -175,6 +94,7 @@ async def test_a_day_of_parking_settles_cash_wallet_and_qr(store: Any) -> None:
         DRIVER_WALLET: 415_000,
     }
     assert (await balances(store, DRIVER_WALLET))[DRIVER_WALLET].pending_vnd == 0  # both holds are closed
+    assert (await assert_wallet_agrees_with_ledger(store, DRIVER))["reserved_vnd"] == 0
 
     await ProjectionRunner(store, store, LotOccupancy()).catch_up()
     await ProjectionRunner(store, store, CashlessShare()).catch_up()
@@ -255,6 +175,7 @@ async def test_reservations_honoured_no_show_cancelled_and_expired(store: Any) -
     views = await balances(store, DRIVER_WALLET, OPERATOR_PAYABLE)
     assert (views[DRIVER_WALLET].posted_vnd, views[DRIVER_WALLET].pending_vnd) == (500_000 - 110_000, 0)
     assert views[OPERATOR_PAYABLE].posted_vnd == 110_000
+    assert (await assert_wallet_agrees_with_ledger(store, DRIVER))["balance_vnd"] == 500_000 - 110_000
 
     async def open_bookings(uow: UnitOfWork) -> dict[str, Any]:
         return {"bookings": len((await uow.get(ParkingLot, lot_id(LOT))).bookings)}
@@ -277,6 +198,7 @@ async def test_concurrent_reservations_never_overbook_the_reservable_spaces(stor
     outcomes = await asyncio.gather(*(attempt(i) for i in range(4)))
     assert sorted(outcomes) == ["booked", "booked", "refused", "refused"]
     assert (await balances(store, DRIVER_WALLET))[DRIVER_WALLET].pending_vnd == -2 * 25_000
+    assert (await assert_wallet_agrees_with_ledger(store, DRIVER))["reserved_vnd"] == 2 * 25_000
 
 
 async def test_a_retried_start_replays_and_a_second_report_is_refused(store: Any) -> None:
@@ -302,3 +224,4 @@ async def test_a_lapsed_prepaid_hold_expires_and_the_wallet_pays_directly(store:
 
     assert await run(store, hold_status) == {"status": HoldStatus.EXPIRED.value}
     assert (await posted(store, DRIVER_WALLET))[DRIVER_WALLET] == 500_000 - ended["fee_vnd"]
+    assert (await assert_wallet_agrees_with_ledger(store, DRIVER))["balance_vnd"] == 500_000 - ended["fee_vnd"]

@@ -10,10 +10,9 @@ from uuid import UUID
 import pytest
 
 from domain.model.errors import InvalidTransition
-from domain.model.ledger import PartyKind, bank_clearing, credit, debit, payable, refunds_payable, wallet
+from domain.model.ledger import PartyKind, bank_clearing, payable, refunds_payable, wallet
 from domain.model.payments import PaymentPurpose
 from domain.model.tickets import PaymentMethod, RefusalReason, TicketRefused, ticket_id
-from domain.model.transfers import Transfer
 from domain.services.fare_capping import tap_pay_as_you_go
 from domain.services.payments import BankNotice, CollectionAccount, credit_bank_transfer, new_payment
 from domain.services.tickets import (
@@ -27,6 +26,7 @@ from domain.services.tickets import (
     validate_ticket,
 )
 from domain.services.unit_of_work import RequestKey, UnitOfWork, UseCase, execute
+from tests.support import wallets
 from tests.support.ledger import posted_balances
 
 T0 = datetime(2026, 3, 9, 1, 0, tzinfo=UTC)  # 08:00 in Hanoi
@@ -54,15 +54,8 @@ def buy(order_id: str, product_code: str = "MONTH", method: PaymentMethod = Paym
 
 
 async def top_up(store: Any, amount_vnd: int) -> None:
-    """Money a rider put in their wallet by bank transfer (posted by the wallet's own use case)."""
-
-    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
-        uow.add(
-            Transfer.post("top-up:1", "wallet.top_up", [debit(BANK, amount_vnd), credit(RIDER_WALLET, amount_vnd)], T0)
-        )
-        return {}
-
-    await execute(store, use_case)
+    """Money the rider put in their wallet by a QR bank transfer, before the day's trips."""
+    await wallets.top_up(store, RIDER, amount_vnd, TRANSIT, T0 - timedelta(hours=1))
 
 
 async def test_wallet_purchase_rides_and_pro_rata_refund(store: Any) -> None:
@@ -80,9 +73,11 @@ async def test_wallet_purchase_rides_and_pro_rata_refund(store: Any) -> None:
         OPERATOR: 200_000 - 173_333,
         refunds_payable(): 173_333,
     }
+    assert (await wallets.assert_wallet_agrees_with_ledger(store, RIDER))["balance_vnd"] == 300_000
 
 
 async def test_refused_rides_record_nothing(store: Any) -> None:
+    await top_up(store, 300_000)
     single = UUID((await execute(store, buy("app-2", "SINGLE"))).result["ticket_id"])
     await execute(store, activate_ticket(single, T0 + minutes(1)))
     await execute(store, validate_ticket(single, "bus-1", T0 + minutes(2)))
@@ -169,6 +164,7 @@ async def test_confirming_a_payment_twice_changes_nothing_the_second_time(store:
 
 
 async def test_retried_purchases_find_the_same_ticket(store: Any) -> None:
+    await top_up(store, 100_000)
     key = RequestKey.of("app", "idem-1", {"order": "app-5"})
     first = await execute(store, buy("app-5", "DAY"), key)
     replayed = await execute(store, buy("app-5", "DAY"), key)
@@ -180,10 +176,11 @@ async def test_retried_purchases_find_the_same_ticket(store: Any) -> None:
     with pytest.raises(InvalidTransition):
         await execute(store, buy("app-5", "MONTH"))
     assert first.result["ticket_id"] == str(ticket_id("app-5"))
-    assert await posted_balances(store, RIDER_WALLET, OPERATOR) == {RIDER_WALLET: -40_000, OPERATOR: 40_000}
+    assert await posted_balances(store, RIDER_WALLET, OPERATOR) == {RIDER_WALLET: 60_000, OPERATOR: 40_000}
 
 
 async def test_unpaid_and_unused_tickets_expire(store: Any) -> None:
+    await top_up(store, 40_000)
     unpaid = UUID((await execute(store, buy("app-6", "SINGLE", PaymentMethod.QR))).result["ticket_id"])
     with pytest.raises(InvalidTransition):
         await execute(store, expire_ticket(unpaid, T0 + minutes(29)))
@@ -199,6 +196,7 @@ def tap(vehicle: str, at: datetime, fare_code: str = "PAYG") -> UseCase:
 
 
 async def test_pay_as_you_go_is_capped_per_service_day(store: Any) -> None:
+    await top_up(store, 50_000)
     taps = [(await execute(store, tap(f"bus-{i}", T0 + minutes(30 * i)))).result for i in range(7)]
     assert [t["charged_vnd"] for t in taps] == [8_000] * 5 + [0, 0]
     assert taps[-1]["capped"] is True
@@ -206,10 +204,11 @@ async def test_pay_as_you_go_is_capped_per_service_day(store: Any) -> None:
         await execute(store, tap("bus-6", T0 + minutes(30 * 6 + 5)))
     next_day = (await execute(store, tap("bus-1", T0 + timedelta(days=1), "PAYG-STU"))).result
     assert (next_day["charged_vnd"], next_day["fare_code"]) == (3_000, "PAYG-STU")
-    assert await posted_balances(store, RIDER_WALLET, OPERATOR) == {RIDER_WALLET: -43_000, OPERATOR: 43_000}
+    assert await posted_balances(store, RIDER_WALLET, OPERATOR) == {RIDER_WALLET: 50_000 - 43_000, OPERATOR: 43_000}
 
 
 async def test_concurrent_taps_are_each_charged_once(store: Any) -> None:
+    await top_up(store, 50_000)
     results = await asyncio.gather(*(execute(store, tap(f"bus-{i}", T0 + minutes(i))) for i in range(4)))
     assert sorted(r.result["tap_no"] for r in results) == [1, 2, 3, 4]
-    assert await posted_balances(store, RIDER_WALLET, OPERATOR) == {RIDER_WALLET: -32_000, OPERATOR: 32_000}
+    assert await posted_balances(store, RIDER_WALLET, OPERATOR) == {RIDER_WALLET: 50_000 - 32_000, OPERATOR: 32_000}

@@ -3,8 +3,11 @@
 - A cashless stay or booking reserves money in the driver's prepaid wallet for the
   operator with a `Hold` (debit ``wallet:<driver>``, credit ``payable:operator:<op>``).
 - Paid by wallet: the hold is posted for the fee (at most what it holds; the rest is
-  released), and a fee above the hold is a direct wallet transfer, so the operator is
-  paid in full even for an overstay. A wallet may then go negative: the driver owes it.
+  released), and a fee above the hold is a direct wallet transfer. A wallet never goes
+  negative: when the hold and the available balance together cannot cover the fee (an
+  overstay, a lapsed hold), the wallet pays what it can and the rest stays due on the
+  session, to be paid by QR (`ParkingSession.amount_due_vnd`). The use case passes only
+  the wallet's part here, and the `Wallet` aggregate guards every move.
 - Paid in cash: ``cash:<op>`` (the attendants' float, banked later) is debited, the
   operator's payable credited; any hold is voided.
 - Paid by QR: nothing moves here; the session records the amount due for the payments
@@ -101,7 +104,10 @@ def settle_fee(
     hold: Hold | None,
     at: datetime,
 ) -> list[Transfer]:
-    """Move a parking fee by ``method``; returns the new transfers (the hold changes in place)."""
+    """Move a parking fee by ``method``; returns the new transfers (the hold changes in place).
+
+    By wallet, ``fee_vnd`` is what the wallet pays: the fee less any amount left due.
+    """
     operator = payable(PartyKind.OPERATOR, operator_id)
     if method is PaymentMethod.WALLET:
         assert driver_id is not None, "the session refuses wallet payment without a driver"

@@ -10,6 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.model.errors import InvalidTransition, InvalidValue
+from domain.model.money import checked_vnd
 from domain.model.parking.arrivals import Arrival
 from domain.model.parking.common import (
     Channel,
@@ -43,9 +44,11 @@ class ParkingSession(Aggregate):
       force at the start; ending later is allowed (and flagged ``overstayed``);
     - the fee is the quote of the lot's tariff schedule for the stay; its segments sum to it;
     - it has at most one wallet hold at a time, in its driver's wallet for its operator;
-    - paying by wallet needs a driver; ``amount_due_vnd`` is the fee when it ends paid by
-      QR, until the payments module records the whole of it paid (then 0), and 0 otherwise
-      (cash and wallet settle at once).
+    - paying by wallet needs a driver; at the end, ``amount_due_vnd`` is the fee when it is
+      paid by QR, 0 when paid in cash, and when paid by wallet the part of the fee the
+      wallet cannot cover (its hold plus its available balance): a wallet never goes
+      negative, the shortfall is collected by a QR payment like a QR fee; once the
+      payments module records the whole amount due paid it is 0.
     """
 
     class Started(Aggregate.Created):
@@ -224,8 +227,14 @@ class ParkingSession(Aggregate):
         *,
         device_id: str | None = None,
         payment_reference: str | None = None,
+        wallet_spendable_vnd: int | None = None,
     ) -> Quote:
-        """End the stay at ``at`` and price it; the caller settles the fee (see `postings.settle_fee`)."""
+        """End the stay at ``at`` and price it; the caller settles the fee (see `postings.settle_fee`).
+
+        ``wallet_spendable_vnd`` is what the driver's wallet can pay now (its available
+        balance plus this session's hold); paying by wallet, the fee above it stays due.
+        ``None`` when the caller does not limit it (the wallet guard still will).
+        """
         self._require_active(at)
         choice(PaymentMethod, method, "payment_method")
         choice(Channel, channel, "channel")
@@ -237,6 +246,7 @@ class ParkingSession(Aggregate):
             if value is not None:
                 label(value, name)
         priced = quote(schedule, self.started_at, at)
+        due = _amount_due(method, priced.total_vnd, wallet_spendable_vnd)
         booked_end = self.expected_end or schedule.latest_end(self.started_at)
         self.trigger_event(
             self.Ended,
@@ -248,14 +258,15 @@ class ParkingSession(Aggregate):
             segments=[s.as_dict() for s in priced.segments],
             payment_method=method.value,
             payment_reference=payment_reference,
-            amount_due_vnd=priced.total_vnd if method is PaymentMethod.QR else 0,
+            amount_due_vnd=due,
             overstayed=at > booked_end,
         )
         return priced
 
     def record_qr_payment(self, payment_reference: str, amount_vnd: int, at: datetime) -> None:
-        """The payments module collected the amount due by QR; its bank credit paid the operator."""
-        if self.status is not SessionStatus.ENDED or self.payment_method is not PaymentMethod.QR:
+        """The payments module collected the amount due by QR (a QR fee, or what the wallet
+        could not cover); its bank credit paid the operator."""
+        if self.status is not SessionStatus.ENDED or self.payment_method is PaymentMethod.CASH:
             raise InvalidTransition(f"session {self.id} does not wait for a QR payment")
         if self.amount_due_vnd == 0:
             raise InvalidTransition(f"session {self.id} is already paid")
@@ -272,3 +283,11 @@ class ParkingSession(Aggregate):
             raise InvalidTransition(f"session {self.id} is {self.status}, not active")
         if aware(at) < self.started_at:
             raise InvalidValue("a session cannot change before it started")
+
+
+def _amount_due(method: PaymentMethod, fee_vnd: int, wallet_spendable_vnd: int | None) -> int:
+    if method is PaymentMethod.QR:
+        return fee_vnd
+    if method is PaymentMethod.WALLET and wallet_spendable_vnd is not None:
+        return fee_vnd - min(fee_vnd, checked_vnd(wallet_spendable_vnd, name="wallet_spendable_vnd"))
+    return 0

@@ -1,4 +1,5 @@
-"""Random session lifecycles: replay reproduces them, and the fee is collected exactly once."""
+"""Random session lifecycles: replay reproduces them, and the fee is collected exactly once:
+what the payment method settles at the end plus what stays due is the fee."""
 
 from __future__ import annotations
 
@@ -23,9 +24,10 @@ minutes = st.integers(min_value=1, max_value=36 * 60)
     extensions=st.lists(minutes, max_size=3),
     stay=st.integers(min_value=0, max_value=36 * 60),
     method=st.sampled_from(PaymentMethod),
+    spendable=st.none() | st.integers(min_value=0, max_value=400_000),
 )
 def test_a_session_replays_exactly_and_its_fee_is_collected_once(
-    prepay: bool, booked: int | None, extensions: list[int], stay: int, method: PaymentMethod
+    prepay: bool, booked: int | None, extensions: list[int], stay: int, method: PaymentMethod, spendable: int | None
 ) -> None:
     lot = registered_lot()
     schedule = lot.schedule("A", VehicleClass.CAR)
@@ -47,14 +49,22 @@ def test_a_session_replays_exactly_and_its_fee_is_collected_once(
             continue
         holds += [new_hold] if new_hold else []
     at = T0 + timedelta(minutes=max(stay, len(extensions)))
-    fee = session.end(at, schedule, method, Channel.GATE, device_id="gate").total_vnd
-    transfers = settle_fee(session_cause(session.id), method, fee, session.operator_id, DRIVER, _current(holds), at)
+    fee = session.end(at, schedule, method, Channel.GATE, device_id="gate", wallet_spendable_vnd=spendable).total_vnd
+    paid_now = fee - session.amount_due_vnd
+    transfers = settle_fee(
+        session_cause(session.id), method, paid_now, session.operator_id, DRIVER, _current(holds), at
+    )
     history += session.collect_events()
     assert replayed(session, history) == session
 
     collected = sum(t.amount_vnd for t in transfers) + sum(h.posted_vnd for h in holds)
-    assert collected == (0 if method is PaymentMethod.QR else fee)
-    assert session.amount_due_vnd == (fee if method is PaymentMethod.QR else 0)
+    assert collected + session.amount_due_vnd == fee
+    if method is PaymentMethod.QR:
+        assert session.amount_due_vnd == fee
+    elif method is PaymentMethod.WALLET and spendable is not None:
+        assert session.amount_due_vnd == max(0, fee - spendable)  # the wallet pays what it can, never more
+    else:
+        assert session.amount_due_vnd == 0
 
 
 def _current(holds: list[Hold]) -> Hold | None:

@@ -260,3 +260,30 @@ def test_a_session_paid_otherwise_takes_no_qr_payment() -> None:
     end(session, None, T0 + HOUR, PaymentMethod.CASH)
     with pytest.raises(InvalidTransition, match="does not wait for a QR payment"):
         session.record_qr_payment("PK7Q2", 25_000, T0 + 2 * HOUR)
+
+
+def test_a_wallet_exit_beyond_what_the_wallet_can_pay_leaves_the_rest_due() -> None:
+    session, hold = ParkingSession.start(registered_lot(), app_arrival(expected_end=T0 + HOUR), T0)
+    schedule = registered_lot().schedule("A", VehicleClass.CAR)
+    at = T0 + 5 * HOUR
+    fee = session.end(at, schedule, PaymentMethod.WALLET, Channel.APP, wallet_spendable_vnd=100_000).total_vnd
+    assert (fee, session.amount_due_vnd, session.overstayed) == (165_000, 65_000, True)
+    paid_now = fee - session.amount_due_vnd
+    transfers = settle_fee(session_cause(session.id), PaymentMethod.WALLET, paid_now, OPERATOR, DRIVER, hold, at)
+    assert hold is not None
+    assert (hold.status, hold.posted_vnd) == (HoldStatus.POSTED, 25_000)
+    assert moves(transfers) == [(wallet(DRIVER), "debit", 75_000), (OPERATOR_PAYABLE, "credit", 75_000)]
+    session.record_qr_payment("PK7Q2", 65_000, at + MIN)  # the shortfall is collected like a QR fee
+    assert (session.amount_due_vnd, session.payment_method) == (0, PaymentMethod.WALLET)
+    assert replayed(session, list(session.collect_events())) == session
+
+
+def test_a_wallet_exit_the_wallet_covers_owes_nothing() -> None:
+    session, _ = ParkingSession.start(registered_lot(), app_arrival(expected_end=T0 + HOUR), T0)
+    schedule = registered_lot().schedule("A", VehicleClass.CAR)
+    with pytest.raises(InvalidValue, match="wallet_spendable_vnd"):
+        session.end(T0 + HOUR, schedule, PaymentMethod.WALLET, Channel.APP, wallet_spendable_vnd=-1)
+    session.end(T0 + HOUR, schedule, PaymentMethod.WALLET, Channel.APP, wallet_spendable_vnd=25_000)
+    assert (session.fee_vnd, session.amount_due_vnd) == (25_000, 0)
+    with pytest.raises(InvalidTransition, match="already paid"):
+        session.record_qr_payment("PK7Q2", 25_000, T0 + 2 * HOUR)

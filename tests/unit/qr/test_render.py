@@ -112,4 +112,5 @@ def test_rejects_unreasonable_scale(scale: int) -> None:
 def test_ticket_codes_use_the_compact_alphanumeric_mode() -> None:
     code = symbol(_ticket_code())
     assert code.mode == "alphanumeric"
+    assert isinstance(code.version, int)  # a Micro QR version would be a string such as "M4"
     assert code.version <= 7
