@@ -13,10 +13,12 @@ from typing import Any
 
 from aiohttp import web
 
+from domain.model.errors import DomainError
 from domain.ports import IdempotencyKeyReused, StreamConflict
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://citysettle.example/problems/"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -56,6 +58,10 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
     except tuple(ERROR_MAP) as exc:
         status, title = ERROR_MAP[type(exc)]
         return problem_response(Problem(status, title, str(exc)), request.path)
+    except DomainError as exc:
+        # Typed business refusals carry their own status and a stable problem type.
+        title = exc.code.replace("-", " ").capitalize()
+        return problem_response(Problem(exc.status, title, str(exc), f"{PROBLEM_BASE}{exc.code}"), request.path)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return problem_response(

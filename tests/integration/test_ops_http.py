@@ -12,6 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from adapters.eventstore.checkpoints import KeyRing, write_new_key
+from domain.model.wallets import InsufficientFunds
 from ops.app import create_app
 from ops.config import Config
 from ops.keys import STORE
@@ -87,3 +88,18 @@ async def test_service_signs_checkpoints_as_the_log_grows(
         await asyncio.sleep(0.02)
     assert [c.position for c in checkpoints] == [1]
     assert KeyRing.from_json_file(tmp_path / "ring.json").problem_with(checkpoints[0]) is None
+
+
+async def test_domain_errors_become_typed_problems(aiohttp_client: ClientFactory, store_url: str) -> None:
+    app = create_app(Config(store_url=store_url))
+
+    async def refuse(request: web.Request) -> web.Response:
+        raise InsufficientFunds("rider-1", 25_000, 10_000, "ticket:1")
+
+    app.router.add_post("/test/refuse", refuse)
+    client = await aiohttp_client(app)
+    response = await client.post("/test/refuse")
+    body = await response.json()
+    assert response.status == InsufficientFunds.status
+    assert body["type"].endswith(f"/problems/{InsufficientFunds.code}")
+    assert "25000 VND needed" in body["detail"]
