@@ -76,6 +76,20 @@ async def ledger_side(config: Config, accounts: Sequence[str], first: date, last
         await store.close()
 
 
+def _inputs(paths: Sequence[Path], files: Sequence[StatementFile], first: date, last: date) -> dict[str, Any]:
+    return {
+        # Distinct files only: a statement given twice must leave the report unchanged.
+        "files": list(
+            {
+                f.file_sha256: {"name": p.name, "sha256": f.file_sha256, "format": f.format.value}
+                for p, f in zip(paths, files, strict=True)
+            }.values()
+        ),
+        "statements": [str(i.identity) for i in distinct(files)],
+        "period": {"first": first.isoformat(), "last": last.isoformat()},
+    }
+
+
 def run(args: argparse.Namespace) -> tuple[int, Reconciliation | None]:
     fmt = StatementFormat(args.format) if args.format else None
     try:
@@ -86,35 +100,28 @@ def run(args: argparse.Namespace) -> tuple[int, Reconciliation | None]:
         print(f"citysettle reconcile: cannot read the statement: {exc}", file=sys.stderr)
         return EXIT_UNREADABLE, None
     config = Config.from_env().with_overrides(store_url=args.store)
-    accounts = sorted({s.account for s in statements})
-    side = asyncio.run(ledger_side(config, accounts, first, last))
-    options = MatchOptions(date_tolerance_days=args.tolerance_days)
-    result = reconcile(statements, side.items, ledger_balances=side.balances, options=options)
-    inputs: dict[str, Any] = {
-        # Distinct files only: a statement given twice must leave the report unchanged.
-        "files": list(
-            {
-                f.file_sha256: {"name": p.name, "sha256": f.file_sha256, "format": f.format.value}
-                for p, f in zip(args.statement, files, strict=True)
-            }.values()
-        ),
-        "statements": [str(i.identity) for i in distinct(files)],
-        "period": {"first": first.isoformat(), "last": last.isoformat()},
-    }
-    write_reports(result, args.out, inputs)
-    totals = result.totals()
-    print(
-        json.dumps(
-            {
-                "reconciled": result.reconciled,
-                "out": str(args.out),
-                "lines": len(result.entries),
-                "items": len(result.items),
-                "open_exceptions": len(result.open_cases),
-                "categories": {c.value: {"lines": t.lines, "items": t.items} for c, t in totals.items()},
-            }
+    # After the file (its own bar): the three remaining steps, named as they run.
+    steps = tqdm(total=3, desc="reconcile", leave=False, disable=not sys.stderr.isatty(), bar_format="{desc}")
+    with steps:
+        steps.set_description_str("reconcile: reading the ledger")
+        side = asyncio.run(ledger_side(config, sorted({s.account for s in statements}), first, last))
+        steps.set_description_str(
+            f"reconcile: matching {sum(len(s.entries) for s in statements):,} lines, {len(side.items):,} items"
         )
-    )
+        options = MatchOptions(date_tolerance_days=args.tolerance_days)
+        result = reconcile(statements, side.items, ledger_balances=side.balances, options=options)
+        steps.set_description_str("reconcile: writing reports")
+        write_reports(result, args.out, _inputs(args.statement, files, first, last))
+    totals = result.totals()
+    summary = {
+        "reconciled": result.reconciled,
+        "out": str(args.out),
+        "lines": len(result.entries),
+        "items": len(result.items),
+        "open_exceptions": len(result.open_cases),
+        "categories": {c.value: {"lines": t.lines, "items": t.items} for c, t in totals.items()},
+    }
+    print(json.dumps(summary))
     return (0 if result.reconciled else EXIT_EXCEPTIONS), result
 
 

@@ -46,6 +46,8 @@ def exponent(currency: str) -> int:
 def to_minor(text: str, currency: str, decimal_mark: str = ".") -> int:
     """``"322152.16"`` CHF -> 32215216. Unsigned: statements carry the sign separately."""
     digits = exponent(currency)
+    if text.isdigit() and text.isascii():  # the usual case, e.g. "200000" VND
+        return int(text + "0" * digits)
     whole, mark, fraction = text.strip().partition(decimal_mark)
     if not whole:
         whole = "0" if mark and fraction else ""

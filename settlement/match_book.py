@@ -55,6 +55,17 @@ class Book:
         else:
             self.multi.append(Match(stage, tuple(lines), tuple(items)))
 
+    def match_pair(self, stage_code: int, line: int, item: int) -> None:
+        """`match` for the one-to-one case that makes up most of a day, without the tuples."""
+        assert not self.line_categories[line], f"line {line} categorised twice"
+        assert not self.item_categories[item], f"item {item} categorised twice"
+        self.line_categories[line] = MATCHED
+        self.item_categories[item] = MATCHED
+        self.matched_to[item] = line
+        self.pair_lines.append(line)
+        self.pair_items.append(item)
+        self.pair_stages.append(stage_code)
+
     def case(
         self,
         category: Category,
@@ -87,9 +98,9 @@ class Book:
             if (
                 item.amount_minor == entry.amount_minor
                 and item.direction is entry.direction
-                and (item.currency == entry.currency)
+                and item.currency == entry.currency
             ):
-                self.match(stage, (line,), candidates)
+                self.match_pair(STAGES.index(stage), line, candidates[0])
                 return True
             return False
         if all(items[c].currency == entry.currency for c in candidates) and (

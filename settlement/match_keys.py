@@ -24,14 +24,13 @@ _SEPARATORS = re.compile(r"[\s.\-_/,:;]+")  # as `find_reference` compacts a not
 
 def line_ids(entry: Entry) -> list[str]:
     """The bank's and the payer's ids of a line, without repeats, in a fixed order."""
-    ids: list[str] = []
-    for value in (entry.acct_svcr_ref, entry.entry_ref):
-        if value and len(value) >= MIN_ID_LENGTH and value not in ids:
-            ids.append(value)
+    ids = [v for v in (entry.acct_svcr_ref, entry.entry_ref) if v and len(v) >= MIN_ID_LENGTH]
     for detail in entry.details:
         for value in (detail.acct_svcr_ref, detail.tx_id, detail.uetr, detail.end_to_end_id):
             if value and len(value) >= MIN_ID_LENGTH and value not in ids:
                 ids.append(value)
+    if len(ids) == 2 and ids[0] == ids[1]:
+        del ids[1]
     return ids
 
 
@@ -110,33 +109,46 @@ class LedgerIndex:
         self.by_batch: dict[str, list[int]] = {}
         self.by_reference: dict[str, list[int]] = {}
         self.duplicates: list[tuple[int, int]] = []  # (duplicate item, the item it repeats)
-        first_by_tx: dict[str, int] = {}
+        by_id = self.by_id
         for index in indexes:
             item = items[index]
-            tx = item.bank_tx_id
-            if tx is not None:
-                earlier = first_by_tx.get(tx)
-                if earlier is not None and _same_movement(items[earlier], item):
-                    self.duplicates.append((index, earlier))
-                    continue
-                first_by_tx.setdefault(tx, index)
-            for key in (tx, item.end_to_end_id):
-                if key is not None and len(key) >= MIN_ID_LENGTH:
-                    self._add_id(key, index)
+            tx, e2e = item.bank_tx_id, item.end_to_end_id
+            if tx is not None and len(tx) >= MIN_ID_LENGTH:
+                found = by_id.get(tx)
+                if found is None:
+                    by_id[tx] = index
+                else:
+                    earlier = _same_transaction(items, found, item)
+                    if earlier is not None:
+                        self.duplicates.append((index, earlier))
+                        continue
+                    self._add_id(tx, index)
+            if e2e is not None and len(e2e) >= MIN_ID_LENGTH:
+                if e2e in by_id:
+                    self._add_id(e2e, index)
+                else:
+                    by_id[e2e] = index
             if item.batch_id is not None:
                 self.by_batch.setdefault(item.batch_id, []).append(index)
             if item.payment_reference is not None:
                 self.by_reference.setdefault(item.payment_reference, []).append(index)
 
     def _add_id(self, key: str, index: int) -> None:
-        found = self.by_id.get(key)
-        if found is None:
-            self.by_id[key] = index
-        elif isinstance(found, int):
+        found = self.by_id[key]
+        if isinstance(found, int):
             if found != index:
                 self.by_id[key] = [found, index]
         elif index not in found:
             found.append(index)
+
+
+def _same_transaction(items: Sequence[LedgerItem], found: int | list[int], item: LedgerItem) -> int | None:
+    """The earlier item with the same bank transaction id and movement, if any."""
+    for earlier in (found,) if isinstance(found, int) else found:
+        other = items[earlier]
+        if other.bank_tx_id == item.bank_tx_id and _same_movement(other, item):
+            return earlier
+    return None
 
 
 def _same_movement(first: LedgerItem, second: LedgerItem) -> bool:

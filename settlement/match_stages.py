@@ -33,6 +33,11 @@ class Account:
     items: list[int]
     index: LedgerIndex
 
+    def open_lines(self, book: Book) -> list[int]:
+        """Lines still open; the later stages see a few percent of a day, not all of it."""
+        categories = book.line_categories
+        return [line for line in self.lines if not categories[line]]
+
 
 def _lookup(by_id: dict[str, int | list[int]], keys: Sequence[str]) -> list[int]:
     found: list[int] = []
@@ -54,19 +59,25 @@ def match_by_ids(book: Book, account: Account) -> None:
     reversals = _reversal_keys(entries, account.lines)
     originals: dict[int, int] = {}  # reversal line -> the line it reverses
     deferred: list[tuple[int, list[int]]] = []
+    line_categories, item_categories = book.line_categories, book.item_categories
     for line in account.lines:
         entry = entries[line]
-        if entry.reversal or book.line_categories[line]:
+        if entry.reversal or line_categories[line]:
             continue
         ids = line_ids(entry)
-        if reversals and _is_reversed(entries, line, ids, reversals, originals):
+        if (
+            reversals
+            and not reversals.keys().isdisjoint(ids)
+            and _is_reversed(entries, line, ids, reversals, originals)
+        ):
             continue
         found = _lookup(by_id, ids)
-        for batch in line_batch_ids(entry):
-            found.extend(i for i in by_batch.get(batch, ()) if i not in found)
+        if entry.batches:
+            for batch in line_batch_ids(entry):
+                found.extend(i for i in by_batch.get(batch, ()) if i not in found)
         if not found:
             continue
-        candidates = [i for i in found if book.item_open(i)]
+        candidates = [i for i in found if not item_categories[i]]
         if not candidates:
             _maybe_duplicate(book, line, ids, found)
         elif not book.try_match(Stage.IDS, line, candidates):
@@ -141,7 +152,7 @@ def match_by_reference(book: Book, account: Account, options: MatchOptions) -> N
         [ref for i in account.items if book.item_open(i) and (ref := items[i].payment_reference) is not None]
     )
     deferred: list[tuple[int, list[int]]] = []
-    for line in account.lines:
+    for line in account.open_lines(book):
         entry = book.entries[line]
         if not book.line_open(line) or entry.reversal:
             continue
@@ -160,7 +171,7 @@ def match_by_amount_date(book: Book, account: Account, options: MatchOptions) ->
     for i in sorted((i for i in account.items if book.item_open(i)), key=lambda i: (items[i].booking_date, i)):
         buckets.setdefault((items[i].currency, items[i].signed_minor), []).append(i)
     tolerance = options.date_tolerance_days
-    for line in account.lines:
+    for line in account.open_lines(book):
         entry = book.entries[line]
         when = entry.booking_date or entry.value_date
         if not book.line_open(line) or entry.reversal or when is None:
@@ -193,7 +204,7 @@ def match_by_ledger_batch(book: Book, account: Account, options: MatchOptions) -
                 totals.setdefault((currency, sum(items[i].signed_minor for i in members)), []).append(members)
     if not totals:
         return
-    for line in account.lines:
+    for line in account.open_lines(book):
         entry = book.entries[line]
         when = entry.booking_date or entry.value_date
         if not book.line_open(line) or entry.reversal or when is None:
@@ -210,7 +221,7 @@ def close_leftovers(book: Book, account: Account, options: MatchOptions) -> None
     missing on the other side."""
     entries = book.entries
     seen: dict[tuple[object, ...], int] = {}
-    for line in account.lines:
+    for line in account.open_lines(book):
         if not book.line_open(line):
             continue
         entry = entries[line]

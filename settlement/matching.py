@@ -89,11 +89,14 @@ def _accounts(statements: Sequence[Statement], items: Sequence[LedgerItem], opti
         lines.setdefault(statement.account, []).extend(range(position, position + count))
         position += count
     by_account: dict[str, list[int]] = {}
+    numbers: dict[str, str] = {}  # a day has a few accounts and a million items
     for index, item in enumerate(items):
-        by_account.setdefault(account_number(item.account), []).append(index)
-    numbers = list(lines) + sorted(n for n in by_account if n not in lines)
+        number = numbers.get(item.account)
+        if number is None:
+            number = numbers[item.account] = account_number(item.account)
+        by_account.setdefault(number, []).append(index)
     accounts = []
-    for number in numbers:
+    for number in list(lines) + sorted(n for n in by_account if n not in lines):
         members = by_account.get(number, [])
         currency = items[members[0]].currency if members else options.ledger_currency
         accounts.append(Account(number, currency, lines.get(number, []), members, LedgerIndex(items, members)))

@@ -104,27 +104,50 @@ def case_view(result: Reconciliation, number: int, case: Case) -> dict[str, Any]
     }
 
 
-def summary(result: Reconciliation, inputs: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Everything in report.json but the exceptions."""
-    totals = result.totals()
-    line_sums: dict[str, int] = {}
-    item_sums: dict[str, int] = {}
-    for bucket in totals.values():
-        for currency, amount in bucket.line_sums.items():
-            line_sums[currency] = line_sums.get(currency, 0) + amount
-        for currency, amount in bucket.item_sums.items():
-            item_sums[currency] = item_sums.get(currency, 0) + amount
+def _stage_counts(result: Reconciliation) -> dict[str, int]:
     stages = dict.fromkeys((s.value for s in STAGES), 0)
     for code in result.pair_stages:
         stages[STAGES[code].value] += 1
     for match in result.multi_matches:
         stages[match.stage.value] += 1
+    return stages
+
+
+def _categories(result: Reconciliation) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Counts and signed sums per category, and their totals over all categories."""
+    categories: dict[str, Any] = {}
+    line_sums: dict[str, int] = {}
+    item_sums: dict[str, int] = {}
+    for category, t in result.totals().items():
+        categories[category.value] = {
+            "lines": t.lines,
+            "items": t.items,
+            "line_sums_minor": t.line_sums,
+            "item_sums_minor": t.item_sums,
+        }
+        for currency, amount in t.line_sums.items():
+            line_sums[currency] = line_sums.get(currency, 0) + amount
+        for currency, amount in t.item_sums.items():
+            item_sums[currency] = item_sums.get(currency, 0) + amount
+    totals = {
+        "lines": len(result.entries),
+        "items": len(result.items),
+        "line_sums_minor": dict(sorted(line_sums.items())),
+        "item_sums_minor": dict(sorted(item_sums.items())),
+    }
+    return categories, totals
+
+
+def summary(result: Reconciliation, inputs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Everything in report.json but the exceptions."""
+    categories, totals = _categories(result)
+    options = result.options
     return {
         "inputs": dict(inputs or {}),
         "reconciled": result.reconciled,
         "options": {
-            "date_tolerance_days": result.options.date_tolerance_days,
-            "min_reference_prefix": result.options.min_reference_prefix,
+            "date_tolerance_days": options.date_tolerance_days,
+            "min_reference_prefix": options.min_reference_prefix,
         },
         "statements": [
             {
@@ -150,22 +173,9 @@ def summary(result: Reconciliation, inputs: Mapping[str, Any] | None = None) -> 
             }
             for c in result.balance_checks
         ],
-        "categories": {
-            c.value: {
-                "lines": t.lines,
-                "items": t.items,
-                "line_sums_minor": t.line_sums,
-                "item_sums_minor": t.item_sums,
-            }
-            for c, t in totals.items()
-        },
-        "totals": {
-            "lines": len(result.entries),
-            "items": len(result.items),
-            "line_sums_minor": dict(sorted(line_sums.items())),
-            "item_sums_minor": dict(sorted(item_sums.items())),
-        },
-        "matches_by_stage": stages,
+        "categories": categories,
+        "totals": totals,
+        "matches_by_stage": _stage_counts(result),
         "open_exceptions": len(result.open_cases),
     }
 

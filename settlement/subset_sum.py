@@ -74,7 +74,7 @@ def match_by_subset_sum(book: Book, account: Account, options: MatchOptions) -> 
         if book.item_open(i):
             item = items[i]
             pools.setdefault((item.booking_date, item.currency, item.direction), []).append(i)
-    for line in account.lines:
+    for line in account.open_lines(book):
         entry = entries[line]
         if not book.line_open(line) or entry.reversal or entry.booking_date is None or not is_batch_line(entry):
             continue

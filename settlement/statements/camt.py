@@ -28,9 +28,11 @@ from settlement.statements.errors import StatementError
 from settlement.statements.model import (
     Balance,
     BalanceRole,
+    Batch,
     Direction,
     Entry,
     Statement,
+    TxDetail,
     normalise_account,
     reference_or_none,
 )
@@ -177,49 +179,58 @@ def _balance(reader: DetailReader, element: Any) -> Balance:
 
 
 def _entry(reader: DetailReader, ntry: Any, number: int) -> Entry:
+    """One Ntry. Plain locals rather than a dict of fields: this runs a million times."""
     local = reader.local
-    fields: dict[str | None, Any] = {}
-    batches: list[Any] = []
-    details: list[Any] = []
+    amount = currency = direction = status = svcr = code = entry_ref = reversal = info = None
+    booked = valued = charges = instructed = None
+    batches: list[Batch] = []
+    details: list[TxDetail] = []
     for child in ntry:
         name = local(child.tag)
         if name == "Amt":
-            fields["currency"] = reader.intern(child.get("Ccy") or "")
-            fields["amount"] = child.text
-        elif name in ("CdtDbtInd", "NtryRef", "AcctSvcrRef", "AddtlNtryInf", "RvslInd"):
-            fields[name] = child.text
+            currency = reader.intern(child.get("Ccy") or "")
+            amount = child.text
+        elif name == "CdtDbtInd":
+            direction = child.text
         elif name == "Sts":
-            fields["Sts"] = reader.status(child)
-        elif name == "BookgDt" or name == "ValDt":
-            fields[name] = reader.date(child)
+            status = reader.status(child)
+        elif name == "BookgDt":
+            booked = reader.date(child)
+        elif name == "ValDt":
+            valued = reader.date(child)
+        elif name == "AcctSvcrRef":
+            svcr = reference_or_none(child.text)
         elif name == "BkTxCd":
-            fields["BkTxCd"] = reader.tx_code(child)
-        elif name == "AmtDtls":
-            fields["instructed"] = reader.instructed(child)
-        elif name == "Chrgs":
-            fields["Chrgs"] = reader.charges(child, fields.get("Chrgs"))
+            code = reader.tx_code(child)
         elif name == "NtryDtls":
             reader.entry_details(child, batches, details)
-    currency, amount, direction = fields.get("currency"), fields.get("amount"), fields.get("CdtDbtInd")
+        elif name == "NtryRef":
+            entry_ref = reference_or_none(child.text)
+        elif name == "RvslInd":
+            reversal = (child.text or "").strip() in ("true", "1")
+        elif name == "AddtlNtryInf":
+            info = child.text
+        elif name == "AmtDtls":
+            instructed = reader.instructed(child)
+        elif name == "Chrgs":
+            charges = reader.charges(child, charges)
     if currency is None or amount is None or direction not in ("CRDT", "DBIT"):
         raise StatementError(f"entry {number} lacks its amount, currency or CdtDbtInd")
-    instructed = fields.get("instructed") or (None, None)
-    reversal = fields.get("RvslInd")
     return Entry(
         to_minor(amount, currency),
         currency,
-        Direction(direction),
-        reversal is not None and reversal.strip() in ("true", "1"),
-        fields.get("Sts") or "BOOK",
-        fields.get("BookgDt"),
-        fields.get("ValDt"),
-        reference_or_none(fields.get("NtryRef")),
-        reference_or_none(fields.get("AcctSvcrRef")),
-        fields.get("BkTxCd"),
-        fields.get("Chrgs"),
+        Direction.CREDIT if direction == "CRDT" else Direction.DEBIT,
+        bool(reversal),
+        status or "BOOK",
+        booked,
+        valued,
+        entry_ref,
+        svcr,
+        code,
+        charges,
         tuple(batches),
         tuple(details),
-        fields.get("AddtlNtryInf"),
-        instructed[0],
-        instructed[1],
+        info,
+        instructed[0] if instructed else None,
+        instructed[1] if instructed else None,
     )

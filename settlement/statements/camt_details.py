@@ -33,6 +33,7 @@ class DetailReader:
         self._dates: dict[str, date] = {}
         # A million entries repeat a handful of currencies and codes: keep one copy of each.
         self._strings: dict[str, str] = {}
+        self._codes: dict[str, str] = {}
 
     def intern(self, text: str) -> str:
         return self._strings.setdefault(text, text)
@@ -65,18 +66,27 @@ class DetailReader:
         return self.intern(text)
 
     def tx_code(self, element: Any) -> str | None:
-        """``PMNT/RCDT/DMCT`` from Domn, else the proprietary code (e.g. ``NTRF+020``)."""
+        """``PMNT/RCDT/DMCT`` from Domn, else the proprietary code (e.g. ``NTRF+020``).
+
+        Statements repeat a few codes a million times: the subtree's text is the cache key."""
+        key = "|".join(element.itertext())
+        found = self._codes.get(key)
+        if found is None:
+            found = self._codes[key] = self._tx_code(element)
+        return found or None
+
+    def _tx_code(self, element: Any) -> str:
         local = self.local
-        proprietary = None
+        proprietary = ""
         for child in element:
             name = local(child.tag)
             if name == "Domn":
                 parts = [t.strip() for t in child.itertext() if t.strip()]
                 if parts:
-                    return self.intern("/".join(parts))
+                    return "/".join(parts)
             elif name == "Prtry":
-                proprietary = next((t.strip() for t in child.itertext() if t.strip()), None)
-        return self.intern(proprietary) if proprietary else None
+                proprietary = next((t.strip() for t in child.itertext() if t.strip()), "")
+        return proprietary
 
     def instructed(self, element: Any) -> tuple[int, str] | None:
         """AmtDtls/InstdAmt/Amt: what was ordered, e.g. in the account's currency."""
@@ -163,81 +173,73 @@ class DetailReader:
     def transaction(self, element: Any) -> TxDetail:
         local = self.local
         refs: dict[str | None, str | None] = {}
-        amount: tuple[int, str] | None = None
-        fallback: tuple[int, str] | None = None
-        parties: dict[str, Party] = {}
-        found: dict[str, Any] = {}
+        amount = currency = direction = code = charges = reason = info = parties = creditor_reference = None
+        remittance = ""
         for child in element:
             name = local(child.tag)
             if name == "Refs":
                 refs = {local(r.tag): r.text for r in child}
             elif name == "Amt":
                 currency = self.intern(child.get("Ccy") or "")
-                amount = (to_minor(child.text or "", currency), currency)
-            elif name == "AmtDtls":
-                fallback = self._tx_amount(child)
-            elif name == "RltdPties":
-                parties = self._parties(child)
+                amount = to_minor(child.text or "", currency)
+            elif name == "CdtDbtInd":
+                direction = (
+                    Direction.CREDIT if child.text == "CRDT" else Direction.DEBIT if child.text == "DBIT" else None
+                )
             elif name == "RmtInf":
-                found["remittance"], found["creditor_reference"] = self._remittance(child)
+                remittance, creditor_reference = self._remittance(child)
+            elif name == "RltdPties":
+                parties = child  # read once the direction says which party is the other one
+            elif name == "AmtDtls" and amount is None:
+                found = self._tx_amount(child)
+                amount, currency = found if found else (None, None)
             elif name == "BkTxCd":
-                found["bank_tx_code"] = self.tx_code(child)
+                code = self.tx_code(child)
             elif name == "Chrgs":
-                found["charges"] = self.charges(child, found.get("charges"))
+                charges = self.charges(child, charges)
             elif name == "RtrInf":
-                found["return_reason"] = next((t.strip() for t in child.itertext() if t.strip()), None)
-            elif name in ("CdtDbtInd", "AddtlTxInf"):
-                found[name] = child.text
-        return self._detail(refs, amount or fallback, parties, found)
-
-    def _detail(
-        self,
-        refs: dict[str | None, str | None],
-        amount: tuple[int, str] | None,
-        parties: dict[str, Party],
-        found: dict[str, Any],
-    ) -> TxDetail:
-        direction = found.get("CdtDbtInd")
-        direction = Direction(direction) if direction in ("CRDT", "DBIT") else None
+                reason = next((t.strip() for t in child.itertext() if t.strip()), None)
+            elif name == "AddtlTxInf":
+                info = child.text
+        get = refs.get
         return TxDetail(
-            end_to_end_id=reference_or_none(refs.get("EndToEndId")),
-            uetr=reference_or_none(refs.get("UETR")),
-            acct_svcr_ref=reference_or_none(refs.get("AcctSvcrRef")),
-            tx_id=reference_or_none(refs.get("TxId")),
-            instruction_id=reference_or_none(refs.get("InstrId")),
-            payment_info_id=reference_or_none(refs.get("PmtInfId")),
-            message_id=reference_or_none(refs.get("MsgId")),
-            mandate_id=reference_or_none(refs.get("MndtId")),
-            amount_minor=amount[0] if amount else None,
-            currency=amount[1] if amount else None,
-            direction=direction,
-            remittance=found.get("remittance", ""),
-            creditor_reference=found.get("creditor_reference"),
-            counterparty=parties.get("Cdtr" if direction is Direction.DEBIT else "Dbtr"),
-            bank_tx_code=found.get("bank_tx_code"),
-            charges=found.get("charges"),
-            return_reason=found.get("return_reason"),
-            additional_info=found.get("AddtlTxInf"),
+            reference_or_none(get("EndToEndId")),
+            reference_or_none(get("UETR")),
+            reference_or_none(get("AcctSvcrRef")),
+            reference_or_none(get("TxId")),
+            reference_or_none(get("InstrId")),
+            reference_or_none(get("PmtInfId")),
+            reference_or_none(get("MsgId")),
+            reference_or_none(get("MndtId")),
+            amount,
+            currency,
+            direction,
+            remittance,
+            creditor_reference,
+            self._party(parties, "Cdtr" if direction is Direction.DEBIT else "Dbtr") if parties is not None else None,
+            code,
+            charges,
+            reason,
+            info,
         )
 
-    def _parties(self, element: Any) -> dict[str, Party]:
-        """Dbtr/Cdtr names (``Nm`` or v8 ``Pty/Nm``) with their accounts."""
+    def _party(self, element: Any, role: str) -> Party | None:
+        """Dbtr or Cdtr (name in ``Nm``, or v8 ``Pty/Nm``) and its account (DbtrAcct/CdtrAcct)."""
         local = self.local
-        names: dict[str, str | None] = {}
-        accounts: dict[str, str | None] = {}
+        name = account = None
         for child in element:
-            name = local(child.tag)
-            if name == "Dbtr" or name == "Cdtr":
-                holder = next((c for c in child if local(c.tag) == "Pty"), child)
-                names[name] = next(((c.text or "").strip() for c in holder if local(c.tag) == "Nm"), None)
-            elif name == "DbtrAcct" or name == "CdtrAcct":
+            tag = local(child.tag)
+            if tag == role:
+                for part in child:
+                    part_tag = local(part.tag)
+                    if part_tag == "Pty":
+                        name = next(((c.text or "").strip() for c in part if local(c.tag) == "Nm"), name)
+                    elif part_tag == "Nm":
+                        name = (part.text or "").strip()
+            elif tag is not None and tag == role + "Acct":
                 ident = next((c for c in child if local(c.tag) == "Id"), None)
-                accounts[name[:4]] = self.account_id(local, ident) if ident is not None else None
-        return {
-            role: Party(names.get(role), accounts.get(role))
-            for role in ("Dbtr", "Cdtr")
-            if role in names or role in accounts
-        }
+                account = self.account_id(local, ident) if ident is not None else None
+        return Party(name, account) if name or account else None
 
     def _remittance(self, element: Any) -> tuple[str, str | None]:
         local = self.local
