@@ -29,7 +29,8 @@ class DetailReader:
     """Field readers bound to one document's namespace."""
 
     def __init__(self, namespace: str) -> None:
-        self.local: Callable[[str], str | None] = {f"{{{namespace}}}{n}": n for n in _NAMES}.get
+        self.tag = {n: f"{{{namespace}}}{n}" for n in _NAMES}  # local name -> namespaced tag
+        self.local: Callable[[str], str | None] = {t: n for n, t in self.tag.items()}.get
         self._dates: dict[str, date] = {}
         # A million entries repeat a handful of currencies and codes: keep one copy of each.
         self._strings: dict[str, str] = {}
@@ -224,21 +225,18 @@ class DetailReader:
         )
 
     def _party(self, element: Any, role: str) -> Party | None:
-        """Dbtr or Cdtr (name in ``Nm``, or v8 ``Pty/Nm``) and its account (DbtrAcct/CdtrAcct)."""
-        local = self.local
+        """Dbtr or Cdtr (name in ``Nm``, or v8 ``Pty/Nm``) and its account (DbtrAcct/CdtrAcct).
+
+        ``itertext`` with tags reads the texts in C, without making an object per element."""
+        local, tag = self.local, self.tag
         name = account = None
         for child in element:
-            tag = local(child.tag)
-            if tag == role:
-                for part in child:
-                    part_tag = local(part.tag)
-                    if part_tag == "Pty":
-                        name = next(((c.text or "").strip() for c in part if local(c.tag) == "Nm"), name)
-                    elif part_tag == "Nm":
-                        name = (part.text or "").strip()
-            elif tag is not None and tag == role + "Acct":
-                ident = next((c for c in child if local(c.tag) == "Id"), None)
-                account = self.account_id(local, ident) if ident is not None else None
+            found = local(child.tag)
+            if found == role:
+                name = next((t.strip() for t in child.itertext(tag["Nm"], with_tail=False) if t.strip()), None)
+            elif found is not None and found == role + "Acct":
+                texts = child.itertext(tag["IBAN"], tag["Id"], with_tail=False)
+                account = next((t.strip() for t in texts if t.strip()), None)
         return Party(name, account) if name or account else None
 
     def _remittance(self, element: Any) -> tuple[str, str | None]:
