@@ -193,3 +193,11 @@ def test_real_sample_in_chf_is_reported_not_crashed(seeded: tuple[str, list[GenL
     report: dict[str, Any] = json.loads((tmp_path / "chf" / "report.json").read_text(encoding="utf-8"))
     assert report["categories"]["missing_in_ledger"]["lines"] == 3
     assert all("VND" in e["reason"] for e in report["exceptions"])
+
+
+def test_format_that_does_not_match_the_content_exits_1(seeded: tuple[str, list[GenLine]], tmp_path: Path) -> None:
+    url, lines = seeded
+    statement = _statement(tmp_path / "day.xml", lines[:1])
+    done = _reconcile("--statement", str(statement), "--format", "mt940", "--store", url, "--out", str(tmp_path))
+    assert done.returncode == 1
+    assert "not mt940" in done.stderr
