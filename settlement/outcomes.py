@@ -120,6 +120,13 @@ class Reconciliation:
     def item_category(self, item: int) -> Category:
         return CATEGORIES[self.item_categories[item] - 1]
 
+    def line_position(self, line: int) -> tuple[int, int]:
+        """(statement index, entry index within it): with the statement's identity
+        (`settlement.statements.statement_identity`), a name for the line that outlives the run."""
+        statement = self.line_statement[line]
+        first = sum(len(s.entries) for s in self.statements[:statement])
+        return statement, line - first
+
     def matches(self) -> Iterator[Match]:
         for line, item, stage in zip(self.pair_lines, self.pair_items, self.pair_stages, strict=True):
             yield Match(STAGES[stage], (line,), (item,))

@@ -142,3 +142,13 @@ def test_items_of_an_account_without_statement_are_missing_in_bank() -> None:
     result = reconcile([], [stray])
     assert result.item_category(0) is Category.MISSING_IN_BANK
     assert ACCOUNT_NO not in stray.account
+
+
+def test_line_position_names_statement_and_entry() -> None:
+    statements = [i.statement for i in load("mt940_sepa_batch_reversal__wolph-mt940.sta").statements]
+    result = reconcile(statements, [])
+    last = len(result.entries) - 1
+    assert result.line_position(0) == (0, 0)
+    assert result.line_position(last) == (len(statements) - 1, len(statements[-1].entries) - 1)
+    statement, entry = result.line_position(10)
+    assert statements[statement].entries[entry] is result.entries[10]
