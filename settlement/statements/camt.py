@@ -1,7 +1,8 @@
 """ISO 20022 camt.053 (statements) and camt.054 (debit/credit notifications), streamed.
 
-Versions .001.02 to .001.13 share the element names read here; the version is taken
-from the document's namespace. Parsing is a single `lxml.etree.iterparse` pass that
+Versions .001.02 to .001.08 are read (and tested); the version is taken from the
+document's namespace, and later versions are accepted as long as they keep these
+element names. Parsing is a single `lxml.etree.iterparse` pass that
 only reports the elements we act on (statement, account, balance, entry); each entry
 is read as soon as it ends and then cleared and unlinked together with everything
 before it, so memory holds one entry's subtree at a time however long the file is.
@@ -10,7 +11,8 @@ Fields are found by walking an element's children and mapping each child's tag t
 local name with one dict lookup. Namespaced ``findtext`` per field walks the children
 again for every field and costs several times more on a million entries.
 
-The parser refuses DTDs, entities and network access: statements come from outside.
+The parser neither loads DTDs nor expands entities nor touches the network: statements
+come from outside.
 """
 
 from __future__ import annotations
