@@ -7,8 +7,10 @@ tools.
 
 from __future__ import annotations
 
+import json.encoder
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.compressor import ZlibCompressor
@@ -35,8 +37,30 @@ class CodecOptions:
     cipher_key: str | None = field(default=None, repr=False)  # a secret: never in logs
 
 
+class FastJSONTranscoder(JSONTranscoder):
+    """`JSONTranscoder` whose C encoder is built once (the stdlib's `JSONEncoder.encode`
+    builds a new one on every call: ~1 µs per event). Same bytes out, since it is made
+    with the parent's settings (compact separators, ``ensure_ascii=False``); decoding
+    is inherited. Without the C accelerator it simply behaves like its parent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        make_encoder = getattr(json.encoder, "c_make_encoder", None)
+        self._iterencode = None
+        if make_encoder is not None:
+            # (markers, default, encoder, indent, key sep, item sep, sort_keys, skipkeys, allow_nan)
+            self._iterencode = make_encoder(
+                None, self._encode_obj, json.encoder.encode_basestring, None, ":", ",", False, False, True
+            )
+
+    def encode(self, obj: Any) -> bytes:
+        if self._iterencode is None:
+            return super().encode(obj)
+        return "".join(self._iterencode(obj, 0)).encode("utf8")
+
+
 def build_mapper(options: CodecOptions) -> Mapper[UUID]:
-    transcoder = JSONTranscoder()
+    transcoder = FastJSONTranscoder()
     for transcoding in (UUIDAsHex(), DatetimeAsISO(), DecimalAsStr()):
         transcoder.register(transcoding)
     cipher = None
@@ -46,8 +70,7 @@ def build_mapper(options: CodecOptions) -> Mapper[UUID]:
     return Mapper(transcoder=transcoder, compressor=compressor, cipher=cipher)
 
 
-@dataclass(frozen=True, slots=True)
-class EncodedEvent:
+class EncodedEvent(NamedTuple):
     """A row waiting for its global position: what the writer thread/task needs."""
 
     stream_id: UUID

@@ -13,6 +13,7 @@ replay, and the rest of its batch is committed without it.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 from collections.abc import Sequence
@@ -105,8 +106,13 @@ class GroupCommitter:
         self._backend = backend
         self._max_batch_events = max_batch_events
         self._max_wait_s = max_wait_ms / 1000
-        self._queue: asyncio.Queue[PendingAppend] = asyncio.Queue(max_pending)
-        self._carry: PendingAppend | None = None
+        self._max_pending = max_pending
+        self._pending: collections.deque[PendingAppend] = collections.deque()
+        self._work: asyncio.Future[None] | None = None  # the writer waits on it when idle
+        self._space = asyncio.Event()  # set while fewer than max_pending appends wait
+        self._space.set()
+        self._drained = asyncio.Event()  # set when nothing is queued or being committed
+        self._drained.set()
         self._keep_batch_sizes = keep_batch_sizes
         self._task: asyncio.Task[None] | None = None
         self._closed = False
@@ -122,7 +128,7 @@ class GroupCommitter:
         self._closed = True
         if self._task is None:
             return
-        await self._queue.join()
+        await self._drained.wait()
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
@@ -131,8 +137,14 @@ class GroupCommitter:
     async def submit(self, rows: list[EncodedEvent], idempotency: IdempotencyRecord | None) -> Committed:
         if self._closed:
             raise StoreClosed("event store is closed")
+        while len(self._pending) >= self._max_pending:  # back-pressure
+            self._space.clear()
+            await self._space.wait()
         future: asyncio.Future[Committed] = asyncio.get_running_loop().create_future()
-        await self._queue.put(PendingAppend(rows, idempotency, future))
+        self._pending.append(PendingAppend(rows, idempotency, future))
+        self._drained.clear()
+        if self._work is not None and not self._work.done():
+            self._work.set_result(None)
         return await future
 
     async def _run(self) -> None:
@@ -146,30 +158,40 @@ class GroupCommitter:
                     if not pending.future.done():
                         pending.future.set_exception(exc)
             finally:
-                for _ in batch:
-                    self._queue.task_done()
+                if not self._pending:
+                    self._drained.set()
+
+    async def _wait_for_work(self, timeout_s: float | None) -> bool:
+        """Wait until an append is queued; False on timeout."""
+        self._work = asyncio.get_running_loop().create_future()
+        try:
+            await asyncio.wait_for(self._work, timeout_s)
+        except TimeoutError:
+            return False
+        finally:
+            self._work = None
+        return True
 
     async def _take_batch(self) -> list[PendingAppend]:
-        first = self._carry if self._carry is not None else await self._queue.get()
-        self._carry = None
+        pending = self._pending
+        while not pending:
+            await self._wait_for_work(None)
+        first = pending.popleft()
         batch, size = [first], max(1, len(first.rows))
         deadline = asyncio.get_running_loop().time() + self._max_wait_s
         while size < self._max_batch_events:
-            try:
-                nxt = self._queue.get_nowait()
-            except asyncio.QueueEmpty:
+            if not pending:
                 remaining = deadline - asyncio.get_running_loop().time()
-                if remaining <= 0:
+                if remaining <= 0 or not await self._wait_for_work(remaining):
                     break
-                try:
-                    nxt = await asyncio.wait_for(self._queue.get(), remaining)
-                except TimeoutError:
-                    break
-            if size + len(nxt.rows) > self._max_batch_events:
-                self._carry = nxt  # an append is never split; it opens the next batch
-                break
-            batch.append(nxt)
-            size += max(1, len(nxt.rows))
+                continue
+            rows = len(pending[0].rows)
+            if size + rows > self._max_batch_events:
+                break  # an append is never split; it opens the next batch
+            batch.append(pending.popleft())
+            size += max(1, rows)
+        if len(pending) < self._max_pending:
+            self._space.set()
         return batch
 
     async def _commit(self, batch: list[PendingAppend]) -> None:
@@ -252,6 +274,10 @@ def _split_in_batch_duplicates(
     batch: list[PendingAppend],
 ) -> tuple[list[PendingAppend], list[PendingAppend]]:
     """Keep the first append per stream version and per idempotency key; defer the rest."""
+    rows = [(r.stream_id, r.version) for p in batch for r in p.rows]
+    scopes = [p.idempotency_scope for p in batch if p.idempotency is not None]
+    if len(set(rows)) == len(rows) and len(set(scopes)) == len(scopes):
+        return batch, []  # the common case: nothing to defer
     seen_rows: set[tuple[UUID, int]] = set()
     seen_keys: set[tuple[str, str]] = set()
     todo, deferred = [], []

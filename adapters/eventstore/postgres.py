@@ -17,7 +17,7 @@ from uuid import UUID
 import asyncpg
 
 from adapters.eventstore.base import BatchedEventStore
-from adapters.eventstore.chain import extend_chain
+from adapters.eventstore.chain import PlannedRow, extend_chain
 from adapters.eventstore.codec import CodecOptions
 from adapters.eventstore.group_commit import PendingAppend, RowCollision, StoredIdempotency
 from domain.ports import (
@@ -100,6 +100,28 @@ WITH ev AS (
 )
 UPDATE chain_head SET position = $13, hash = $14 WHERE id = 1
 """
+
+# The same write as _WRITE_BATCH, in one autocommit statement, applied only if the head is
+# still at ($15, $16): the UPDATE waits for a concurrent writer's lock and then matches
+# nothing, so neither INSERT writes a row and the caller takes the locked path.
+_WRITE_BATCH_IF_HEAD = """
+WITH head AS (
+    UPDATE chain_head SET position = $13, hash = $14
+    WHERE id = 1 AND position = $15 AND hash = $16
+    RETURNING 1
+), ev AS (
+    INSERT INTO events (position, stream_id, version, topic, state, hash)
+    SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::bigint[], $4::text[], $5::bytea[], $6::bytea[])
+    WHERE EXISTS (SELECT FROM head)
+), idem AS (
+    INSERT INTO idempotency_keys (client_id, key, request_hash, response, first_position, last_position)
+    SELECT * FROM unnest($7::text[], $8::text[], $9::bytea[], $10::bytea[], $11::bigint[], $12::bigint[])
+    WHERE EXISTS (SELECT FROM head)
+)
+SELECT count(*) FROM head
+"""
+
+_LOCKED_BATCHES_AFTER_MISS = 16
 
 _FIND_VERSIONS = """
 SELECT e.stream_id, e.version FROM events e
@@ -280,36 +302,37 @@ class PostgresEventStore(BatchedEventStore):
 
 
 class _Backend:
-    """The batch writer behind the group committer (owns the writer connection)."""
+    """The batch writer behind the group committer (owns the writer connection).
+
+    Fast path: while this writer knows the chain head (it wrote the last batch), a batch
+    is ONE autocommit statement that moves the head only if it is still where we left it
+    and inserts the rows only if it moved; one round trip, so the event loop prepares the
+    next batch while PostgreSQL writes this one. Slow path (head unknown, or another
+    writer moved it): lock the head in an explicit transaction."""
 
     def __init__(self, conn: Any) -> None:
         self._conn = conn
+        self._head: ChainHead | None = None  # known only right after our own commit
+        self._locked_batches_left = 0  # after a miss another writer is active: lock a while
 
     async def commit_batch(self, batch: Sequence[PendingAppend]) -> list[tuple[int, int]]:
         conn = self._conn
+        head, self._head = self._head, None  # unknown until this batch's outcome is known
         try:
+            if head is not None and self._locked_batches_left == 0:
+                planned, ranges, new_head = extend_chain(head, [p.rows for p in batch])
+                args = _batch_args(batch, planned, ranges, new_head)
+                if await conn.fetchval(_WRITE_BATCH_IF_HEAD, *args, head.position, head.hash):
+                    self._head = new_head
+                    return ranges
+                self._locked_batches_left = _LOCKED_BATCHES_AFTER_MISS
+            self._locked_batches_left = max(0, self._locked_batches_left - 1)
             async with conn.transaction():
                 row = await conn.fetchrow("SELECT position, hash FROM chain_head WHERE id = 1 FOR UPDATE")
                 head = ChainHead(row["position"], bytes(row["hash"]))
                 planned, ranges, new_head = extend_chain(head, [p.rows for p in batch])
-                keyed = [(p, r) for p, r in zip(batch, ranges, strict=True) if p.idempotency is not None]
-                await conn.execute(
-                    _WRITE_BATCH,
-                    [p.position for p in planned],
-                    [p.row.stream_id for p in planned],
-                    [p.row.version for p in planned],
-                    [p.row.topic for p in planned],
-                    [p.row.state for p in planned],
-                    [p.hash for p in planned],
-                    [p.idempotency.client_id for p, _ in keyed if p.idempotency],
-                    [p.idempotency.key for p, _ in keyed if p.idempotency],
-                    [p.idempotency.request_hash for p, _ in keyed if p.idempotency],
-                    [p.idempotency.response for p, _ in keyed if p.idempotency],
-                    [r[0] for _, r in keyed],
-                    [r[1] for _, r in keyed],
-                    new_head.position,
-                    new_head.hash,
-                )
+                await conn.execute(_WRITE_BATCH, *_batch_args(batch, planned, ranges, new_head))
+            self._head = new_head
         except asyncpg.UniqueViolationError as exc:
             raise RowCollision(str(exc)) from exc
         return ranges
@@ -364,3 +387,26 @@ def _log_record(row: Any) -> LogRecord:
 def _stored_idempotency(row: Any) -> StoredIdempotency:
     record = IdempotencyRecord(row["client_id"], row["key"], bytes(row["request_hash"]), bytes(row["response"]))
     return StoredIdempotency(record, row["first_position"], row["last_position"])
+
+
+def _batch_args(
+    batch: Sequence[PendingAppend], planned: Sequence[PlannedRow], ranges: Sequence[tuple[int, int]], head: ChainHead
+) -> list[Any]:
+    """Parameters $1..$14 of _WRITE_BATCH / _WRITE_BATCH_IF_HEAD."""
+    keyed = [(p.idempotency, r) for p, r in zip(batch, ranges, strict=True) if p.idempotency is not None]
+    return [
+        [p.position for p in planned],
+        [p.row.stream_id for p in planned],
+        [p.row.version for p in planned],
+        [p.row.topic for p in planned],
+        [p.row.state for p in planned],
+        [p.hash for p in planned],
+        [i.client_id for i, _ in keyed],
+        [i.key for i, _ in keyed],
+        [i.request_hash for i, _ in keyed],
+        [i.response for i, _ in keyed],
+        [r[0] for _, r in keyed],
+        [r[1] for _, r in keyed],
+        head.position,
+        head.hash,
+    ]

@@ -219,3 +219,20 @@ async def test_tampering_is_found_at_its_position(store: Any, store_url: str, sq
     assert broken is not None
     assert broken.position == position
     assert head.position == position - 1
+
+
+async def test_two_writers_on_one_store_keep_one_gapless_chain(open_store: StoreFactory) -> None:
+    """Two stores (as two processes would) append at once: every batch of one writer
+    finds the head moved by the other, and must fall back to locking it."""
+    first, second = await open_store(), await open_store()
+
+    async def burst(store: Any, tag: str) -> None:
+        for round_ in range(10):
+            await asyncio.gather(*(store.append(Wallet(f"{tag}{round_}.{i}").collect_events()) for i in range(20)))
+
+    await asyncio.gather(burst(first, "a"), burst(second, "b"))
+    head, broken = await verify_chain(first)
+    assert broken is None
+    assert head.position == 400
+    assert [r.position for r in await second.read_log(0, 1_000)] == list(range(1, 401))
+    assert await second.head() == head

@@ -136,6 +136,6 @@ async def test_queue_is_bounded_and_applies_backpressure() -> None:
     committer = await make(backend, max_pending=2, max_batch_events=1)
     tasks = [asyncio.create_task(committer.submit(rows(1), None)) for _ in range(6)]
     await asyncio.sleep(0.01)
-    assert committer._queue.qsize() <= 2
+    assert len(committer._pending) <= 2
     await asyncio.gather(*tasks)
     await committer.close()
