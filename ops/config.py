@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.eventstore.codec import CodecOptions
+from adapters.eventstore.group_commit import DEFAULT_BATCH_EVENTS
 
 DEFAULT_STORE_URL = "sqlite:///./var/citysettle.db"
 
@@ -23,7 +24,7 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 8080
     codec: CodecOptions = field(default_factory=CodecOptions)
-    batch_events_max: int = 2_000
+    batch_events_max: int = DEFAULT_BATCH_EVENTS
     batch_wait_ms: float = 0.0
     pending_appends_max: int = 10_000
     request_body_max_bytes: int = 1_048_576

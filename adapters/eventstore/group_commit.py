@@ -32,6 +32,11 @@ from domain.ports import (
 
 log = logging.getLogger(__name__)
 
+# Small enough that, with a few hundred appenders in flight, the next batch is being
+# prepared by the event loop while the current one is in the database (measured in
+# bench/eventstore.py: 128 beats 2,000 by ~1.6x at 256 appenders and cuts p99 by 3x).
+DEFAULT_BATCH_EVENTS = 128
+
 # A batch whose rows collide is re-planned without the colliding appends; more rounds
 # than this means the backend keeps reporting a collision it cannot name.
 _MAX_COLLISION_ROUNDS = 8
@@ -95,7 +100,7 @@ class GroupCommitter:
         self,
         backend: BatchBackend,
         *,
-        max_batch_events: int = 2_000,
+        max_batch_events: int = DEFAULT_BATCH_EVENTS,
         max_wait_ms: float = 0.0,
         max_pending: int = 10_000,
         keep_batch_sizes: int = 0,

@@ -19,7 +19,7 @@ import asyncpg
 from adapters.eventstore.base import BatchedEventStore
 from adapters.eventstore.chain import PlannedRow, extend_chain
 from adapters.eventstore.codec import CodecOptions
-from adapters.eventstore.group_commit import PendingAppend, RowCollision, StoredIdempotency
+from adapters.eventstore.group_commit import DEFAULT_BATCH_EVENTS, PendingAppend, RowCollision, StoredIdempotency
 from domain.ports import (
     ChainHead,
     Checkpoint,
@@ -161,7 +161,7 @@ class PostgresEventStore(BatchedEventStore):
         url: str,
         *,
         codec: CodecOptions | None = None,
-        max_batch_events: int = 2_000,
+        max_batch_events: int = DEFAULT_BATCH_EVENTS,
         max_wait_ms: float = 0.0,
         max_pending: int = 10_000,
         read_pool_size: int = 4,
