@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from ops import audit, cli_qr, reconcile
+from ops import audit, cli_qr, reconcile, resolve
 from ops.app import create_app
 from ops.config import Config, ConfigError
 
@@ -53,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.register(commands)
     cli_qr.register(commands)
     reconcile.register(commands)
+    resolve.register(commands)
     return parser
 
 

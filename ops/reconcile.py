@@ -13,17 +13,19 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any, cast
 
 from tqdm import tqdm
 
+from domain.services.unit_of_work import execute
 from ops.config import Config
 from ops.stores import open_store
 from settlement.ledger_side import LedgerSide, read_ledger_side
 from settlement.matching import reconcile
 from settlement.outcomes import MatchOptions, Reconciliation
+from settlement.reconciliation_service import record_reconciliation
 from settlement.reports import write_reports
 from settlement.statements import (
     Statement,
@@ -76,6 +78,26 @@ async def ledger_side(config: Config, accounts: Sequence[str], first: date, last
         await store.close()
 
 
+async def record_run(
+    config: Config, result: Reconciliation, identities: list[str], first: date, last: date, side: LedgerSide
+) -> dict[str, Any]:
+    """Keep the run's findings as events (the same inputs record nothing new)."""
+    store = await open_store(config)
+    try:
+        use_case = record_reconciliation(
+            result,
+            identities=identities,
+            first_day=first,
+            last_day=last,
+            ledger_position=side.last_position,
+            ledger_accounts=side.ledger_accounts,
+            at=datetime.now(UTC),
+        )
+        return (await execute(store, use_case)).result
+    finally:
+        await store.close()
+
+
 def _inputs(paths: Sequence[Path], files: Sequence[StatementFile], first: date, last: date) -> dict[str, Any]:
     return {
         # Distinct files only: a statement given twice must leave the report unchanged.
@@ -112,8 +134,12 @@ def run(args: argparse.Namespace) -> tuple[int, Reconciliation | None]:
         result = reconcile(statements, side.items, ledger_balances=side.balances, options=options)
         steps.set_description_str("reconcile: writing reports")
         write_reports(result, args.out, _inputs(args.statement, files, first, last))
+        steps.set_description_str("reconcile: recording the run")
+        identities = [str(imported.identity) for imported in distinct(files)]
+        recorded = asyncio.run(record_run(config, result, identities, first, last, side))
     totals = result.totals()
     summary = {
+        "run": recorded["id"],
         "reconciled": result.reconciled,
         "out": str(args.out),
         "lines": len(result.entries),

@@ -49,6 +49,8 @@ class LogReader(Protocol):
 class LedgerSide:
     items: tuple[LedgerItem, ...]
     balances: dict[str, LedgerBalance]  # by account number, as statements name accounts
+    ledger_accounts: dict[str, str]  # account number -> our ``bank:<bin>:<number>`` account
+    last_position: int  # the last log position that moved one of these accounts
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,7 @@ class _Log:
     postings: list[_Posting]
     credits: dict[str, Any]  # BankCredit id -> its Received event
     batches: dict[str, str]  # SettlementBatch id -> EndToEndId of its payout
+    last_position: int = 0
 
 
 async def read_ledger_side(
@@ -97,7 +100,8 @@ async def read_ledger_side(
             movement[number] += signed
             items.append(item)
     balances = {n: LedgerBalance(n, LEDGER_CURRENCY, opening[n], opening[n] + movement[n]) for n in sorted(opening)}
-    return LedgerSide(tuple(items), balances)
+    ledger_accounts = {account_number(p.account): p.account for p in log.postings}
+    return LedgerSide(tuple(items), balances, ledger_accounts, log.last_position)
 
 
 async def _read(store: LogReader, wanted: set[str] | None, page_size: int) -> _Log:
@@ -114,7 +118,10 @@ async def _read(store: LogReader, wanted: set[str] | None, page_size: int) -> _L
             elif isinstance(event, SettlementBatch.Closed):
                 log.batches[str(event.originator_id)] = event.end_to_end_id
             elif isinstance(event, Transfer.Posted):
-                log.postings.extend(_postings(event, wanted))
+                postings = _postings(event, wanted)
+                if postings:
+                    log.postings.extend(postings)
+                    log.last_position = record.position
     return log
 
 

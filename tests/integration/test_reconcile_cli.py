@@ -201,3 +201,80 @@ def test_format_that_does_not_match_the_content_exits_1(seeded: tuple[str, list[
     done = _reconcile("--statement", str(statement), "--format", "mt940", "--store", url, "--out", str(tmp_path))
     assert done.returncode == 1
     assert "not mt940" in done.stderr
+
+
+def _resolve(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ops.cli", "resolve", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+
+
+def test_runs_are_recorded_once_and_exceptions_resolved_with_their_postings(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/resolve.db"
+    lines = asyncio.run(_seed(url, 2))
+    statement = _statement(tmp_path / "day.xml", [GenLine(199_000, acct_svcr_ref=lines[0].acct_svcr_ref), lines[1]])
+    args = ("--statement", str(statement), "--store", url, "--date", "2026-11-23")
+    first = _reconcile(*args, "--out", str(tmp_path / "a"))
+    again = _reconcile(*args, "--out", str(tmp_path / "b"))
+    assert first.returncode == again.returncode == 3
+    run = json.loads(first.stdout)["run"]
+    assert json.loads(again.stdout)["run"] == run, "the same inputs record the same run"
+
+    report = json.loads((tmp_path / "a" / "report.json").read_text(encoding="utf-8"))
+    case = {e["category"]: e["case"] for e in report["exceptions"]}
+    fee = _resolve(
+        "--run",
+        run,
+        "--case",
+        str(case["amount_mismatch"]),
+        "--resolution",
+        "write_off",
+        "--reason",
+        "NAPAS fee deducted",
+        "--by",
+        "ketoan.nguyen",
+        "--store",
+        url,
+    )
+    assert fee.returncode == 0, fee.stderr
+    assert json.loads(fee.stdout)["resolved"]["transfer"].startswith(f"reconciliation:{run}:case:")
+    stray = _resolve(
+        "--run",
+        run,
+        "--case",
+        str(case["missing_in_bank"]),
+        "--resolution",
+        "refund",
+        "--reason",
+        "x",
+        "--by",
+        "ketoan.nguyen",
+        "--store",
+        url,
+    )
+    assert stray.returncode == 1
+    assert "only money that came in" in stray.stderr
+    twice = _resolve(
+        "--run",
+        run,
+        "--case",
+        str(case["amount_mismatch"]),
+        "--resolution",
+        "write_off",
+        "--reason",
+        "again",
+        "--by",
+        "ketoan.nguyen",
+        "--store",
+        url,
+    )
+    assert twice.returncode == 1
+    assert "already settled or resolved" in twice.stderr
+
+    # The write-off moved the bank-clearing account: a new run reads a new ledger.
+    after = _reconcile(*args, "--out", str(tmp_path / "c"))
+    assert json.loads(after.stdout)["run"] != run

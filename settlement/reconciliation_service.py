@@ -1,0 +1,84 @@
+"""Use cases of reconciliation runs: record a run's findings, resolve an exception."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from domain.model.transfers import Transfer
+from domain.services.unit_of_work import UnitOfWork, UseCase
+from settlement.outcomes import Reconciliation
+from settlement.resolutions import resolution_entries
+from settlement.runs import ReconciliationRun, Resolution, run_id
+
+
+def run_view(run: ReconciliationRun) -> dict[str, Any]:
+    return {
+        "id": str(run.id),
+        "statements": run.statements,
+        "first_day": run.first_day.isoformat(),
+        "last_day": run.last_day.isoformat(),
+        "ledger_position": run.ledger_position,
+        "reconciled": run.reconciled,
+        "exceptions": len(run.exceptions),
+        "open_exceptions": run.open_cases,
+        "resolutions": {str(k): v for k, v in sorted(run.resolutions.items())},
+    }
+
+
+def record_reconciliation(
+    result: Reconciliation,
+    *,
+    identities: Sequence[str],
+    first_day: date,
+    last_day: date,
+    ledger_position: int,
+    ledger_accounts: Mapping[str, str],
+    at: datetime,
+) -> UseCase:
+    """Idempotent: the same inputs name the same run, which is returned as it is."""
+
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        identifier = run_id(identities, first_day, last_day, ledger_position, repr(result.options))
+        existing = await uow.find(ReconciliationRun, identifier)
+        if existing is not None:
+            return run_view(existing)
+        run = ReconciliationRun.record(
+            result,
+            identities=identities,
+            first_day=first_day,
+            last_day=last_day,
+            ledger_position=ledger_position,
+            ledger_accounts=dict(ledger_accounts),
+            at=at,
+        )
+        uow.add(run)
+        return run_view(run)
+
+    return use_case
+
+
+def resolve_exception(
+    run_identifier: UUID,
+    case: int,
+    resolution: Resolution,
+    *,
+    reason: str,
+    resolved_by: str,
+    at: datetime,
+    known_accounts: Mapping[str, str] | None = None,
+) -> UseCase:
+    """Record the decision and post what it books, in one write."""
+
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        run = await uow.get(ReconciliationRun, run_identifier)
+        entries = resolution_entries(run.exception(case), resolution, {**run.ledger_accounts, **(known_accounts or {})})
+        cause = f"reconciliation:{run.id}:case:{case}" if entries else None
+        run.resolve(case, resolution, reason, resolved_by, cause, at)
+        if cause is not None:
+            uow.add(Transfer.post(cause, f"reconciliation.{resolution.value}", entries, at))
+        return {**run_view(run), "resolved": {"case": case, "resolution": resolution.value, "transfer": cause}}
+
+    return use_case
