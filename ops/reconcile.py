@@ -25,8 +25,9 @@ from ops.stores import open_store
 from settlement.ledger_side import LedgerSide, read_ledger_side
 from settlement.matching import reconcile
 from settlement.outcomes import MatchOptions, Reconciliation
-from settlement.reconciliation_service import record_reconciliation
+from settlement.reconciliation_service import paid_out_batches, record_reconciliation
 from settlement.reports import write_reports
+from settlement.services import match_paid_out_batches
 from settlement.statements import (
     Statement,
     StatementError,
@@ -81,7 +82,8 @@ async def ledger_side(config: Config, accounts: Sequence[str], first: date, last
 async def record_run(
     config: Config, result: Reconciliation, identities: list[str], first: date, last: date, side: LedgerSide
 ) -> dict[str, Any]:
-    """Keep the run's findings as events (the same inputs record nothing new)."""
+    """Keep the run's findings as events (the same inputs record nothing new), and mark
+    the settlement batches whose payout the statement showed."""
     store = await open_store(config)
     try:
         use_case = record_reconciliation(
@@ -93,7 +95,11 @@ async def record_run(
             ledger_accounts=side.ledger_accounts,
             at=datetime.now(UTC),
         )
-        return (await execute(store, use_case)).result
+        recorded = (await execute(store, use_case)).result
+        paid_out = paid_out_batches(result, side.payout_batches, identities)
+        if paid_out:
+            recorded.update((await execute(store, match_paid_out_batches(paid_out, datetime.now(UTC)))).result)
+        return recorded
     finally:
         await store.close()
 
@@ -140,6 +146,7 @@ def run(args: argparse.Namespace) -> tuple[int, Reconciliation | None]:
     totals = result.totals()
     summary = {
         "run": recorded["id"],
+        "matched_batches": recorded.get("matched_batches", []),
         "reconciled": result.reconciled,
         "out": str(args.out),
         "lines": len(result.entries),

@@ -51,6 +51,7 @@ class LedgerSide:
     balances: dict[str, LedgerBalance]  # by account number, as statements name accounts
     ledger_accounts: dict[str, str]  # account number -> our ``bank:<bin>:<number>`` account
     last_position: int  # the last log position that moved one of these accounts
+    payout_batches: dict[str, str]  # EndToEndId of a settlement payout -> its batch id
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +102,8 @@ async def read_ledger_side(
             items.append(item)
     balances = {n: LedgerBalance(n, LEDGER_CURRENCY, opening[n], opening[n] + movement[n]) for n in sorted(opening)}
     ledger_accounts = {account_number(p.account): p.account for p in log.postings}
-    return LedgerSide(tuple(items), balances, ledger_accounts, log.last_position)
+    payouts = {e2e: batch for batch, e2e in log.batches.items()}
+    return LedgerSide(tuple(items), balances, ledger_accounts, log.last_position, payouts)
 
 
 async def _read(store: LogReader, wanted: set[str] | None, page_size: int) -> _Log:

@@ -82,3 +82,24 @@ def resolve_exception(
         return {**run_view(run), "resolved": {"case": case, "resolution": resolution.value, "transfer": cause}}
 
     return use_case
+
+
+def paid_out_batches(
+    result: Reconciliation, payout_batches: Mapping[str, str], identities: Sequence[str]
+) -> dict[UUID, str]:
+    """Settlement batches whose payout item was matched to a statement line, with that
+    line's lasting name (``<statement identity>#<entry index>``)."""
+    wanted = {
+        i: UUID(payout_batches[item.end_to_end_id])
+        for i, item in enumerate(result.items)
+        if item.end_to_end_id is not None and item.end_to_end_id in payout_batches
+    }
+    found: dict[UUID, str] = {}
+    if not wanted:
+        return found
+    for match in result.matches():
+        for item in match.items:
+            if item in wanted:
+                statement, entry = result.line_position(match.lines[0])
+                found[wanted[item]] = f"{identities[statement]}#{entry}"
+    return found

@@ -3,14 +3,16 @@ record what the bank did with it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
 from domain.model.errors import InvalidValue
 from domain.model.ledger import bank_clearing, credit, debit
 from domain.model.transfers import Transfer, transfer_id
 from domain.services.unit_of_work import UnitOfWork, UseCase
-from settlement.batches import MAX_BATCHES_PER_DAY, SettlementBatch, batch_id
+from settlement.batches import MAX_BATCHES_PER_DAY, BatchStatus, SettlementBatch, batch_id
 from settlement.calendar import SettlementCalendar
 from settlement.figures import PayableDay
 from settlement.payables import PAYOUT_KIND
@@ -62,21 +64,28 @@ def close_settlement_batch(
     return use_case
 
 
-def record_batch_matched(batch: SettlementBatch, statement_entry: str, at: datetime) -> UseCase:
+def match_paid_out_batches(paid_out: Mapping[UUID, str], at: datetime) -> UseCase:
+    """Mark closed batches whose payout debit the bank statement showed (batch id ->
+    the statement line that matched it). Already matched batches are left alone."""
+
     async def use_case(uow: UnitOfWork) -> dict[str, Any]:
-        current = await uow.get(SettlementBatch, batch.id)
-        current.match(statement_entry, at)
-        return current.view()
+        matched = []
+        for identifier, statement_entry in sorted(paid_out.items()):
+            batch = await uow.get(SettlementBatch, identifier)
+            if batch.status is BatchStatus.CLOSED:
+                batch.match(statement_entry, at)
+                matched.append(str(identifier))
+        return {"matched_batches": matched}
 
     return use_case
 
 
-def record_batch_returned(batch: SettlementBatch, reason: str, at: datetime) -> UseCase:
+def record_batch_returned(batch_identifier: UUID, reason: str, at: datetime) -> UseCase:
     """The bank rejected the payout: reverse it, so the payee is owed the amount again
     (it counts towards the business day on which the return is recorded)."""
 
     async def use_case(uow: UnitOfWork) -> dict[str, Any]:
-        current = await uow.get(SettlementBatch, batch.id)
+        current = await uow.get(SettlementBatch, batch_identifier)
         current.mark_returned(reason, at)
         payout = await uow.get(Transfer, transfer_id(f"settlement:{current.id}"))
         uow.add(payout.reversal(f"settlement:{current.id}:returned", at))

@@ -17,12 +17,19 @@ from typing import Any
 
 import pytest
 
+from domain.model.ledger import PartyKind, payable
 from domain.model.payments import PaymentPurpose
 from domain.services.fees import issue_fee_invoice, settle_invoice_on_payment
 from domain.services.payments import BankNotice, credit_bank_transfer
+from domain.services.projections import ProjectionRunner
 from domain.services.unit_of_work import execute
 from ops.config import Config
 from ops.stores import open_store
+from settlement.calendar import SettlementCalendar
+from settlement.figures import PayableDay
+from settlement.payables import PayableActivity, row_key
+from settlement.payouts import BankAccount
+from settlement.services import close_settlement_batch
 from tests.support.catalogue import CATALOGUE, TREASURY
 from tests.support.statements import GenLine, write_camt053
 
@@ -278,3 +285,61 @@ def test_runs_are_recorded_once_and_exceptions_resolved_with_their_postings(tmp_
     # The write-off moved the bank-clearing account: a new run reads a new ledger.
     after = _reconcile(*args, "--out", str(tmp_path / "c"))
     assert json.loads(after.stdout)["run"] != run
+
+
+async def _settle_yesterday(url: str) -> tuple[str, int]:
+    """Collect one fee on 22 November, close the agency's batch on the 23rd; return the
+    payout's EndToEndId and amount."""
+    collected_at = T0 - timedelta(days=1)
+    store = await open_store(Config(store_url=url))
+    try:
+        issued = await execute(
+            store,
+            issue_fee_invoice(
+                CATALOGUE,
+                invoice_no="HS-Y",
+                payer_id="p",
+                service_code="LLTP-01",
+                channel="counter",
+                collection=TREASURY,
+                at=collected_at,
+            ),
+        )
+        reference = issued.result["payment"]["reference"]
+        notice = BankNotice(TREASURY.bank_bin, TREASURY.account_no, "FT-Y-0001", 200_000, reference, collected_at)
+        await execute(store, credit_bank_transfer(notice, collected_at, ON_PAID))
+        activity = PayableActivity(SettlementCalendar())
+        await ProjectionRunner(store, store, activity).catch_up()
+        agency = payable(PartyKind.AGENCY, "so-tu-phap")
+        key = row_key(agency, collected_at.date())
+        day = PayableDay.from_dict((await store.get_rows(activity.name, [key]))[key])
+        batch = await execute(
+            store,
+            close_settlement_batch(
+                payee_account=agency,
+                business_date=collected_at.date(),
+                day=day,
+                calendar=SettlementCalendar(),
+                paying_account=BankAccount(TREASURY.bank_bin, TREASURY.account_no, TREASURY.name),
+                closed_by="ketoan.nguyen",
+                at=T0,
+            ),
+        )
+        return batch.result["end_to_end_id"], batch.result["net_vnd"]
+    finally:
+        await store.close()
+
+
+def test_a_payout_on_the_statement_marks_its_settlement_batch_matched(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/payout.db"
+    end_to_end_id, net = asyncio.run(_settle_yesterday(url))
+    payout = GenLine(net, "DBIT", "FT-PAYOUT-0001", end_to_end_id, "Settlement so-tu-phap")
+    statement = _statement(tmp_path / "payout.xml", [payout])
+    args = ("--statement", str(statement), "--store", url, "--date", "2026-11-23")
+    done = _reconcile(*args, "--out", str(tmp_path / "out"))
+    summary = json.loads(done.stdout)
+    assert len(summary["matched_batches"]) == 1, done.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert report["matches_by_stage"]["ids"] == 1
+    again = json.loads(_reconcile(*args, "--out", str(tmp_path / "again")).stdout)
+    assert again["matched_batches"] == [], "a matched batch is not matched twice"
