@@ -20,6 +20,7 @@ from adapters.eventstore.base import BatchedEventStore
 from adapters.eventstore.chain import extend_chain
 from adapters.eventstore.codec import CodecOptions
 from adapters.eventstore.group_commit import DEFAULT_BATCH_EVENTS, PendingAppend, RowCollision, StoredIdempotency
+from adapters.eventstore.sqlite_schema import MIGRATIONS, migrate, schema_version_of
 from domain.ports import (
     ChainHead,
     Checkpoint,
@@ -30,65 +31,6 @@ from domain.ports import (
 )
 
 T = TypeVar("T")
-
-MIGRATIONS: list[tuple[int, str]] = [
-    (
-        1,
-        """
-        CREATE TABLE events (
-            position  INTEGER PRIMARY KEY,
-            stream_id BLOB    NOT NULL,
-            version   INTEGER NOT NULL,
-            topic     TEXT    NOT NULL,
-            state     BLOB    NOT NULL,
-            hash      BLOB    NOT NULL,
-            UNIQUE (stream_id, version)
-        );
-        CREATE TABLE chain_head (
-            id       INTEGER PRIMARY KEY CHECK (id = 1),
-            position INTEGER NOT NULL,
-            hash     BLOB    NOT NULL
-        );
-        INSERT INTO chain_head VALUES (1, 0, zeroblob(32));
-        CREATE TABLE idempotency_keys (
-            client_id      TEXT    NOT NULL,
-            key            TEXT    NOT NULL,
-            request_hash   BLOB    NOT NULL,
-            response       BLOB    NOT NULL,
-            first_position INTEGER NOT NULL,
-            last_position  INTEGER NOT NULL,
-            PRIMARY KEY (client_id, key)
-        );
-        """,
-    ),
-    (
-        2,
-        """
-        CREATE TABLE tracking (
-            projection TEXT    PRIMARY KEY,
-            position   INTEGER NOT NULL
-        );
-        CREATE TABLE projection_rows (
-            projection TEXT NOT NULL,
-            key        TEXT NOT NULL,
-            value      TEXT NOT NULL,
-            PRIMARY KEY (projection, key)
-        );
-        """,
-    ),
-    (
-        3,
-        """
-        CREATE TABLE checkpoints (
-            position     INTEGER PRIMARY KEY,
-            hash         BLOB    NOT NULL,
-            key_id       TEXT    NOT NULL,
-            signed_at_us INTEGER NOT NULL,
-            signature    BLOB    NOT NULL
-        );
-        """,
-    ),
-]
 
 _LOG_COLUMNS = "position, stream_id, version, topic, state, hash"
 
@@ -181,7 +123,7 @@ class SqliteEventStore(BatchedEventStore):
         await self._writer.close()
 
     async def schema_version(self) -> int:
-        return await self._reader.run(_schema_version)
+        return await self._reader.run(schema_version_of)
 
     async def load(self, stream_id: UUID, after_version: int = 0) -> list[Any]:
         rows = await self._reader.run(
@@ -353,36 +295,6 @@ def _commit_batch(c: sqlite3.Connection, batch: Sequence[PendingAppend]) -> list
         raise
     c.execute("COMMIT")
     return ranges
-
-
-def migrate(c: sqlite3.Connection, migrations: Sequence[tuple[int, str]] = MIGRATIONS) -> int:
-    """Apply missing migrations in one write transaction each; return the schema version."""
-    c.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
-    current = _schema_version(c)
-    for version, sql in migrations:
-        if version <= current:
-            continue
-        c.execute("BEGIN IMMEDIATE")
-        try:
-            # Another process may have migrated while we waited for the write lock.
-            if _schema_version(c) < version:
-                for statement in _statements(sql):
-                    c.execute(statement)
-                c.execute("INSERT INTO schema_migrations VALUES (?, datetime('now'))", (version,))
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
-        c.execute("COMMIT")
-        current = version
-    return current
-
-
-def _statements(sql: str) -> list[str]:
-    return [s.strip() for s in sql.split(";") if s.strip()]
-
-
-def _schema_version(c: sqlite3.Connection) -> int:
-    return int(c.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0])
 
 
 def _read_head(c: sqlite3.Connection) -> ChainHead:
