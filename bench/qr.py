@@ -122,10 +122,7 @@ def two_process_verify_rate(rounds: int, round_s: float) -> float:
     for _ in range(rounds):
         barrier = context.Barrier(3)
         counts: multiprocessing.Queue[int] = context.Queue()
-        workers = [
-            context.Process(target=_verify_worker, args=(barrier, round_s, counts))
-            for _ in range(2)
-        ]
+        workers = [context.Process(target=_verify_worker, args=(barrier, round_s, counts)) for _ in range(2)]
         for worker in workers:
             worker.start()
         barrier.wait()
@@ -191,9 +188,7 @@ def main() -> None:
         "rounds": args.rounds,
         "round_s": args.round_s,
         **{name: round(value) for name, value in figures.items()},
-        "ratio_ticket_verify_vs_ed25519": round(
-            figures["ticket_verify_per_s"] / figures["ed25519_verify_per_s"], 3
-        ),
+        "ratio_ticket_verify_vs_ed25519": round(figures["ticket_verify_per_s"] / figures["ed25519_verify_per_s"], 3),
         "ticket_code_chars": len(_signer().sign(_ticket(0))),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -16,9 +16,7 @@ ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 _INVALID = 0xFF
 # Byte -> digit value table for bytes.translate: the per-character work then runs in C,
 # which keeps ticket verification dominated by the signature check, not by decoding.
-_DIGITS = bytes(
-    ALPHABET.index(chr(byte)) if chr(byte) in ALPHABET else _INVALID for byte in range(256)
-)
+_DIGITS = bytes(ALPHABET.index(chr(byte)) if chr(byte) in ALPHABET else _INVALID for byte in range(256))
 
 
 class Base45Error(ValueError):
@@ -51,8 +49,7 @@ def b45decode(text: str) -> bytes:
         raise Base45Error(f"{bad!r} is not a base45 character")
     whole = len(digits) - len(digits) % 3
     values = [
-        c + d * 45 + e * 2025
-        for c, d, e in zip(digits[0:whole:3], digits[1:whole:3], digits[2:whole:3], strict=True)
+        c + d * 45 + e * 2025 for c, d, e in zip(digits[0:whole:3], digits[1:whole:3], digits[2:whole:3], strict=True)
     ]
     if values and max(values) > 0xFFFF:
         raise Base45Error("a three-character group encodes more than 65535")

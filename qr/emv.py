@@ -59,9 +59,7 @@ def parse(text: str, path: str = "") -> dict[str, str]:
         tag = text[position : position + 2]
         if not _TWO_DIGITS.fullmatch(tag):
             # No tag to name here, so name the template that holds the bad bytes.
-            raise MalformedPayload(
-                path.rstrip("."), f"expected a two-digit tag at offset {position}, got {tag!r}"
-            )
+            raise MalformedPayload(path.rstrip("."), f"expected a two-digit tag at offset {position}, got {tag!r}")
         where = f"{path}{tag}"
         length_text = text[position + 2 : position + 4]
         if not _TWO_DIGITS.fullmatch(length_text):
@@ -72,9 +70,7 @@ def parse(text: str, path: str = "") -> dict[str, str]:
             raise MalformedPayload(where, "length 00: a present field must have a value")
         if start + length > len(text):
             left = len(text) - start
-            raise MalformedPayload(
-                where, f"length {length:02d} overruns the {left} characters left"
-            )
+            raise MalformedPayload(where, f"length {length:02d} overruns the {left} characters left")
         if tag in fields:
             raise MalformedPayload(where, "appears more than once")
         fields[tag] = text[start : start + length]

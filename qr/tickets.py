@@ -152,9 +152,7 @@ def verify_ticket(
     try:
         public_key.verify(signature, SIGNING_CONTEXT + raw[:body_end])
     except InvalidSignature:
-        raise TicketRejected(
-            RejectionReason.BAD_SIGNATURE, f"signature does not match key {key_id}"
-        ) from None
+        raise TicketRejected(RejectionReason.BAD_SIGNATURE, f"signature does not match key {key_id}") from None
     _check_window(ticket, at, leeway_s)
     return VerifiedTicket(ticket=ticket, key_id=key_id)
 
@@ -162,13 +160,9 @@ def verify_ticket(
 def _check_window(ticket: Ticket, at: datetime, leeway_s: int) -> None:
     leeway = timedelta(seconds=leeway_s)
     if at < ticket.valid_from - leeway:
-        raise TicketRejected(
-            RejectionReason.NOT_YET_VALID, f"valid from {ticket.valid_from.isoformat()}"
-        )
+        raise TicketRejected(RejectionReason.NOT_YET_VALID, f"valid from {ticket.valid_from.isoformat()}")
     if at >= ticket.valid_until + leeway:
-        raise TicketRejected(
-            RejectionReason.EXPIRED, f"expired at {ticket.valid_until.isoformat()}"
-        )
+        raise TicketRejected(RejectionReason.EXPIRED, f"expired at {ticket.valid_until.isoformat()}")
 
 
 def _check_instant(field: str, value: datetime) -> None:

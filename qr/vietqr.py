@@ -179,9 +179,7 @@ def decode(payload: str) -> VietQR:
 
 def _additional_template(fields: VietQR) -> str:
     return "".join(
-        tlv(sub_tag, value)
-        for sub_tag, attribute in _ADDITIONAL
-        if (value := getattr(fields, attribute)) is not None
+        tlv(sub_tag, value) for sub_tag, attribute in _ADDITIONAL if (value := getattr(fields, attribute)) is not None
     )
 
 
@@ -281,6 +279,4 @@ def _validate(fields: VietQR) -> None:
         _check_text(f"62.{sub_tag}", getattr(fields, attribute), ADDITIONAL_MAX_CHARS)
     template_chars = len(_additional_template(fields))
     if template_chars > MAX_VALUE_CHARS:
-        raise InvalidField(
-            "62", f"template is {template_chars} characters, limit {MAX_VALUE_CHARS}"
-        )
+        raise InvalidField("62", f"template is {template_chars} characters, limit {MAX_VALUE_CHARS}")

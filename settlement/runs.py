@@ -203,4 +203,3 @@ class ReconciliationRun(Aggregate):
             resolved_by=resolved_by,
             transfer_cause=transfer_cause,
         )
-

@@ -58,5 +58,3 @@ class BalanceView:
             pending = b.pending_credits_vnd - b.pending_debits_vnd
             outgoing_pending = b.pending_debits_vnd
         return cls(account, posted, pending, posted - outgoing_pending)
-
-

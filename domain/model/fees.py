@@ -161,9 +161,7 @@ class FeeInvoice(Aggregate):
         self.refunded_vnd = 0
 
     @classmethod
-    def issue(
-        cls, *, invoice_no: str, payer_id: str, service: FeeService, channel: str, at: datetime
-    ) -> FeeInvoice:
+    def issue(cls, *, invoice_no: str, payer_id: str, service: FeeService, channel: str, at: datetime) -> FeeInvoice:
         if not invoice_no or len(invoice_no) > 40:
             raise InvalidValue("invoice_no must be 1-40 characters")
         if not payer_id:

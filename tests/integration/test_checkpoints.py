@@ -54,7 +54,7 @@ async def test_rewritten_tail_with_recomputed_hashes_is_caught(tmp_path: Path) -
     url = f"sqlite:///{tmp_path}/e.db"
     ring = await _seed_and_checkpoint(url, tmp_path)
     with sqlite3.connect(tmp_path / "e.db") as conn:
-        conn.execute("UPDATE events SET state = CAST('{\"owner\":\"mallory\"}' AS BLOB) WHERE position = 3")
+        conn.execute('UPDATE events SET state = CAST(\'{"owner":"mallory"}\' AS BLOB) WHERE position = 3')
         _rehash(conn)
         conn.execute("UPDATE chain_head SET hash = (SELECT hash FROM events WHERE position = 10)")
 

@@ -51,8 +51,7 @@ def vietqr_fields(draw: st.DrawFn) -> VietQR:
     service = draw(st.sampled_from(Service))
     account_chars = "0123456789" if service is Service.TO_CARD else _ALNUM
     additional = {
-        name: draw(st.none() | printable(ADDITIONAL_MAX_CHARS))
-        for name in ("bill", "reference", "terminal", "purpose")
+        name: draw(st.none() | printable(ADDITIONAL_MAX_CHARS)) for name in ("bill", "reference", "terminal", "purpose")
     }
     # The 62 template holds at most 99 characters, fewer than four full sub-fields.
     assume(sum(len(value) + 4 for value in additional.values() if value is not None) <= 99)

@@ -121,9 +121,7 @@ def test_decode_prints_fields_as_json(capsys: pytest.CaptureFixture[str]) -> Non
         ("", "tag 63: missing"),
     ],
 )
-def test_decode_invalid_exits_1_with_reason(
-    payload: str, message: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_decode_invalid_exits_1_with_reason(payload: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert _run(["qr", "decode", payload]) == 1
     out, err = capsys.readouterr()
     assert out == ""

@@ -151,9 +151,7 @@ def test_leeway_widens_the_window_for_drifting_clocks() -> None:
 
 def test_forged_expired_code_reports_the_signature_not_the_time() -> None:
     forged = TicketSigner(2, _key(99)).sign(TICKET)
-    assert _reason(forged, at=TICKET.valid_until + timedelta(days=1)) is (
-        RejectionReason.BAD_SIGNATURE
-    )
+    assert _reason(forged, at=TICKET.valid_until + timedelta(days=1)) is (RejectionReason.BAD_SIGNATURE)
 
 
 def _resigned(raw: bytes) -> str:

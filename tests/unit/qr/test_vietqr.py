@@ -15,35 +15,29 @@ DYNAMIC, STATIC = Initiation.DYNAMIC, Initiation.STATIC
 SAMPLES: dict[str, tuple[VietQR, VietQR]] = {
     "00020101021238570010A00000072701270006970415011300110019324180208QRIBFTTA5303704"
     "54061200005802VN62170813ung ho lu lut6304C15C": (
-        VietQR("970415", "0011001932418", initiation=DYNAMIC, amount_vnd=120000,
-               purpose="ung ho lu lut"),
+        VietQR("970415", "0011001932418", initiation=DYNAMIC, amount_vnd=120000, purpose="ung ho lu lut"),
         build("970415", "0011001932418", amount_vnd=120000, purpose="ủng hộ lũ lụt"),
     ),
     "00020101021238530010A0000007270123000697041601092576788590208QRIBFTTA5303704"
     "5405100005802VN62150811Chuyen tien630453E6": (
-        VietQR("970416", "257678859", initiation=DYNAMIC, amount_vnd=10000,
-               purpose="Chuyen tien"),
+        VietQR("970416", "257678859", initiation=DYNAMIC, amount_vnd=10000, purpose="Chuyen tien"),
         build("970416", "257678859", amount_vnd=10000, purpose="Chuyển tiền"),
     ),
-    "00020101021138530010A0000007270123000697041601092576788590208QRIBFTTA5303704"
-    "5802VN6304AE9F": (
+    "00020101021138530010A0000007270123000697041601092576788590208QRIBFTTA53037045802VN6304AE9F": (
         VietQR("970416", "257678859", initiation=STATIC),
         build("970416", "257678859"),
     ),
-    "00020101021138580010A000000727012800069704070114190304136010180208QRIBFTTA5303704"
-    "5802VN63040283": (
+    "00020101021138580010A000000727012800069704070114190304136010180208QRIBFTTA53037045802VN63040283": (
         VietQR("970407", "19030413601018", initiation=STATIC),
         build("970407", "19030413601018"),
     ),
-    "00020101021238490010A000000727011900069704160105135790208QRIBFTTA5303704"
-    "54061200005802VN63049A71": (
+    "00020101021238490010A000000727011900069704160105135790208QRIBFTTA530370454061200005802VN63049A71": (
         VietQR("970416", "13579", initiation=DYNAMIC, amount_vnd=120000),
         build("970416", "13579", amount_vnd=120000),
     ),
     "00020101021238490010A000000727011900069704320105193720208QRIBFTTA5303704"
     "54061520005802VN62200816gen by go-vietqr63040ED4": (
-        VietQR("970432", "19372", initiation=DYNAMIC, amount_vnd=152000,
-               purpose="gen by go-vietqr"),
+        VietQR("970432", "19372", initiation=DYNAMIC, amount_vnd=152000, purpose="gen by go-vietqr"),
         build("970432", "19372", amount_vnd=152000, purpose="gen by go-vietqr"),
     ),
 }
@@ -124,8 +118,7 @@ _TAIL = "5303704" + "5802VN"
         (_payload(_HEAD, _ACCOUNT.replace("QRIBFTTA", "QRPUSHXX"), _TAIL), "38.02"),
         (_payload(_HEAD, _ACCOUNT.replace("0006970416", "0006970A16"), _TAIL), "38.01.00"),
         (_payload(_HEAD, _ACCOUNT.replace("010513579", "0105135_9"), _TAIL), "38.01.01"),
-        (_payload(_HEAD, _ACCOUNT.replace("QRIBFTTA", "QRIBFTTC").replace("13579", "1357X"),
-                  _TAIL), "38.01.01"),
+        (_payload(_HEAD, _ACCOUNT.replace("QRIBFTTA", "QRIBFTTC").replace("13579", "1357X"), _TAIL), "38.01.01"),
         (_payload(_HEAD, "38260010A0000007270208QRIBFTTA", _TAIL), "38.01"),
         (_payload(_HEAD, _ACCOUNT, "5303704", "5405012005802VN"), "54"),
         (_payload(_HEAD, _ACCOUNT, "5303704", "54071200.005802VN"), "54"),
@@ -168,13 +161,10 @@ def test_decode_refuses_payloads_over_512_characters() -> None:
         ({"name": ""}, "59"),
         ({"city": "Hà Nội"}, "60"),
         ({"purpose": "line\nbreak"}, "62.08"),
-        ({"bill": "B" * 25, "reference": "R" * 25, "terminal": "T" * 25, "purpose": "P" * 25},
-         "62"),
+        ({"bill": "B" * 25, "reference": "R" * 25, "terminal": "T" * 25, "purpose": "P" * 25}, "62"),
     ],
 )
-def test_constructor_rejects_invalid_fields_naming_the_tag(
-    changes: dict[str, object], tag: str
-) -> None:
+def test_constructor_rejects_invalid_fields_naming_the_tag(changes: dict[str, object], tag: str) -> None:
     base: dict[str, object] = {"bank_bin": "970415", "account": "0011001932418"}
     with pytest.raises(InvalidField) as caught:
         VietQR(**(base | changes))  # type: ignore[arg-type]
