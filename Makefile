@@ -29,16 +29,18 @@ run: $(STAMP) $(CHECKPOINT_KEY)
 	CITYSETTLE_CHECKPOINT_KEY_FILE=$(CHECKPOINT_KEY) CITYSETTLE_CHECKPOINT_KEYRING=$(CHECKPOINT_KEYRING) \
 		$(VENV)/bin/citysettle serve --store '$(STORE)' --host $(HOST) --port $(PORT)
 
-# Makes sure PostgreSQL is reachable (starts or installs it), then runs the whole suite
-# against a throwaway database that the test session creates and drops.
-test: $(STAMP)
+# Lint and types first (cheap, and CI must hold the same bar), then makes sure PostgreSQL
+# is reachable (starts or installs it) and runs the whole suite against a throwaway
+# database that the test session creates and drops.
+test: $(STAMP) lint
 	@bash scripts/ensure_postgres.sh
 	CITYSETTLE_TEST_PG_URL=postgresql://citysettle:citysettle@127.0.0.1:5432/postgres \
 		$(PY) -m pytest -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy domain adapters settlement qr ops tests
 
 bench: $(STAMP)
 	@bash scripts/ensure_postgres.sh
