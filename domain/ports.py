@@ -133,6 +133,10 @@ class ProjectionStore(Protocol):
 
     async def get_rows(self, projection: str, keys: Sequence[str]) -> dict[str, JSONValue]: ...
 
+    async def all_rows(self, projection: str) -> dict[str, JSONValue]:
+        """Every row of the projection (for audits: replay and compare)."""
+        ...
+
     async def commit_projection(
         self,
         projection: str,

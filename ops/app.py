@@ -16,6 +16,7 @@ from ops.checkpointing import run_checkpoints
 from ops.config import Config, redact_url
 from ops.keys import CONFIG, METRICS, STORE
 from ops.metrics import Metrics
+from ops.projections import projections, run_projection
 from ops.stores import open_store
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ def create_app(config: Config) -> web.Application:
     app[METRICS] = Metrics.create()
     app.cleanup_ctx.append(_event_store)
     app.cleanup_ctx.append(_checkpoints)
+    app.cleanup_ctx.append(_projection_runners)
     health.add_routes(app)
     return app
 
@@ -58,3 +60,15 @@ async def _checkpoints(app: web.Application) -> AsyncIterator[None]:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+async def _projection_runners(app: web.Application) -> AsyncIterator[None]:
+    stop = asyncio.Event()
+    tasks = [
+        asyncio.create_task(run_projection(app[STORE], p, stop), name=f"projection-{p.name}") for p in projections()
+    ]
+    yield
+    stop.set()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

@@ -14,6 +14,7 @@ from adapters.eventstore.chain import verify_chain
 from adapters.eventstore.checkpoints import KeyRing, write_new_key
 from domain.ports import Checkpoint
 from ops.config import Config
+from ops.projections import projections, replay, summarise
 from ops.stores import open_store
 
 EXIT_TAMPERED = 4
@@ -86,6 +87,18 @@ async def export_events(config: Config, since: int, out: TextIO) -> int:
     return 0
 
 
+async def replay_projections(config: Config, out: TextIO) -> int:
+    """Rebuild every projection from the log and compare it with the stored one."""
+    store = await open_store(config)
+    try:
+        outcomes = [await replay(store, projection) for projection in projections()]
+    finally:
+        await store.close()
+    report = summarise(outcomes)
+    out.write(json.dumps(report) + "\n")
+    return 0 if report["status"] == "identical" else EXIT_TAMPERED
+
+
 def _config(args: argparse.Namespace) -> Config:
     return Config.from_env().with_overrides(store_url=args.store)
 
@@ -115,6 +128,12 @@ def register(commands: Any) -> None:
         "--keyring", type=Path, help="trusted checkpoint public keys (JSON); default $CITYSETTLE_CHECKPOINT_KEYRING"
     )
     verify_cmd.set_defaults(handler=_verify_command)
+
+    replay_cmd = audit_sub.add_parser(
+        "replay", help="rebuild every projection from the log and compare it with the live one; exit 4 if different"
+    )
+    replay_cmd.add_argument("--store")
+    replay_cmd.set_defaults(handler=lambda a: asyncio.run(replay_projections(_config(a), sys.stdout)))
 
     keygen_cmd = audit_sub.add_parser("keygen", help="create a checkpoint signing key and add it to a key ring")
     keygen_cmd.add_argument("--key", type=Path, required=True, help="private key file to create (PEM, mode 0600)")

@@ -205,6 +205,12 @@ class PostgresEventStore(BatchedEventStore):
         )
         return {r["key"]: json.loads(r["value"]) for r in rows}
 
+    async def all_rows(self, projection: str) -> dict[str, JSONValue]:
+        rows = await self._pool.fetch(
+            "SELECT key, value::text FROM projection_rows WHERE projection = $1 ORDER BY key", projection
+        )
+        return {r["key"]: json.loads(r["value"]) for r in rows}
+
     async def commit_projection(
         self,
         projection: str,

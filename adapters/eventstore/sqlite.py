@@ -201,6 +201,14 @@ class SqliteEventStore(BatchedEventStore):
 
         return {k: json.loads(v) for k, v in await self._reader.run(query)}
 
+    async def all_rows(self, projection: str) -> dict[str, JSONValue]:
+        rows = await self._reader.run(
+            lambda c: c.execute(
+                "SELECT key, value FROM projection_rows WHERE projection = ? ORDER BY key", (projection,)
+            ).fetchall()
+        )
+        return {k: json.loads(v) for k, v in rows}
+
     async def commit_projection(
         self,
         projection: str,

@@ -59,11 +59,13 @@ class ProjectionRunner:
         self._page_size = page_size
         self._idle_wait_s = idle_wait_s
 
-    async def run_once(self) -> Progress:
-        """Handle at most one page of new events; commit rows and position together."""
+    async def run_once(self, until: int | None = None) -> Progress:
+        """Handle at most one page of new events (none past ``until``); commit rows and
+        position together."""
         name = self._projection.name
         start = await self._rows.tracking_position(name)
-        records = await self._log.read_log(start, self._page_size)
+        limit = self._page_size if until is None else max(0, min(self._page_size, until - start))
+        records = await self._log.read_log(start, limit) if limit else []
         if not records:
             return Progress(0, start)
         view = _BufferedView(self._rows, name)
@@ -73,11 +75,12 @@ class ProjectionRunner:
         await self._rows.commit_projection(name, start, end, view.changes)
         return Progress(len(records), end)
 
-    async def catch_up(self) -> int:
-        """Run pages until the log's head is reached; return the position reached."""
+    async def catch_up(self, until: int | None = None) -> int:
+        """Run pages until the log's head (or position ``until``) is reached; return the
+        position reached."""
         while True:
-            progress = await self.run_once()
-            if progress.handled < self._page_size:
+            progress = await self.run_once(until)
+            if progress.handled == 0 or progress.handled < self._page_size or progress.position == until:
                 return progress.position
 
     async def run_forever(self, stop: asyncio.Event) -> None:

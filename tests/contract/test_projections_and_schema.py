@@ -122,3 +122,20 @@ async def test_schema_migrates_from_an_older_version(open_store: StoreFactory, b
     await new.commit_projection("p", 0, 1, {"k": "v"})
     again = await open_store()
     assert await again.schema_version() == len(module.MIGRATIONS)
+
+
+async def test_all_rows_of_a_projection_in_key_order(store: Any) -> None:
+    await store.commit_projection("p", 0, 1, {"b": {"n": 2}, "a": [1], "c": "x"})
+    await store.commit_projection("other", 0, 1, {"z": 1})
+    await store.commit_projection("p", 1, 2, {"c": None})
+    assert await store.all_rows("p") == {"a": [1], "b": {"n": 2}}
+    assert list(await store.all_rows("p")) == ["a", "b"]
+    assert await store.all_rows("nothing") == {}
+
+
+async def test_runner_stops_at_the_position_it_is_given(store: Any) -> None:
+    await seed(store, ["an"], credits=4)  # positions 1..5
+    runner = ProjectionRunner(store, store, BalancesByOwner(), page_size=2)
+    assert await runner.catch_up(until=3) == 3
+    assert await store.tracking_position("balances_by_owner") == 3
+    assert await runner.catch_up() == 5
