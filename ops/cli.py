@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from ops import audit, cli_qr, reconcile, resolve
+from ops import audit, cli_qr, reconcile, resolve, settle
 from ops.app import create_app
 from ops.config import Config, ConfigError
 
@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_qr.register(commands)
     reconcile.register(commands)
     resolve.register(commands)
+    settle.register(commands)
     return parser
 
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pytest
+from lxml import etree
 
 from domain.model.errors import InvalidValue
 from domain.model.ledger import PartyKind, bank_clearing, payable
@@ -14,6 +20,8 @@ from domain.services.fees import issue_fee_invoice, refund_fee_invoice, settle_i
 from domain.services.payments import BankNotice, credit_bank_transfer
 from domain.services.projections import ProjectionRunner
 from domain.services.unit_of_work import execute
+from ops.config import Config
+from ops.stores import open_store
 from settlement.calendar import SettlementCalendar
 from settlement.figures import PayableDay
 from settlement.payables import PayableActivity, row_key
@@ -91,3 +99,96 @@ async def test_late_collections_for_a_closed_day_go_in_a_second_batch(store: Any
     assert (second["sequence"], second["net_vnd"]) == (2, 200_000)
     with pytest.raises(InvalidValue, match="nothing to pay"):
         await execute(store, close(await payable_day(store, AGENCY, DAY)))
+
+
+def _settle_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ops.cli", "settle", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+
+
+async def test_settle_command_closes_the_day_and_writes_a_valid_payout_file(store_url: str, tmp_path: Path) -> None:
+    store = await open_store(Config(store_url=store_url))
+    try:
+        await collect(store, "HS-S1", "counter", MORNING)
+        await collect(store, "HS-S2", "online", MORNING + timedelta(hours=1))
+    finally:
+        await store.close()
+    directory = tmp_path / "payees.json"
+    directory.write_text(
+        json.dumps(
+            {
+                "paying_account": {
+                    "bank_bin": TREASURY.bank_bin,
+                    "account_no": TREASURY.account_no,
+                    "name": TREASURY.name,
+                },
+                "payees": {},
+            }
+        )
+    )
+    refused = _settle_cli(
+        "--date",
+        DAY.isoformat(),
+        "--payees",
+        str(directory),
+        "--by",
+        "ketoan.nguyen",
+        "--store",
+        store_url,
+        "--out",
+        str(tmp_path / "p.xml"),
+    )
+    assert refused.returncode == 1
+    assert "no bank account on file for payable:agency:so-tu-phap" in refused.stderr
+    assert not (tmp_path / "p.xml").exists()
+
+    payees = {AGENCY: {"bank_bin": "970405", "account_no": "1500201095555", "name": "Sở Tư pháp Hà Nội"}}
+    directory.write_text(
+        json.dumps(
+            {
+                "paying_account": {
+                    "bank_bin": TREASURY.bank_bin,
+                    "account_no": TREASURY.account_no,
+                    "name": TREASURY.name,
+                },
+                "payees": payees,
+            }
+        )
+    )
+    done = _settle_cli(
+        "--date",
+        DAY.isoformat(),
+        "--payees",
+        str(directory),
+        "--by",
+        "ketoan.nguyen",
+        "--store",
+        store_url,
+        "--out",
+        str(tmp_path / "p.xml"),
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["total_vnd"] == 200_000 + 100_000 + 100_000  # counter fee + online payer part + subsidy
+    document = etree.parse(str(tmp_path / "p.xml"))
+    schema = etree.XMLSchema(etree.parse(str(resources.files("sepaxml") / "schemas" / "pain.001.001.09.xsd")))
+    schema.assertValid(document)
+    again = _settle_cli(
+        "--date",
+        DAY.isoformat(),
+        "--payees",
+        str(directory),
+        "--by",
+        "ketoan.nguyen",
+        "--store",
+        store_url,
+        "--out",
+        str(tmp_path / "q.xml"),
+    )
+    assert json.loads(again.stdout)["batches"] == []
+    assert not (tmp_path / "q.xml").exists()
