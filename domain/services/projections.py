@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from domain.ports import EventStore, JSONValue, Projection, ProjectionStore
+from domain.ports import EventStore, JSONValue, Projection, ProjectionStore, TrackingConflict
 
 
 class _BufferedView:
@@ -79,7 +79,10 @@ class ProjectionRunner:
         """Run pages until the log's head (or position ``until``) is reached; return the
         position reached."""
         while True:
-            progress = await self.run_once(until)
+            try:
+                progress = await self.run_once(until)
+            except TrackingConflict:
+                continue  # another runner committed this page first: go on from where it got to
             if progress.handled == 0 or progress.handled < self._page_size or progress.position == until:
                 return progress.position
 

@@ -139,3 +139,14 @@ async def test_runner_stops_at_the_position_it_is_given(store: Any) -> None:
     assert await runner.catch_up(until=3) == 3
     assert await store.tracking_position("balances_by_owner") == 3
     assert await runner.catch_up() == 5
+
+
+async def test_two_runners_of_one_projection_share_the_work_exactly_once(store: Any) -> None:
+    await seed(store, ["an", "binh", "chi", "dung"], credits=5)  # 24 events
+    first = ProjectionRunner(store, store, BalancesByOwner(), page_size=3)
+    second = ProjectionRunner(store, store, BalancesByOwner(), page_size=3)
+    await asyncio.gather(first.catch_up(), second.catch_up())
+    rows = await store.get_rows("balances_by_owner", ["owner:an", "owner:dung"])
+    assert rows["owner:an"] == {"balance_vnd": 15_000, "events": 6}
+    assert rows["owner:dung"] == {"balance_vnd": 15_000, "events": 6}
+    assert await store.tracking_position("balances_by_owner") == 24
