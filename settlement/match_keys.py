@@ -2,7 +2,7 @@
 
 Ids shorter than `MIN_ID_LENGTH` are ignored: "1" or "001" would tie unrelated lines.
 A payment reference is looked for in every free text of the line. Banks decorate notes
-(``MBVCB.123.CSK7M2Q9XD.le phi``) — `find_reference` handles that — and cut long notes
+(``MBVCB.123.CS28T5CY4GNF6YYS.le phi``) — `find_reference` handles that — and cut long notes
 short, so when no whole reference is found, the longest run of at least
 ``min_prefix`` characters after ``CS`` that is the prefix of exactly one open ledger
 item's reference counts as that reference. Uniqueness is what makes a prefix safe.

@@ -11,12 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.model.errors import InvalidValue
 from domain.model.money import checked_vnd
-
-TRANSFER_NAMESPACE = uuid5(NAMESPACE_URL, "https://citysettle.example/ledger/transfer")
 
 
 class Side(StrEnum):
@@ -141,8 +138,3 @@ def balanced(entries: Iterable[Entry]) -> tuple[Entry, ...]:
     if debits != credits:
         raise InvalidValue(f"transfer does not balance: debits {debits} != credits {credits}")
     return result
-
-
-def transfer_id(cause: str) -> UUID:
-    """The id of the transfer a cause (e.g. ``payment:<id>:credit:<bank tx>``) posts."""
-    return uuid5(TRANSFER_NAMESPACE, cause)

@@ -1,7 +1,8 @@
 """Payment references: short codes that survive a trip through a bank's transfer note.
 
-Format: ``CS`` + 7 characters of Crockford base32 (35 bits taken from the request id)
-+ 1 check character = 10 upper-case letters and digits. It fits a VietQR bill number
+Format: ``CS`` + 13 characters of Crockford base32 (65 bits taken from the request id)
++ 1 check character = 16 upper-case letters and digits. 65 bits keep collisions out of
+reach (about 1 in 10^7 after a billion payments); 16 characters fit a VietQR bill number
 (tag 62-01, ≤ 25 characters), and it has no separators, so banks that strip spaces or
 punctuation, upper-case the note, or add their own text before and after it leave it
 recognisable. The check character (odd-weighted sum mod 32) rejects any single mistyped character
@@ -15,7 +16,7 @@ from uuid import UUID
 
 PREFIX = "CS"
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
-_BODY_LEN = 7
+_BODY_LEN = 13
 REFERENCE_LENGTH = len(PREFIX) + _BODY_LEN + 1
 _CANDIDATE = re.compile(f"{PREFIX}[{_ALPHABET}]{{{_BODY_LEN + 1}}}")
 _SEPARATORS = re.compile(r"[\s.\-_/,:;]+")

@@ -79,7 +79,7 @@ async def new_payment(
         raise InvalidValue(f"a payment lives between 1 second and {PAYMENT_TTL_MAX.days} days")
     existing = await uow.find(Payment, payment_id(make_reference(request_id)))
     if existing is not None:
-        if (existing.amount_vnd, existing.purpose_id) != (amount_vnd, purpose_id):
+        if (existing.amount_vnd, existing.purpose, existing.purpose_id) != (amount_vnd, purpose, purpose_id):
             raise InvalidTransition(f"request {request_id} already created a different payment")
         return existing
     payment = Payment.create(

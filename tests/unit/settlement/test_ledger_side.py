@@ -64,7 +64,7 @@ async def test_items_balances_and_paging() -> None:
     # 23:30 UTC on the 22nd is 06:30 on the 23rd in Vietnam: the bank books it on the 23rd.
     events = [
         *_credit("FT-OLD", 50_000, datetime(2026, 11, 21, 3, tzinfo=UTC), None),
-        *_credit("FT-1", 200_000, datetime(2026, 11, 22, 23, 30, tzinfo=UTC), "CS0000001D"),
+        *_credit("FT-1", 200_000, datetime(2026, 11, 22, 23, 30, tzinfo=UTC), "CS0400000000000C"),
         *Transfer.post(
             "refund:1", "refund", [debit(suspense(), 7_000), credit(BANK, 7_000)], datetime(2026, 11, 23, 4, tzinfo=UTC)
         ).collect_events(),
@@ -83,7 +83,7 @@ async def test_items_balances_and_paging() -> None:
     )
     assert log.pages == len(events) // 2 + 1
     assert [(i.direction, i.amount_minor, i.bank_tx_id, i.payment_reference) for i in side.items] == [
-        (Direction.CREDIT, 200_000, "FT-1", "CS0000001D"),
+        (Direction.CREDIT, 200_000, "FT-1", "CS0400000000000C"),
         (Direction.DEBIT, 7_000, None, None),
     ]
     assert {i.booking_date for i in side.items} == {date(2026, 11, 23)}
