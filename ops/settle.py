@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import hashlib
 import json
-import os
 import sys
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -62,59 +61,92 @@ async def payable_days(store: Any, calendar: SettlementCalendar, business_date: 
 
 
 async def settle(config: Config, args: argparse.Namespace, calendar: SettlementCalendar) -> dict[str, Any]:
+    """Close the day's batches and write their payout file. The file is written (as
+    ``.partial``) before the batches are committed and renamed after, so a committed
+    close always has its file, and a failed one leaves none."""
     paying, directory, known = load_directory(args.payees)
     out: Path = args.out or Path(f"payout-{args.date.isoformat()}.xml")
-    if not os.access(out.parent.resolve(), os.W_OK):
-        raise DomainError(f"cannot write the payout file in {out.parent}")
+    partial = out.with_name(out.name + ".partial")
     store = await open_store(config)
     try:
         days = await payable_days(store, calendar, args.date)
         unknown = sorted(set(days) - known)
         if unknown:
             raise NotFound(f"no bank account on file for {', '.join(unknown)}; add them to {args.payees}")
-        now = datetime.now(UTC)
-        closing = [
-            close_settlement_batch(
-                payee_account=payee,
-                business_date=args.date,
-                day=day,
-                calendar=calendar,
-                paying_account=paying,
-                closed_by=args.by,
-                at=now,
-            )
-            for payee, day in days.items()
-        ]
-
-        async def close_all(uow: UnitOfWork) -> dict[str, Any]:
-            # One unit of work: every payee's batch closes in the same atomic write, or none.
-            return {"batches": [await close(uow) for close in closing]}
-
-        closed = (await execute(store, close_all)).result["batches"]
-        reader = UnitOfWork(store)
-        batches = [await reader.get(SettlementBatch, UUID(view["id"])) for view in closed]
+        if not days:
+            return {"business_date": args.date.isoformat(), "batches": [], "total_vnd": 0, "file": None}
+        close_all = _close_all(days, args, calendar, paying, datetime.now(UTC))
+        # A rehearsal in a unit of work that is never committed gives the batches the
+        # commit will create (their ids and figures are derived from the same inputs).
+        rehearsal = UnitOfWork(store)
+        planned = (await close_all(rehearsal))["batches"]
+        batches = [await rehearsal.get(SettlementBatch, UUID(view["id"])) for view in planned]
+        try:
+            partial.write_bytes(_document(args.date, calendar, paying, directory, batches))
+        except OSError as exc:
+            raise DomainError(f"cannot write the payout file {partial}: {exc}") from None
+        try:
+            committed = (await execute(store, close_all)).result["batches"]
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
     finally:
         await store.close()
-    if not batches:
-        return {"business_date": args.date.isoformat(), "batches": [], "total_vnd": 0, "file": None}
+    if committed != planned:  # someone closed batches in between: this file is not what was committed
+        partial.unlink(missing_ok=True)
+        raise DomainError("the day's batches changed while settling; run settle again")
+    partial.replace(out)
+    return {
+        "business_date": args.date.isoformat(),
+        "batches": committed,
+        "total_vnd": sum(b["net_vnd"] for b in committed),
+        "file": str(out),
+    }
+
+
+def _close_all(
+    days: dict[str, PayableDay],
+    args: argparse.Namespace,
+    calendar: SettlementCalendar,
+    paying: BankAccount,
+    at: datetime,
+) -> Any:
+    closing = [
+        close_settlement_batch(
+            payee_account=payee,
+            business_date=args.date,
+            day=day,
+            calendar=calendar,
+            paying_account=paying,
+            closed_by=args.by,
+            at=at,
+        )
+        for payee, day in days.items()
+    ]
+
+    async def close_all(uow: UnitOfWork) -> dict[str, Any]:
+        # One unit of work: every payee's batch closes in the same atomic write, or none.
+        return {"batches": [await close(uow) for close in closing]}
+
+    return close_all
+
+
+def _document(
+    business_date: date,
+    calendar: SettlementCalendar,
+    paying: BankAccount,
+    directory: PayeeDirectory,
+    batches: list[SettlementBatch],
+) -> bytes:
     digest = hashlib.sha256("".join(sorted(b.end_to_end_id for b in batches)).encode()).hexdigest()[:10].upper()
-    document = payout_instruction(
-        message_id=f"CSP{args.date:%Y%m%d}{digest}",
-        created_at=now,
-        execution_date=calendar.payout_date(args.date),
+    return payout_instruction(
+        message_id=f"CSP{business_date:%Y%m%d}{digest}",
+        created_at=min(b.modified_on for b in batches),
+        execution_date=calendar.payout_date(business_date),
         debtor=paying,
         batches=batches,
         payees=directory,
     )
-    partial = out.with_name(out.name + ".partial")
-    partial.write_bytes(document)
-    partial.replace(out)  # the file appears whole or not at all
-    return {
-        "business_date": args.date.isoformat(),
-        "batches": [b.view() for b in batches],
-        "total_vnd": sum(b.net_vnd for b in batches),
-        "file": str(out),
-    }
 
 
 def _command(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from domain.model.errors import InvalidValue
+from domain.model.errors import InvalidTransition, InvalidValue
 from domain.model.ledger import bank_clearing, credit, debit
 from domain.model.transfers import Transfer, transfer_id
 from domain.services.unit_of_work import UnitOfWork, UseCase
@@ -35,11 +35,19 @@ def close_settlement_batch(
     async def use_case(uow: UnitOfWork) -> dict[str, Any]:
         if calendar.business_date(at) <= business_date:
             raise InvalidValue(f"business day {business_date} is still open until its cut-off")
-        sequence = 1
-        while await uow.find(SettlementBatch, batch_id(payee_account, business_date, sequence)) is not None:
+        sequence, already_paid = 1, 0
+        while earlier := await uow.find(SettlementBatch, batch_id(payee_account, business_date, sequence)):
+            already_paid += earlier.net_vnd
             sequence += 1
             if sequence > MAX_BATCHES_PER_DAY:
                 raise InvalidValue(f"{payee_account} already has {MAX_BATCHES_PER_DAY} batches for {business_date}")
+        if already_paid != day.paid_out_vnd:
+            # The figures predate a batch closed meanwhile (a concurrent or repeated close):
+            # paying their net would pay the same money twice.
+            raise InvalidTransition(
+                f"the figures for {payee_account} on {business_date} are stale: batches already pay "
+                f"{already_paid} VND, the figures know of {day.paid_out_vnd}; settle again"
+            )
         batch = SettlementBatch.close(
             payee_account=payee_account,
             business_date=business_date,

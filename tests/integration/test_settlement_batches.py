@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from domain.model.errors import InvalidValue
+from domain.model.errors import InvalidTransition, InvalidValue
 from domain.model.ledger import PartyKind, bank_clearing, payable
 from domain.model.payments import PaymentPurpose
 from domain.services.fees import issue_fee_invoice, refund_fee_invoice, settle_invoice_on_payment
@@ -160,6 +160,20 @@ async def test_settle_command_closes_the_day_and_writes_a_valid_payout_file(stor
             }
         )
     )
+    unwritable = _settle_cli(
+        "--date",
+        DAY.isoformat(),
+        "--payees",
+        str(directory),
+        "--by",
+        "ketoan.nguyen",
+        "--store",
+        store_url,
+        "--out",
+        str(tmp_path / "missing-dir" / "p.xml"),
+    )
+    assert unwritable.returncode == 1
+    assert "cannot write the payout file" in unwritable.stderr
     done = _settle_cli(
         "--date",
         DAY.isoformat(),
@@ -192,3 +206,13 @@ async def test_settle_command_closes_the_day_and_writes_a_valid_payout_file(stor
     )
     assert json.loads(again.stdout)["batches"] == []
     assert not (tmp_path / "q.xml").exists()
+
+
+async def test_closing_twice_with_the_same_figures_pays_once(store: Any) -> None:
+    await collect(store, "HS-D1", "counter", MORNING)
+    figures = await payable_day(store, AGENCY, DAY)
+    await execute(store, close(figures))
+    with pytest.raises(InvalidTransition, match="stale"):
+        await execute(store, close(figures))  # a concurrent or repeated close saw the same figures
+    assert (await payable_day(store, AGENCY, DAY)).net_vnd == 0
+    assert (await posted_balances(store, AGENCY))[AGENCY] == 0
