@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from domain.model.transfers import Transfer
+from domain.model.errors import InvalidTransition
+from domain.model.transfers import Transfer, transfer_id
 from domain.services.unit_of_work import UnitOfWork, UseCase
 from settlement.outcomes import Reconciliation
 from settlement.resolutions import resolution_entries
@@ -26,6 +28,15 @@ def run_view(run: ReconciliationRun) -> dict[str, Any]:
         "open_exceptions": run.open_cases,
         "resolutions": {str(k): v for k, v in sorted(run.resolutions.items())},
     }
+
+
+def resolution_cause(exception: Mapping[str, Any]) -> str:
+    """Named after the statement lines and ledger items themselves, not the run, so the
+    same difference can be booked once however many runs report it."""
+    lines = sorted(f"{line['statement']}#{line['entry']}" for line in exception["lines"])
+    items = sorted(str(item["item_id"]) for item in exception["items"])
+    digest = hashlib.sha256("\n".join([*lines, "|", *items]).encode()).hexdigest()[:32]
+    return f"reconciliation:{digest}"
 
 
 def record_reconciliation(
@@ -74,8 +85,12 @@ def resolve_exception(
 
     async def use_case(uow: UnitOfWork) -> dict[str, Any]:
         run = await uow.get(ReconciliationRun, run_identifier)
-        entries = resolution_entries(run.exception(case), resolution, {**run.ledger_accounts, **(known_accounts or {})})
-        cause = f"reconciliation:{run.id}:case:{case}" if entries else None
+        exception = run.exception(case)
+        entries = resolution_entries(exception, resolution, {**run.ledger_accounts, **(known_accounts or {})})
+        cause = resolution_cause(exception) if entries else None
+        if cause is not None and await uow.find(Transfer, transfer_id(cause)) is not None:
+            # The same lines and items came back in a later run: they were booked already.
+            raise InvalidTransition(f"these statement lines and ledger items were already resolved ({cause})")
         run.resolve(case, resolution, reason, resolved_by, cause, at)
         if cause is not None:
             uow.add(Transfer.post(cause, f"reconciliation.{resolution.value}", entries, at))

@@ -248,7 +248,7 @@ def test_runs_are_recorded_once_and_exceptions_resolved_with_their_postings(tmp_
         url,
     )
     assert fee.returncode == 0, fee.stderr
-    assert json.loads(fee.stdout)["resolved"]["transfer"].startswith(f"reconciliation:{run}:case:")
+    assert json.loads(fee.stdout)["resolved"]["transfer"].startswith("reconciliation:")
     stray = _resolve(
         "--run",
         run,
@@ -280,11 +280,31 @@ def test_runs_are_recorded_once_and_exceptions_resolved_with_their_postings(tmp_
         url,
     )
     assert twice.returncode == 1
-    assert "already settled or resolved" in twice.stderr
+    assert "already" in twice.stderr
 
     # The write-off moved the bank-clearing account: a new run reads a new ledger.
     after = _reconcile(*args, "--out", str(tmp_path / "c"))
-    assert json.loads(after.stdout)["run"] != run
+    new_run = json.loads(after.stdout)["run"]
+    assert new_run != run
+    # The same line and item reported again by the new run cannot be booked a second time.
+    new_report = json.loads((tmp_path / "c" / "report.json").read_text(encoding="utf-8"))
+    new_case = {e["category"]: e["case"] for e in new_report["exceptions"]}["amount_mismatch"]
+    rebook = _resolve(
+        "--run",
+        new_run,
+        "--case",
+        str(new_case),
+        "--resolution",
+        "write_off",
+        "--reason",
+        "fee",
+        "--by",
+        "ketoan.tran",
+        "--store",
+        url,
+    )
+    assert rebook.returncode == 1
+    assert "already resolved" in rebook.stderr
 
 
 async def _settle_yesterday(url: str) -> tuple[str, int]:
