@@ -51,6 +51,7 @@ def test_secrets_never_appear_in_repr() -> None:
     assert "a2V5a2V5" not in repr(config)
     assert redact_url("postgresql://app:s3cret@db/x") == "postgresql://app:***@db/x"
     assert redact_url("sqlite:///./var/x.db") == "sqlite:///./var/x.db"
+    assert redact_url("postgresql://db/x?password=s3cret&schema=a") == "postgresql://db/x?password=***&schema=a"
 
 
 def test_cipher_key_is_not_in_the_codec_repr() -> None:
