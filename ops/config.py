@@ -6,8 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from adapters.eventstore.codec import CodecOptions
 from adapters.eventstore.group_commit import DEFAULT_BATCH_EVENTS
@@ -98,4 +98,6 @@ def redact_url(url: str) -> str:
         f"{k}=***" if k.lower() in ("password", "sslpassword") else f"{k}={v}"
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
     )
+    if netloc == parts.netloc and query == parts.query:
+        return url  # nothing secret; also keeps sqlite:/// URLs exactly as given
     return urlunsplit(parts._replace(netloc=netloc, query=query))
