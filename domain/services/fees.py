@@ -1,5 +1,8 @@
 """Use cases of one-stop-counter fees: issue an invoice (with its payment), settle,
-cancel and refund it, posting the subsidy and refund transfers with the events."""
+cancel and refund it, posting the subsidy and refund transfers with the events.
+
+A paid payment the invoice can no longer take (see `settle_invoice_on_payment`) is not
+refused: its money goes on from the agency's payable to refunds payable."""
 
 from __future__ import annotations
 
@@ -7,13 +10,15 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from domain.model.errors import InvalidTransition
+from domain.model.errors import DomainError, InvalidTransition
 from domain.model.fees import FeeCatalogue, FeeInvoice, InvoiceStatus, invoice_id
 from domain.model.ledger import PartyKind, credit, debit, payable, refunds_payable, subsidy
 from domain.model.payments import Payment, PaymentPurpose, payment_id
 from domain.model.transfers import Transfer, transfer_id
 from domain.services.payments import CollectionAccount, new_payment, payment_view
 from domain.services.unit_of_work import UnitOfWork, UseCase
+
+UNFULFILLED_KIND = "fee.unfulfilled"
 
 
 def invoice_view(invoice: FeeInvoice, payment: Payment | None = None) -> dict[str, Any]:
@@ -83,9 +88,43 @@ def issue_fee_invoice(
 
 
 async def settle_invoice_on_payment(uow: UnitOfWork, payment: Payment, at: datetime) -> None:
-    """The payments module calls this when a fee invoice's payment is paid."""
-    invoice = await uow.get(FeeInvoice, UUID(payment.purpose_id))
-    invoice.mark_paid(payment.reference, at)
+    """Payments' hand-over for purpose "fee_invoice" (a `PaidHandler`).
+
+    Payments has already credited the payee (the agency's payable). A bank credit must be
+    recorded whatever happened to the invoice, so when the invoice cannot take this
+    payment (unknown, cancelled, refunded, paid by another payment) the money moves on
+    from the payee to refunds payable, the transfer's kind saying why, instead of
+    failing the whole credit.
+    """
+    invoice = await _invoice_of(uow, payment)
+    if invoice is not None:
+        try:
+            invoice.mark_paid(payment.reference, at)
+            return
+        except DomainError:  # refused: the invoice did not change
+            pass
+    if invoice is None:
+        reason = "unknown_invoice"
+    elif invoice.status is not InvoiceStatus.ISSUED:
+        reason = f"invoice_{invoice.status.value}"
+    else:
+        reason = "other_payment"
+    uow.add(
+        Transfer.post(
+            f"fee-invoice:{payment.purpose_id}:unfulfilled:{payment.reference}",
+            f"{UNFULFILLED_KIND}.{reason}",
+            [debit(payment.payee_account, payment.paid_vnd), credit(refunds_payable(), payment.paid_vnd)],
+            at,
+        )
+    )
+
+
+async def _invoice_of(uow: UnitOfWork, payment: Payment) -> FeeInvoice | None:
+    try:
+        invoice = UUID(payment.purpose_id)
+    except ValueError:
+        return None
+    return await uow.find(FeeInvoice, invoice)
 
 
 def cancel_fee_invoice(invoice_no: str, reason: str, at: datetime) -> UseCase:

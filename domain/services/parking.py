@@ -7,7 +7,8 @@ business events, so they are appended in one atomic write or not at all, togethe
 with the driver's `Wallet` changes that guard them (`domain.services.wallets`): a
 prepaid start or an extension whose hold the wallet cannot cover is refused
 (`InsufficientFunds`). Commands carry their time (``at``): the use cases read no clock.
-Reservations are in `domain.services.parking_reservations`.
+Reservations are in `domain.services.parking_reservations`; collecting a fee left due
+by QR is in `domain.services.parking_payments`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from domain.model.parking.postings import session_cause, settle_fee
 from domain.model.parking.quotes import quote
 from domain.model.parking.sessions import ParkingSession
 from domain.model.parking.tariffs import Tariff
-from domain.model.payments import Payment
 from domain.model.transfers import Hold
 from domain.services.unit_of_work import UnitOfWork, UseCase
 from domain.services.wallets import guard_hold, guard_transfer, wallet_spendable
@@ -235,10 +235,3 @@ def end_session(cmd: EndSession) -> UseCase:
         return session_view(session) | {"transfer_ids": [str(t.id) for t in transfers]}
 
     return use_case
-
-
-async def on_parking_session_paid(uow: UnitOfWork, payment: Payment, at: datetime) -> None:
-    """Payments' hand-over (``on_paid[PaymentPurpose.PARKING_SESSION]``): the QR payment whose
-    ``purpose_id`` is the session id was paid in full; the session owes nothing more."""
-    session = await uow.get(ParkingSession, UUID(payment.purpose_id))
-    session.record_qr_payment(payment.reference, payment.paid_vnd, at)

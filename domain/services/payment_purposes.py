@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from domain.model.payments import PaymentPurpose
 from domain.services.fees import settle_invoice_on_payment
-from domain.services.parking import on_parking_session_paid
+from domain.services.parking_payments import on_parking_session_paid
 from domain.services.payments import PaidHandler
 from domain.services.tickets import on_ticket_paid
 from domain.services.wallets import on_wallet_topup_paid

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID, uuid5
 
 import pytest
 
 from domain.model.errors import InvalidTransition
 from domain.model.ledger import PartyKind, bank_clearing, payable, refunds_payable, subsidy, suspense
 from domain.model.payments import PaymentPurpose
+from domain.model.transfers import Transfer, transfer_id
 from domain.ports import IdempotencyKeyReused
 from domain.services.fees import (
     cancel_fee_invoice,
@@ -18,7 +20,7 @@ from domain.services.fees import (
     refund_fee_invoice,
     settle_invoice_on_payment,
 )
-from domain.services.payments import BankNotice, credit_bank_transfer
+from domain.services.payments import BankNotice, credit_bank_transfer, new_payment
 from domain.services.unit_of_work import RequestKey, UnitOfWork, execute
 from tests.support.catalogue import CATALOGUE, TREASURY
 from tests.support.ledger import posted_balances
@@ -122,3 +124,77 @@ async def test_cancel_reverses_the_subsidy_and_refund_moves_money_to_refunds(sto
         refunds_payable(): 200_000,
         subsidy("ngan-sach-ha-noi"): 0,
     }
+
+
+def second_qr(invoice_id: str, request: str) -> Any:
+    """Another counter issues its own QR for an invoice (under its own request id)."""
+
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        payment = await new_payment(
+            uow,
+            request_id=uuid5(UUID(invoice_id), request),
+            amount_vnd=200_000,
+            payee_account=AGENCY,
+            purpose=PaymentPurpose.FEE_INVOICE,
+            purpose_id=invoice_id,
+            collection=TREASURY,
+            at=T0,
+            ttl=timedelta(minutes=15),
+        )
+        return {"reference": payment.reference}
+
+    return use_case
+
+
+async def unfulfilled_kind(store: Any, invoice_id: str, reference: str) -> str:
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        cause = f"fee-invoice:{invoice_id}:unfulfilled:{reference}"
+        return {"kind": (await uow.get(Transfer, transfer_id(cause))).kind}
+
+    return str((await execute(store, use_case)).result["kind"])
+
+
+async def test_a_credit_for_a_cancelled_invoice_is_recorded_and_owed_back(store: Any) -> None:
+    issued = (await execute(store, issue("HS-9"))).result
+    other = (await execute(store, second_qr(issued["id"], "counter-2"))).result["reference"]
+    await execute(store, cancel_fee_invoice("HS-9", "applicant withdrew", T0))  # cancels the invoice's own QR only
+
+    credited = await execute(store, credit_bank_transfer(notice("FT10", 200_000, other), T0, ON_PAID))
+    assert (credited.result["outcome"], credited.result["payment"]["status"]) == ("exact", "paid")
+    assert (await get_invoice("HS-9")(UnitOfWork(store)))["status"] == "cancelled"
+    assert await unfulfilled_kind(store, issued["id"], other) == "fee.unfulfilled.invoice_cancelled"
+    expected = {BANK: 200_000, AGENCY: 0, refunds_payable(): 200_000, suspense(): 0}
+    assert await posted_balances(store, *expected) == expected
+
+    head = await store.head()
+    again = await execute(store, credit_bank_transfer(notice("FT10", 200_000, other), T0, ON_PAID))
+    assert (again.result["duplicate"], again.result["outcome"]) == (True, "exact")
+    assert await store.head() == head
+    assert await posted_balances(store, *expected) == expected
+
+
+async def test_a_second_payment_of_a_refunded_invoice_is_owed_back(store: Any) -> None:
+    issued = (await execute(store, issue("HS-10"))).result
+    other = (await execute(store, second_qr(issued["id"], "counter-2"))).result["reference"]
+    await execute(store, credit_bank_transfer(notice("FT11", 200_000, issued["payment"]["reference"]), T0, ON_PAID))
+    await execute(store, refund_fee_invoice("HS-10", 200_000, "service not delivered", T0))
+
+    late_pay = await execute(store, credit_bank_transfer(notice("FT12", 200_000, other, minutes=5), T0, ON_PAID))
+    assert late_pay.result["payment"]["status"] == "paid"
+    assert await unfulfilled_kind(store, issued["id"], other) == "fee.unfulfilled.invoice_refunded"
+    assert await posted_balances(store, BANK, AGENCY, refunds_payable()) == {
+        BANK: 400_000,
+        AGENCY: 0,
+        refunds_payable(): 400_000,
+    }
+
+
+async def test_a_second_payment_of_a_paid_invoice_is_owed_back(store: Any) -> None:
+    issued = (await execute(store, issue("HS-11"))).result
+    other = (await execute(store, second_qr(issued["id"], "counter-2"))).result["reference"]
+    await execute(store, credit_bank_transfer(notice("FT13", 200_000, issued["payment"]["reference"]), T0, ON_PAID))
+    await execute(store, credit_bank_transfer(notice("FT14", 200_000, other), T0, ON_PAID))
+    invoice = await get_invoice("HS-11")(UnitOfWork(store))
+    assert (invoice["status"], invoice["payment_reference"]) == ("paid", issued["payment"]["reference"])
+    assert await unfulfilled_kind(store, issued["id"], other) == "fee.unfulfilled.invoice_paid"
+    assert await posted_balances(store, AGENCY, refunds_payable()) == {AGENCY: 200_000, refunds_payable(): 200_000}

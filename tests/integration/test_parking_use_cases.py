@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 import pytest
 
@@ -14,20 +14,17 @@ from domain.model.parking import (
     BookingRequest,
     Channel,
     ParkingLot,
-    ParkingSession,
     PaymentMethod,
     VehicleClass,
     lot_id,
     session_id,
 )
-from domain.model.payments import PaymentPurpose
 from domain.model.transfers import Hold, HoldStatus
 from domain.services.parking import (
     ExtendSession,
     QuoteStay,
     StartSession,
     extend_session,
-    on_parking_session_paid,
     quote_stay,
     start_session,
 )
@@ -42,12 +39,9 @@ from domain.services.parking_reservations import (
     make_reservation,
     mark_no_show,
 )
-from domain.services.payments import BankNotice, credit_bank_transfer, new_payment
 from domain.services.projections import ProjectionRunner
 from domain.services.unit_of_work import RequestKey, UnitOfWork, execute
 from tests.support.parking import (
-    CITY,
-    CITY_BANK,
     DRIVER,
     DRIVER_WALLET,
     HOUR,
@@ -107,39 +101,6 @@ async def test_a_day_of_parking_settles_cash_wallet_and_qr(store: Any) -> None:
     shares = await store.get_rows(CashlessShare.name, [share_key(lot), share_key(lot, "2025-03-03")])
     expected = {"cash_count": 1, "cash_vnd": 85_000, "cashless_count": 2, "cashless_vnd": 110_000}
     assert shares == {share_key(lot): expected, share_key(lot, "2025-03-03"): expected}
-
-
-async def test_a_qr_fee_is_paid_through_the_payments_hand_over(store: Any) -> None:
-    await open_lot(store)
-    session = await start(store, arrival("gate-9"))
-    due = (await end(store, session, T0 + 3 * HOUR, PaymentMethod.QR))["amount_due_vnd"]
-
-    async def ask_for_payment(uow: UnitOfWork) -> dict[str, Any]:
-        payment = await new_payment(
-            uow,
-            request_id=uuid5(session, "qr"),
-            amount_vnd=due,
-            payee_account=OPERATOR_PAYABLE,
-            purpose=PaymentPurpose.PARKING_SESSION,
-            purpose_id=str(session),
-            collection=CITY,
-            at=T0 + 3 * HOUR,
-            ttl=timedelta(minutes=15),
-        )
-        return {"reference": payment.reference}
-
-    reference = (await run(store, ask_for_payment))["reference"]
-    notice = BankNotice(CITY.bank_bin, CITY.account_no, "FT-1", due, f"MBVCB {reference} gui xe", T0 + 3 * HOUR)
-    on_paid = {PaymentPurpose.PARKING_SESSION: on_parking_session_paid}
-    credited = await run(store, credit_bank_transfer(notice, T0 + 3 * HOUR + MIN, on_paid))
-    assert credited["payment"]["status"] == "paid"
-
-    async def read(uow: UnitOfWork) -> dict[str, Any]:
-        found = await uow.get(ParkingSession, session)
-        return {"due": found.amount_due_vnd, "reference": found.payment_reference}
-
-    assert await run(store, read) == {"due": 0, "reference": reference}
-    assert await posted(store, CITY_BANK, OPERATOR_PAYABLE) == {CITY_BANK: 500_000 + due, OPERATOR_PAYABLE: due}
 
 
 async def test_reservations_honoured_no_show_cancelled_and_expired(store: Any) -> None:

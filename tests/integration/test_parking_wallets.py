@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 import pytest
 
 from domain.model.parking import BookingRequest, Channel, ParkingSession, PaymentMethod, VehicleClass
-from domain.model.payments import PaymentPurpose
 from domain.model.tickets import PaymentMethod as TicketPayment
 from domain.model.transfers import Hold, HoldStatus
 from domain.model.wallets import InsufficientFunds
-from domain.services.parking import EndSession, ExtendSession, end_session, extend_session, on_parking_session_paid
+from domain.services.parking import EndSession, ExtendSession, end_session, extend_session
+from domain.services.parking_payments import request_session_payment
 from domain.services.parking_reservations import (
     CloseReservation,
     MakeReservation,
@@ -22,7 +22,8 @@ from domain.services.parking_reservations import (
     make_reservation,
     mark_no_show,
 )
-from domain.services.payments import BankNotice, credit_bank_transfer, new_payment
+from domain.services.payment_purposes import ON_PAID
+from domain.services.payments import BankNotice, credit_bank_transfer
 from domain.services.tickets import purchase_ticket
 from domain.services.unit_of_work import UnitOfWork
 from tests.support.parking import (
@@ -79,24 +80,11 @@ async def test_an_overstay_beyond_the_balance_is_left_due_and_paid_by_qr(store: 
     state = await assert_wallet_agrees_with_ledger(store, DRIVER)
     assert (state["balance_vnd"], state["reserved_vnd"]) == (0, 0)  # the hold and the rest of the balance
 
-    async def ask_for_payment(uow: UnitOfWork) -> dict[str, Any]:
-        payment = await new_payment(
-            uow,
-            request_id=uuid5(session, "due"),
-            amount_vnd=ended["amount_due_vnd"],
-            payee_account=OPERATOR_PAYABLE,
-            purpose=PaymentPurpose.PARKING_SESSION,
-            purpose_id=str(session),
-            collection=CITY,
-            at=T0 + 5 * HOUR,
-            ttl=timedelta(minutes=15),
-        )
-        return {"reference": payment.reference}
-
-    reference = (await run(store, ask_for_payment))["reference"]
+    requested = await run(store, request_session_payment(session, CITY, T0 + 5 * HOUR))
+    assert (requested["amount_due_vnd"], requested["payment"]["amount_vnd"]) == (65_000, 65_000)
+    reference = requested["payment"]["reference"]
     notice = BankNotice(CITY.bank_bin, CITY.account_no, "FT-DUE", 65_000, reference, T0 + 5 * HOUR)
-    on_paid = {PaymentPurpose.PARKING_SESSION: on_parking_session_paid}
-    assert (await run(store, credit_bank_transfer(notice, T0 + 5 * HOUR + MIN, on_paid)))["payment"]["status"] == "paid"
+    assert (await run(store, credit_bank_transfer(notice, T0 + 5 * HOUR + MIN, ON_PAID)))["payment"]["status"] == "paid"
     assert (await posted(store, OPERATOR_PAYABLE))[OPERATOR_PAYABLE] == 165_000
 
 

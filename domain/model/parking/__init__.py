@@ -4,7 +4,15 @@ One concept per module; this package re-exports the names use cases and tests ne
 """
 
 from domain.model.parking.arrivals import Arrival
-from domain.model.parking.common import Channel, PaymentMethod, VehicleClass, lot_id, reservation_id, session_id
+from domain.model.parking.common import (
+    Channel,
+    NothingDue,
+    PaymentMethod,
+    VehicleClass,
+    lot_id,
+    reservation_id,
+    session_id,
+)
 from domain.model.parking.lots import ParkingLot, Spaces
 from domain.model.parking.quotes import Quote, Segment, SegmentKind, quote
 from domain.model.parking.reservations import BookingRequest, NoShowRule, Reservation, ReservationStatus
@@ -17,6 +25,7 @@ __all__ = [
     "BookingRequest",
     "Channel",
     "NoShowRule",
+    "NothingDue",
     "ParkingLot",
     "ParkingSession",
     "PaymentMethod",

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from domain.model.errors import InvalidValue
+from domain.model.errors import InvalidTransition, InvalidValue
 
 LOT_NAMESPACE = uuid5(NAMESPACE_URL, "https://citysettle.example/parking/lot")
 SESSION_NAMESPACE = uuid5(NAMESPACE_URL, "https://citysettle.example/parking/session")
@@ -25,6 +25,12 @@ E = TypeVar("E", bound=StrEnum)
 HOLD_SLACK = timedelta(days=1)
 # A stay with no booked end and no maximum stay is pre-authorised for one day.
 DEFAULT_STAY = timedelta(days=1)
+
+
+class NothingDue(InvalidTransition):
+    """A payment was asked for a session that owes nothing (paid, or settled in cash or by wallet)."""
+
+    code = "nothing-due"
 
 
 class VehicleClass(StrEnum):
