@@ -13,7 +13,7 @@ from uuid import UUID
 from domain.model.errors import DomainError, InvalidTransition
 from domain.model.fees import FeeCatalogue, FeeInvoice, InvoiceStatus, invoice_id
 from domain.model.ledger import PartyKind, credit, debit, payable, refunds_payable, subsidy
-from domain.model.payments import Payment, PaymentPurpose, payment_id
+from domain.model.payments import Payment, PaymentPurpose, PaymentStatus, payment_id
 from domain.model.transfers import Transfer, transfer_id
 from domain.services.payments import CollectionAccount, new_payment, payment_view
 from domain.services.unit_of_work import UnitOfWork, UseCase
@@ -134,7 +134,8 @@ def cancel_fee_invoice(invoice_no: str, reason: str, at: datetime) -> UseCase:
         payment = None
         if invoice.payment_reference:
             payment = await uow.get(Payment, payment_id(invoice.payment_reference))
-            payment.cancel(f"invoice cancelled: {reason}", at)
+            if payment.status is PaymentStatus.PENDING:  # an expired one needs nothing more
+                payment.cancel(f"invoice cancelled: {reason}", at)
         if invoice.subsidy_vnd and invoice.budget_id:
             subsidy_transfer = await uow.get(Transfer, transfer_id(f"fee-invoice:{invoice_no}:subsidy"))
             uow.add(subsidy_transfer.reversal(f"fee-invoice:{invoice_no}:subsidy:reversal", at))

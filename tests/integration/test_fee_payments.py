@@ -20,7 +20,7 @@ from domain.services.fees import (
     refund_fee_invoice,
     settle_invoice_on_payment,
 )
-from domain.services.payments import BankNotice, credit_bank_transfer, new_payment
+from domain.services.payments import BankNotice, credit_bank_transfer, expire_payment, new_payment
 from domain.services.unit_of_work import RequestKey, UnitOfWork, execute
 from tests.support.catalogue import CATALOGUE, TREASURY
 from tests.support.ledger import posted_balances
@@ -198,3 +198,11 @@ async def test_a_second_payment_of_a_paid_invoice_is_owed_back(store: Any) -> No
     assert (invoice["status"], invoice["payment_reference"]) == ("paid", issued["payment"]["reference"])
     assert await unfulfilled_kind(store, issued["id"], other) == "fee.unfulfilled.invoice_paid"
     assert await posted_balances(store, AGENCY, refunds_payable()) == {AGENCY: 200_000, refunds_payable(): 200_000}
+
+
+async def test_an_invoice_whose_payment_expired_can_still_be_cancelled(store: Any) -> None:
+    reference = (await execute(store, issue("HS-X1"))).result["payment"]["reference"]
+    await execute(store, expire_payment(reference, T0 + timedelta(hours=1)))
+    cancelled = await execute(store, cancel_fee_invoice("HS-X1", "applicant left", T0 + timedelta(hours=2)))
+    assert cancelled.result["status"] == "cancelled"
+    assert cancelled.result["payment"]["status"] == "expired"
