@@ -1,4 +1,7 @@
-"""Auditor commands: verify the hash chain, export the log as JSON lines."""
+"""Auditor commands: verify the hash chain, export the log as JSON lines.
+
+They open the store existing-only: a mistyped URL is refused (exit 2, like a configuration
+error) instead of creating an empty store that would then verify as intact."""
 
 from __future__ import annotations
 
@@ -7,9 +10,11 @@ import asyncio
 import base64
 import json
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TextIO
 
+from adapters.eventstore.base import StoreNotFound
 from adapters.eventstore.chain import verify_chain
 from adapters.eventstore.checkpoints import KeyRing, write_new_key
 from domain.ports import Checkpoint
@@ -17,6 +22,7 @@ from ops.config import Config
 from ops.projections import projections, replay, summarise
 from ops.stores import open_store
 
+EXIT_NO_STORE = 2  # as for a configuration error
 EXIT_TAMPERED = 4
 EXPORT_PAGE = 5_000
 
@@ -24,7 +30,7 @@ EXPORT_PAGE = 5_000
 async def verify(config: Config, out: TextIO, keyring: KeyRing | None = None) -> int:
     """Recompute the chain; check every checkpoint's signature against ``keyring`` and
     its hash against the recomputed chain. Exit 0 when intact, 4 at the first problem."""
-    store = await open_store(config)
+    store = await open_store(config, create=False)
     try:
         checkpoints = await store.checkpoints()
         bad_signature = _first_bad_signature(checkpoints, keyring)
@@ -67,7 +73,7 @@ def _first_bad_signature(checkpoints: list[Checkpoint], keyring: KeyRing | None)
 async def export_events(config: Config, since: int, out: TextIO) -> int:
     """Each line holds the row exactly as stored (state in base64) plus its chain hash,
     so the export alone is enough to recompute the chain."""
-    store = await open_store(config)
+    store = await open_store(config, create=False)
     try:
         position = since
         while records := await store.read_log(position, EXPORT_PAGE):
@@ -89,7 +95,7 @@ async def export_events(config: Config, since: int, out: TextIO) -> int:
 
 async def replay_projections(config: Config, out: TextIO) -> int:
     """Rebuild every projection from the log and compare it with the stored one."""
-    store = await open_store(config)
+    store = await open_store(config, create=False)
     try:
         outcomes = [await replay(store, projection) for projection in projections()]
     finally:
@@ -103,11 +109,19 @@ def _config(args: argparse.Namespace) -> Config:
     return Config.from_env().with_overrides(store_url=args.store)
 
 
+def _run(command: Coroutine[Any, Any, int]) -> int:
+    try:
+        return asyncio.run(command)
+    except StoreNotFound as exc:
+        print(f"citysettle: {exc}", file=sys.stderr)
+        return EXIT_NO_STORE
+
+
 def _verify_command(args: argparse.Namespace) -> int:
     config = _config(args)
     ring_path = args.keyring or config.checkpoint_keyring_file
     keyring = KeyRing.from_json_file(ring_path) if ring_path else None
-    return asyncio.run(verify(config, sys.stdout, keyring))
+    return _run(verify(config, sys.stdout, keyring))
 
 
 def _keygen_command(args: argparse.Namespace) -> int:
@@ -122,7 +136,9 @@ def _keygen_command(args: argparse.Namespace) -> int:
 def register(commands: Any) -> None:
     audit_cmd = commands.add_parser("audit", help="verify or replay the event history")
     audit_sub = audit_cmd.add_subparsers(dest="audit_command", required=True)
-    verify_cmd = audit_sub.add_parser("verify", help="recompute the hash chain; exit 4 at the first bad position")
+    verify_cmd = audit_sub.add_parser(
+        "verify", help="recompute the hash chain; exit 4 at the first bad position, 2 when there is no store"
+    )
     verify_cmd.add_argument("--store")
     verify_cmd.add_argument(
         "--keyring", type=Path, help="trusted checkpoint public keys (JSON); default $CITYSETTLE_CHECKPOINT_KEYRING"
@@ -133,7 +149,7 @@ def register(commands: Any) -> None:
         "replay", help="rebuild every projection from the log and compare it with the live one; exit 4 if different"
     )
     replay_cmd.add_argument("--store")
-    replay_cmd.set_defaults(handler=lambda a: asyncio.run(replay_projections(_config(a), sys.stdout)))
+    replay_cmd.set_defaults(handler=lambda a: _run(replay_projections(_config(a), sys.stdout)))
 
     keygen_cmd = audit_sub.add_parser("keygen", help="create a checkpoint signing key and add it to a key ring")
     keygen_cmd.add_argument("--key", type=Path, required=True, help="private key file to create (PEM, mode 0600)")
@@ -145,4 +161,4 @@ def register(commands: Any) -> None:
     events_cmd = export_sub.add_parser("events", help="the global log as JSON lines on stdout")
     events_cmd.add_argument("--store")
     events_cmd.add_argument("--since", type=int, default=0, metavar="POSITION")
-    events_cmd.set_defaults(handler=lambda a: asyncio.run(export_events(_config(a), a.since, sys.stdout)))
+    events_cmd.set_defaults(handler=lambda a: _run(export_events(_config(a), a.since, sys.stdout)))

@@ -1,4 +1,4 @@
-"""Operations endpoints: liveness, readiness (the store answers), Prometheus metrics."""
+"""Operations endpoints: liveness, readiness (the store reads and writes), Prometheus metrics."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ async def readyz(request: web.Request) -> web.Response:
     store = request.app[STORE]
     try:
         async with asyncio.timeout(READINESS_TIMEOUT_S):
+            await store.ping()  # the writer too: reads alone can answer while appends cannot
             head = await store.head()
     except Exception as exc:
         raise Problem(503, "Not ready", f"event store unreachable: {type(exc).__name__}") from exc

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from urllib.parse import parse_qsl, urlencode, urlsplit
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
@@ -13,7 +14,39 @@ from eventsourcing.persistence import Mapper
 
 from adapters.eventstore.codec import CodecOptions, build_mapper, decode_record, encode_events
 from adapters.eventstore.group_commit import BatchBackend, GroupCommitter
-from domain.ports import ChainHead, Committed, IdempotencyRecord, LogRecord
+from domain.ports import ChainHead, Committed, EventStoreError, IdempotencyRecord, LogRecord
+
+
+class StoreNotFound(EventStoreError):
+    """Opened with ``create=False`` (read-only intent, e.g. an auditor's command) but there is
+    no event store at the URL, or one whose schema is older than this code's."""
+
+
+def require_schema(url: str, stored_version: int | None, migrations: Sequence[tuple[int, str]]) -> None:
+    """Refuse a store without ``schema_migrations`` (None) or with an older schema."""
+    latest = max((version for version, _ in migrations), default=0)
+    if stored_version is None:
+        raise StoreNotFound(f"no event store at {redacted_url(url)}: it has no schema_migrations table")
+    if stored_version < latest:
+        raise StoreNotFound(
+            f"event store at {redacted_url(url)} is at schema version {stored_version}, this code needs {latest}:"
+            " start the service on it once to migrate it"
+        )
+
+
+def redacted_url(url: str) -> str:
+    """The URL without its password (in the user info or a ``password`` parameter)."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    has_password_param = any(k == "password" for k, _ in query)
+    if parts.password is None and not has_password_param:
+        return url
+    netloc = parts.netloc
+    if parts.password is not None:
+        user_info, _, host = netloc.rpartition("@")
+        netloc = f"{user_info.split(':', 1)[0]}:***@{host}"
+    rest = f"?{urlencode([(k, '***' if k == 'password' else v) for k, v in query], safe='*')}" if query else ""
+    return f"{parts.scheme}://{netloc}{parts.path}{rest}"
 
 
 class BatchedEventStore(ABC):

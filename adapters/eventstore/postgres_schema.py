@@ -71,11 +71,15 @@ MIGRATIONS: list[tuple[int, str]] = [
 ]
 
 
-async def migrate(conn: Any, migrations: Sequence[tuple[int, str]] = MIGRATIONS) -> int:
-    """Apply the missing migrations in order, each in its own transaction; return the
-    schema version. An advisory lock keeps two starting processes from racing."""
+async def migrate(conn: Any, migrations: Sequence[tuple[int, str]] = MIGRATIONS, schema: str | None = None) -> int:
+    """Create ``schema`` if it is missing, then apply the missing migrations in order, each
+    in its own transaction; return the schema version. All of it under one advisory lock, so
+    that processes starting together on a new store wait for each other instead of racing
+    (``CREATE SCHEMA IF NOT EXISTS`` is not safe against a concurrent one on its own)."""
     await conn.execute("SELECT pg_advisory_lock($1)", SCHEMA_LOCK_KEY)
     try:
+        if schema:
+            await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema_identifier(schema)}"')
         await conn.execute(
             """CREATE TABLE IF NOT EXISTS schema_migrations (
                    version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"""
@@ -91,3 +95,16 @@ async def migrate(conn: Any, migrations: Sequence[tuple[int, str]] = MIGRATIONS)
         return current
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", SCHEMA_LOCK_KEY)
+
+
+async def stored_version(conn: Any) -> int | None:
+    """The schema version, or None when ``schema_migrations`` does not exist (on the search path)."""
+    if await conn.fetchval("SELECT to_regclass('schema_migrations')") is None:
+        return None
+    return int(await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations"))
+
+
+def schema_identifier(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"invalid schema name {name!r}: letters, digits and _ only")
+    return name

@@ -7,20 +7,19 @@ with ``synchronous=FULL``: an acknowledged append has been fsynced.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
-from adapters.eventstore.base import BatchedEventStore
+from adapters.eventstore.base import BatchedEventStore, StoreNotFound, redacted_url, require_schema
 from adapters.eventstore.chain import extend_chain
 from adapters.eventstore.codec import CodecOptions
 from adapters.eventstore.group_commit import DEFAULT_BATCH_EVENTS, PendingAppend, RowCollision, StoredIdempotency
-from adapters.eventstore.sqlite_schema import MIGRATIONS, migrate, schema_version_of
+from adapters.eventstore.sqlite_connection import ConnectionThread
+from adapters.eventstore.sqlite_schema import MIGRATIONS, migrate, schema_version_of, stored_version
 from domain.ports import (
     ChainHead,
     Checkpoint,
@@ -29,8 +28,6 @@ from domain.ports import (
     LogRecord,
     TrackingConflict,
 )
-
-T = TypeVar("T")
 
 _LOG_COLUMNS = "position, stream_id, version, topic, state, hash"
 
@@ -47,45 +44,11 @@ def sqlite_path(url: str) -> str:
     return rest[1:]
 
 
-class _ConnectionThread:
-    """One sqlite3 connection, used only from its own single thread."""
-
-    def __init__(self, path: str, name: str) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
-        self._path = path
-        self.conn: sqlite3.Connection | None = None
-
-    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self._call, fn)
-
-    def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        if self.conn is None:
-            self.conn = _connect(self._path)
-        return fn(self.conn)
-
-    async def close(self) -> None:
-        def _close(conn: sqlite3.Connection) -> None:
-            conn.close()
-
-        if self.conn is not None:
-            await self.run(_close)
-        self._executor.shutdown(wait=True)
-
-
-def _connect(path: str) -> sqlite3.Connection:
-    # isolation_level=None: we issue BEGIN/COMMIT ourselves.
-    conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA busy_timeout=30000")
-    return conn
-
-
 class SqliteEventStore(BatchedEventStore):
     """See the module docstring; open with `SqliteEventStore.open`."""
 
     def __init__(
-        self, writer: _ConnectionThread, reader: _ConnectionThread, codec: CodecOptions, **batching: Any
+        self, writer: ConnectionThread, reader: ConnectionThread, codec: CodecOptions, **batching: Any
     ) -> None:
         super().__init__(_Backend(writer), codec, **batching)
         self._writer = writer
@@ -96,17 +59,27 @@ class SqliteEventStore(BatchedEventStore):
         cls,
         url: str,
         *,
+        create: bool = True,
         codec: CodecOptions | None = None,
         max_batch_events: int = DEFAULT_BATCH_EVENTS,
         max_wait_ms: float = 0.0,
         max_pending: int = 10_000,
         migrations: Sequence[tuple[int, str]] = MIGRATIONS,
     ) -> SqliteEventStore:
+        """Open the store; with ``create`` (the default) create the file and migrate it,
+        without it (read-only intent) raise `StoreNotFound` unless it exists and is current."""
         path = sqlite_path(url)
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        writer = _ConnectionThread(path, "sqlite-writer")
-        await writer.run(lambda conn: migrate(conn, migrations))
-        reader = _ConnectionThread(path, "sqlite-reader")
+        _prepare_path(url, path, create)
+        writer = ConnectionThread(path, "sqlite-writer", create=create)
+        try:
+            if create:
+                await writer.run(lambda conn: migrate(conn, migrations))
+            else:
+                await _require_existing(writer, url, migrations)
+        except BaseException:
+            await writer.close()
+            raise
+        reader = ConnectionThread(path, "sqlite-reader", create=create)
         store = cls(
             writer,
             reader,
@@ -244,7 +217,7 @@ class SqliteEventStore(BatchedEventStore):
 
 
 class _Backend:
-    def __init__(self, writer: _ConnectionThread) -> None:
+    def __init__(self, writer: ConnectionThread) -> None:
         self._writer = writer
 
     async def commit_batch(self, batch: Sequence[PendingAppend]) -> list[tuple[int, int]]:
@@ -275,6 +248,21 @@ class _Backend:
             return versions, keys
 
         return await self._writer.run(query)
+
+
+def _prepare_path(url: str, path: str, create: bool) -> None:
+    if create:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    elif not Path(path).is_file():
+        raise StoreNotFound(f"no event store at {redacted_url(url)}: {path} does not exist")
+
+
+async def _require_existing(writer: ConnectionThread, url: str, migrations: Sequence[tuple[int, str]]) -> None:
+    try:
+        version = await writer.run(stored_version)
+    except sqlite3.DatabaseError as exc:  # e.g. "file is not a database"
+        raise StoreNotFound(f"no event store at {redacted_url(url)}: {exc}") from exc
+    require_schema(url, version, migrations)
 
 
 def _commit_batch(c: sqlite3.Connection, batch: Sequence[PendingAppend]) -> list[tuple[int, int]]:

@@ -98,3 +98,9 @@ def _statements(sql: str) -> list[str]:
 
 def schema_version_of(c: sqlite3.Connection) -> int:
     return int(c.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0])
+
+
+def stored_version(c: sqlite3.Connection) -> int | None:
+    """The schema version, or None when there is no ``schema_migrations`` table."""
+    found = c.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").fetchone()
+    return None if found is None else schema_version_of(c)

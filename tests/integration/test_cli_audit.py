@@ -10,11 +10,16 @@ import json
 import sqlite3
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from uuid import UUID
 
+import pytest
+
+from adapters.eventstore.base import StoreNotFound
 from adapters.eventstore.chain import GENESIS_HASH, canonical_row_bytes
-from ops.audit import EXIT_TAMPERED, export_events, verify
+from adapters.eventstore.sqlite import sqlite_path
+from ops.audit import EXIT_NO_STORE, EXIT_TAMPERED, export_events, replay_projections, verify
 from ops.config import Config
 from ops.stores import open_store
 from tests.support.aggregates import Wallet
@@ -88,3 +93,50 @@ def test_cli_exit_code_for_tampered_store(tmp_path: Path) -> None:
     )
     assert result.returncode == EXIT_TAMPERED, result.stderr
     assert json.loads(result.stdout)["first_bad_position"] == 1
+
+
+async def test_auditor_commands_refuse_a_missing_store_and_create_nothing(store_url: str, backend: str) -> None:
+    config = Config(store_url=store_url)
+    for command in (verify(config, io.StringIO()), export_events(config, 0, io.StringIO())):
+        with pytest.raises(StoreNotFound, match="no event store"):
+            await command
+    with pytest.raises(StoreNotFound, match="no event store"):
+        await replay_projections(config, io.StringIO())
+    if backend == "sqlite":
+        assert not _exists(sqlite_path(store_url))
+
+
+@pytest.mark.parametrize(
+    "command", [["audit", "verify"], ["audit", "replay"], ["export", "events"]], ids=lambda c: "-".join(c)
+)
+def test_cli_on_a_mistyped_store_exits_2_without_a_traceback(tmp_path: Path, command: list[str]) -> None:
+    url = f"sqlite:///{tmp_path}/typo.db"
+    result = subprocess.run(
+        [sys.executable, "-m", "ops.cli", *command, "--store", url],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == EXIT_NO_STORE == 2
+    assert result.stdout == ""
+    assert f"no event store at {url}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "typo.db").exists()
+
+
+def test_cli_refuses_a_postgres_store_that_was_never_created(pg_database_url: str) -> None:
+    url = f"{pg_database_url}?schema=t_typo_{uuid.uuid4().hex[:8]}"
+    result = subprocess.run(
+        [sys.executable, "-m", "ops.cli", "audit", "verify", "--store", url],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == EXIT_NO_STORE
+    assert "no event store" in result.stderr
+    assert "citysettle:citysettle@" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _exists(path: str) -> bool:
+    return Path(path).exists()

@@ -1,0 +1,210 @@
+"""The PostgreSQL batch writer behind the group committer: it owns the writer connection.
+
+A batch is written on one dedicated connection. When that connection breaks (network blip,
+failover, the backend terminated) the batch in flight fails for its callers with the
+connection error: it may or may not have committed, so it is never replayed behind their
+back (a retry with the same idempotency key answers either way). The broken connection is
+dropped with the chain head it knew; the next batch, or `ping`, opens a new one (one attempt,
+bounded by the connect timeout), so the store heals by itself once the server is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from adapters.eventstore.chain import PlannedRow, extend_chain
+from adapters.eventstore.group_commit import PendingAppend, RowCollision, StoreClosed, StoredIdempotency
+from domain.ports import ChainHead, IdempotencyRecord
+
+log = logging.getLogger(__name__)
+
+# Errors after which the connection cannot be trusted (a connection that reports itself
+# closed after any error is treated the same way).
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    OSError,
+    TimeoutError,
+)
+
+Connect = Callable[[], Awaitable[Any]]
+
+_WRITE_BATCH = """
+WITH ev AS (
+    INSERT INTO events (position, stream_id, version, topic, state, hash)
+    SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::bigint[], $4::text[], $5::bytea[], $6::bytea[])
+), idem AS (
+    INSERT INTO idempotency_keys (client_id, key, request_hash, response, first_position, last_position)
+    SELECT * FROM unnest($7::text[], $8::text[], $9::bytea[], $10::bytea[], $11::bigint[], $12::bigint[])
+)
+UPDATE chain_head SET position = $13, hash = $14 WHERE id = 1
+"""
+
+# The same write as _WRITE_BATCH, in one autocommit statement, applied only if the head is
+# still at ($15, $16): the UPDATE waits for a concurrent writer's lock and then matches
+# nothing, so neither INSERT writes a row and the caller takes the locked path.
+_WRITE_BATCH_IF_HEAD = """
+WITH head AS (
+    UPDATE chain_head SET position = $13, hash = $14
+    WHERE id = 1 AND position = $15 AND hash = $16
+    RETURNING 1
+), ev AS (
+    INSERT INTO events (position, stream_id, version, topic, state, hash)
+    SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::bigint[], $4::text[], $5::bytea[], $6::bytea[])
+    WHERE EXISTS (SELECT FROM head)
+), idem AS (
+    INSERT INTO idempotency_keys (client_id, key, request_hash, response, first_position, last_position)
+    SELECT * FROM unnest($7::text[], $8::text[], $9::bytea[], $10::bytea[], $11::bigint[], $12::bigint[])
+    WHERE EXISTS (SELECT FROM head)
+)
+SELECT count(*) FROM head
+"""
+
+_LOCKED_BATCHES_AFTER_MISS = 16
+
+_FIND_VERSIONS = """
+SELECT e.stream_id, e.version FROM events e
+JOIN unnest($1::uuid[], $2::bigint[]) AS t(stream_id, version)
+  ON e.stream_id = t.stream_id AND e.version = t.version
+"""
+
+_FIND_KEYS = """
+SELECT k.* FROM idempotency_keys k
+JOIN unnest($1::text[], $2::text[]) AS t(client_id, key)
+  ON k.client_id = t.client_id AND k.key = t.key
+"""
+
+
+class PostgresWriter:
+    """See the module docstring.
+
+    Fast path: while this writer knows the chain head (it wrote the last batch), a batch
+    is ONE autocommit statement that moves the head only if it is still where we left it
+    and inserts the rows only if it moved; one round trip, so the event loop prepares the
+    next batch while PostgreSQL writes this one. Slow path (head unknown, or another
+    writer moved it): lock the head in an explicit transaction."""
+
+    def __init__(self, connect: Connect, conn: Any | None = None) -> None:
+        self._connect = connect
+        self._conn = conn
+        self._lock = asyncio.Lock()  # one operation at a time on the connection
+        self._closed = False
+        self._head: ChainHead | None = None  # known only right after our own commit
+        self._locked_batches_left = 0  # after a miss another writer is active: lock a while
+
+    @property
+    def connection(self) -> Any | None:
+        """The current connection (None after it was dropped, until the next batch)."""
+        return self._conn
+
+    async def commit_batch(self, batch: Sequence[PendingAppend]) -> list[tuple[int, int]]:
+        async with self._connection() as conn:
+            return await self._commit_batch(conn, batch)
+
+    async def find_existing(
+        self, batch: Sequence[PendingAppend]
+    ) -> tuple[set[tuple[UUID, int]], dict[tuple[str, str], StoredIdempotency]]:
+        rows = [r for p in batch for r in p.rows]
+        claims = [p.idempotency for p in batch if p.idempotency is not None]
+        async with self._connection() as conn:
+            found = await conn.fetch(_FIND_VERSIONS, [r.stream_id for r in rows], [r.version for r in rows])
+            stored = await conn.fetch(_FIND_KEYS, [c.client_id for c in claims], [c.key for c in claims])
+        versions = {(r["stream_id"], r["version"]) for r in found}
+        keys = {(s["client_id"], s["key"]): stored_idempotency(s) for s in stored}
+        return versions, keys
+
+    async def ping(self) -> None:
+        """The writer can write: its connection answers (reconnecting if it was dropped)."""
+        async with self._connection() as conn:
+            await conn.fetchval("SELECT 1")
+
+    async def close(self) -> None:
+        self._closed = True
+        async with self._lock:
+            conn, self._conn = self._conn, None
+            if conn is not None and not conn.is_closed():
+                await conn.close()
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Any]:
+        async with self._lock:
+            if self._closed:
+                raise StoreClosed("event store is closed")
+            if self._conn is None or self._conn.is_closed():
+                self._drop()
+                self._conn = await self._connect()  # one attempt, bounded by the connect timeout
+                log.info("event store writer reconnected")
+            conn = self._conn
+            try:
+                yield conn
+            except BaseException as exc:
+                # A connection error, or an operation cut short (cancelled): its state is unknown.
+                if not isinstance(exc, Exception) or isinstance(exc, CONNECTION_ERRORS) or conn.is_closed():
+                    log.warning("event store writer connection dropped (%r); the next batch reconnects", exc)
+                    self._drop()
+                raise
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        self._head = None
+        if conn is not None and not conn.is_closed():
+            conn.terminate()
+
+    async def _commit_batch(self, conn: Any, batch: Sequence[PendingAppend]) -> list[tuple[int, int]]:
+        head, self._head = self._head, None  # unknown until this batch's outcome is known
+        try:
+            if head is not None and self._locked_batches_left == 0:
+                planned, ranges, new_head = extend_chain(head, [p.rows for p in batch])
+                args = _batch_args(batch, planned, ranges, new_head)
+                if await conn.fetchval(_WRITE_BATCH_IF_HEAD, *args, head.position, head.hash):
+                    self._head = new_head
+                    return ranges
+                self._locked_batches_left = _LOCKED_BATCHES_AFTER_MISS
+            self._locked_batches_left = max(0, self._locked_batches_left - 1)
+            async with conn.transaction():
+                row = await conn.fetchrow("SELECT position, hash FROM chain_head WHERE id = 1 FOR UPDATE")
+                head = ChainHead(row["position"], bytes(row["hash"]))
+                planned, ranges, new_head = extend_chain(head, [p.rows for p in batch])
+                await conn.execute(_WRITE_BATCH, *_batch_args(batch, planned, ranges, new_head))
+            self._head = new_head
+        except asyncpg.UniqueViolationError as exc:
+            raise RowCollision(str(exc)) from exc
+        return ranges
+
+
+def stored_idempotency(row: Any) -> StoredIdempotency:
+    record = IdempotencyRecord(row["client_id"], row["key"], bytes(row["request_hash"]), bytes(row["response"]))
+    return StoredIdempotency(record, row["first_position"], row["last_position"])
+
+
+def _batch_args(
+    batch: Sequence[PendingAppend], planned: Sequence[PlannedRow], ranges: Sequence[tuple[int, int]], head: ChainHead
+) -> list[Any]:
+    """Parameters $1..$14 of _WRITE_BATCH / _WRITE_BATCH_IF_HEAD."""
+    keyed = [(p.idempotency, r) for p, r in zip(batch, ranges, strict=True) if p.idempotency is not None]
+    return [
+        [p.position for p in planned],
+        [p.row.stream_id for p in planned],
+        [p.row.version for p in planned],
+        [p.row.topic for p in planned],
+        [p.row.state for p in planned],
+        [p.hash for p in planned],
+        [i.client_id for i, _ in keyed],
+        [i.key for i, _ in keyed],
+        [i.request_hash for i, _ in keyed],
+        [i.response for i, _ in keyed],
+        [r[0] for _, r in keyed],
+        [r[1] for _, r in keyed],
+        head.position,
+        head.hash,
+    ]
