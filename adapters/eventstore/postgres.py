@@ -1,10 +1,10 @@
 """PostgreSQL event store through asyncpg (production).
 
 One dedicated connection writes (`postgres_writer`, which also reconnects it); a small
-pool reads. A batch is one transaction of four round trips: BEGIN, lock the chain head,
-one statement inserting every row and idempotency record and moving the head, COMMIT.
-The head row lock serialises writers (also across processes), which is what makes
-positions gapless and visible in order.
+pool reads. A batch is one autocommit statement, `citysettle_append` (schema 4): it locks
+the chain head, positions and hashes the rows, inserts them and the idempotency records
+and moves the head. The head row lock serialises writers (also across processes), which
+is what makes positions gapless and visible in order.
 """
 
 from __future__ import annotations
@@ -20,7 +20,13 @@ import asyncpg
 from adapters.eventstore.base import BatchedEventStore, StoreNotFound, redacted_url, require_schema
 from adapters.eventstore.codec import CodecOptions
 from adapters.eventstore.group_commit import DEFAULT_BATCH_EVENTS
-from adapters.eventstore.postgres_schema import MIGRATIONS, migrate, schema_identifier, stored_version
+from adapters.eventstore.postgres_schema import (
+    APPEND_FUNCTION_VERSION,
+    MIGRATIONS,
+    migrate,
+    schema_identifier,
+    stored_version,
+)
 from adapters.eventstore.postgres_writer import PostgresWriter, stored_idempotency
 from domain.ports import (
     ChainHead,
@@ -91,7 +97,7 @@ class PostgresEventStore(BatchedEventStore):
             await conn.close()
             raise
         store = cls(
-            PostgresWriter(connect, conn),
+            PostgresWriter(connect, conn, server_append=any(v >= APPEND_FUNCTION_VERSION for v, _ in migrations)),
             pool,
             codec or CodecOptions(),
             max_batch_events=max_batch_events,

@@ -68,7 +68,59 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        4,
+        # One-round-trip append for any writer: lock the head, give the rows the next
+        # positions, chain their hashes exactly as `chain.canonical_row_bytes` /
+        # `chain.chain_hash` do (big-endian u64 position and version, 16 uuid bytes, u32
+        # length + UTF-8 topic, u32 length + state), insert the rows and the idempotency
+        # records, move the head; return the head position before the batch. Idempotency
+        # positions are passed relative to it (0 = an append without events: stays 0).
+        # Tables are resolved through the caller's search_path (the store's schema).
+        """
+        CREATE FUNCTION citysettle_append(
+            p_stream_id uuid[], p_version bigint[], p_topic text[], p_state bytea[],
+            k_client_id text[], k_key text[], k_request_hash bytea[], k_response bytea[],
+            k_first bigint[], k_last bigint[]
+        ) RETURNS bigint LANGUAGE plpgsql AS $fn$
+        DECLARE
+            head_position bigint;
+            prev bytea;
+            hashes bytea[] := '{}';
+            v_topic bytea;
+            v_state bytea;
+            n int := coalesce(array_length(p_stream_id, 1), 0);
+        BEGIN
+            SELECT position, hash INTO head_position, prev FROM chain_head WHERE id = 1 FOR UPDATE;
+            FOR i IN 1..n LOOP
+                v_topic := convert_to(p_topic[i], 'UTF8');
+                v_state := p_state[i];
+                prev := sha256(prev || int8send(head_position + i) || int8send(p_version[i])
+                               || uuid_send(p_stream_id[i]) || int4send(octet_length(v_topic)) || v_topic
+                               || int4send(octet_length(v_state)) || v_state);
+                hashes[i] := prev;
+            END LOOP;
+            INSERT INTO events (position, stream_id, version, topic, state, hash)
+            SELECT head_position + o, s, v, t, st, h
+            FROM unnest(p_stream_id, p_version, p_topic, p_state, hashes) WITH ORDINALITY AS u(s, v, t, st, h, o);
+            INSERT INTO idempotency_keys (client_id, key, request_hash, response, first_position, last_position)
+            SELECT c, k, r, resp,
+                   CASE WHEN f = 0 THEN 0 ELSE head_position + f END,
+                   CASE WHEN l = 0 THEN 0 ELSE head_position + l END
+            FROM unnest(k_client_id, k_key, k_request_hash, k_response, k_first, k_last) AS u(c, k, r, resp, f, l);
+            IF n > 0 THEN
+                UPDATE chain_head SET position = head_position + n, hash = prev WHERE id = 1;
+            END IF;
+            RETURN head_position;
+        END
+        $fn$;
+        """,
+    ),
 ]
+
+# The first migration that provides `citysettle_append` (stores opened with an older
+# migration list keep the client-side hashing writer).
+APPEND_FUNCTION_VERSION = 4
 
 
 async def migrate(conn: Any, migrations: Sequence[tuple[int, str]] = MIGRATIONS, schema: str | None = None) -> int:

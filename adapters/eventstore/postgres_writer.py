@@ -72,6 +72,10 @@ SELECT count(*) FROM head
 
 _LOCKED_BATCHES_AFTER_MISS = 16
 
+# Schema 4 and later: the whole append in one autocommit statement for any writer (the
+# function locks the head, assigns positions, chains the hashes; see postgres_schema).
+_APPEND = "SELECT citysettle_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+
 _FIND_VERSIONS = """
 SELECT e.stream_id, e.version FROM events e
 JOIN unnest($1::uuid[], $2::bigint[]) AS t(stream_id, version)
@@ -88,14 +92,21 @@ JOIN unnest($1::text[], $2::text[]) AS t(client_id, key)
 class PostgresWriter:
     """See the module docstring.
 
-    Fast path: while this writer knows the chain head (it wrote the last batch), a batch
-    is ONE autocommit statement that moves the head only if it is still where we left it
-    and inserts the rows only if it moved; one round trip, so the event loop prepares the
-    next batch while PostgreSQL writes this one. Slow path (head unknown, or another
-    writer moved it): lock the head in an explicit transaction."""
+    With ``server_append`` (schema 4 and later, what `PostgresEventStore.open` uses on a
+    current store) every batch is ONE autocommit statement, `citysettle_append`, whichever
+    writer moved the head last: PostgreSQL locks the head, positions and hashes the rows.
+    One round trip, so the event loop prepares the next batch while PostgreSQL writes this
+    one, also with several writer processes.
 
-    def __init__(self, connect: Connect, conn: Any | None = None) -> None:
+    Without it (a store opened with an older migration list) the client hashes. Fast path:
+    while this writer knows the chain head (it wrote the last batch), a batch is one
+    autocommit statement that moves the head only if it is still where we left it and
+    inserts the rows only if it moved. Slow path (head unknown, or another writer moved
+    it): lock the head in an explicit transaction."""
+
+    def __init__(self, connect: Connect, conn: Any | None = None, *, server_append: bool = False) -> None:
         self._connect = connect
+        self._server_append = server_append  # the schema has citysettle_append
         self._conn = conn
         self._lock = asyncio.Lock()  # one operation at a time on the connection
         self._closed = False
@@ -161,6 +172,8 @@ class PostgresWriter:
             conn.terminate()
 
     async def _commit_batch(self, conn: Any, batch: Sequence[PendingAppend]) -> list[tuple[int, int]]:
+        if self._server_append:
+            return await _append_in_server(conn, batch)
         head, self._head = self._head, None  # unknown until this batch's outcome is known
         try:
             if head is not None and self._locked_batches_left == 0:
@@ -180,6 +193,36 @@ class PostgresWriter:
         except asyncpg.UniqueViolationError as exc:
             raise RowCollision(str(exc)) from exc
         return ranges
+
+
+async def _append_in_server(conn: Any, batch: Sequence[PendingAppend]) -> list[tuple[int, int]]:
+    """One round trip whichever writer moved the head last: PostgreSQL positions and hashes
+    the rows (`citysettle_append`); the ranges follow from the head it started from."""
+    rows = [r for p in batch for r in p.rows]
+    relative: list[tuple[int, int]] = []
+    offset = 0
+    for p in batch:
+        n = len(p.rows)
+        relative.append((offset + 1, offset + n) if n else (0, 0))
+        offset += n
+    keyed = [(p.idempotency, r) for p, r in zip(batch, relative, strict=True) if p.idempotency is not None]
+    try:
+        start = await conn.fetchval(
+            _APPEND,
+            [r.stream_id for r in rows],
+            [r.version for r in rows],
+            [r.topic for r in rows],
+            [r.state for r in rows],
+            [i.client_id for i, _ in keyed],
+            [i.key for i, _ in keyed],
+            [i.request_hash for i, _ in keyed],
+            [i.response for i, _ in keyed],
+            [r[0] for _, r in keyed],
+            [r[1] for _, r in keyed],
+        )
+    except asyncpg.UniqueViolationError as exc:
+        raise RowCollision(str(exc)) from exc
+    return [(start + first, start + last) if first else (0, 0) for first, last in relative]
 
 
 def stored_idempotency(row: Any) -> StoredIdempotency:
