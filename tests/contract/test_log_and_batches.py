@@ -14,7 +14,7 @@ from adapters.eventstore.postgres import split_store_url
 from adapters.eventstore.sqlite import sqlite_path
 from domain.ports import IdempotencyKeyReused, IdempotencyRecord, StreamConflict
 from tests.conftest import StoreFactory
-from tests.support.aggregates import Wallet
+from tests.support.aggregates import Vé, Wallet
 
 
 def claim(key: str, body: bytes = b"{}", client: str = "counter-1", response: bytes = b"ok") -> IdempotencyRecord:
@@ -236,3 +236,14 @@ async def test_two_writers_on_one_store_keep_one_gapless_chain(open_store: Store
     assert head.position == 400
     assert [r.position for r in await second.read_log(0, 1_000)] == list(range(1, 401))
     assert await second.head() == head
+
+
+async def test_chain_covers_non_ascii_topics_and_large_states(store: Any) -> None:
+    await store.append(Vé("Vé tháng — tuyến 32, Giáp Bát ↔ Nhổn").collect_events())
+    await store.append(Wallet("x" * 70_000).collect_events())
+    await store.append(Vé("").collect_events())
+    records = await store.read_log(0, 10)
+    assert "Vé" in records[0].topic
+    head, broken = await verify_chain(store)
+    assert broken is None
+    assert head.position == 3
