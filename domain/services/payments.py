@@ -137,6 +137,8 @@ def credit_bank_transfer(
                 entries.append(credit(refunds_payable(), applied.excess_vnd))
             if was_pending and payment.status is PaymentStatus.PAID and on_paid and payment.purpose in on_paid:
                 await on_paid[payment.purpose](uow, payment, at)
+            if was_pending:
+                _refund_if_expired_unpaid(uow, payment, at)
         received = BankCredit.receive(
             bank_bin=notice.bank_bin,
             account_no=notice.account_no,
@@ -169,10 +171,26 @@ def _credit_result(credit_record: BankCredit, *, duplicate: bool) -> dict[str, A
     }
 
 
+def _refund_if_expired_unpaid(uow: UnitOfWork, payment: Payment, at: datetime) -> None:
+    """A payment that expires part-paid never fulfils its purpose: what the payer sent is
+    owed back, so it leaves the payee's account for refunds payable (once: the transfer id
+    is derived from the payment)."""
+    if payment.status is PaymentStatus.EXPIRED and payment.paid_vnd:
+        uow.add(
+            Transfer.post(
+                f"payment:{payment.reference}:expired-part-paid",
+                "payment.refund",
+                [debit(payment.payee_account, payment.paid_vnd), credit(refunds_payable(), payment.paid_vnd)],
+                at,
+            )
+        )
+
+
 def expire_payment(reference: str, at: datetime) -> UseCase:
     async def use_case(uow: UnitOfWork) -> dict[str, Any]:
         payment = await uow.get(Payment, payment_id(reference))
         payment.expire(at)
+        _refund_if_expired_unpaid(uow, payment, at)
         return payment_view(payment)
 
     return use_case

@@ -206,3 +206,23 @@ async def test_an_invoice_whose_payment_expired_can_still_be_cancelled(store: An
     cancelled = await execute(store, cancel_fee_invoice("HS-X1", "applicant left", T0 + timedelta(hours=2)))
     assert cancelled.result["status"] == "cancelled"
     assert cancelled.result["payment"]["status"] == "expired"
+
+
+async def test_a_part_paid_payment_that_expires_is_owed_back(store: Any) -> None:
+    reference = (await execute(store, issue("HS-P1"))).result["payment"]["reference"]
+    await execute(store, credit_bank_transfer(notice("FTP1", 50_000, reference), T0, ON_PAID))
+    expired = await execute(store, expire_payment(reference, T0 + timedelta(hours=1)))
+    assert expired.result["status"] == "expired"
+    assert await posted_balances(store, AGENCY, refunds_payable()) == {AGENCY: 0, refunds_payable(): 50_000}
+    # A payment that expires lazily, when a late credit arrives, is refunded the same way.
+    other = (await execute(store, issue("HS-P2"))).result["payment"]["reference"]
+    await execute(store, credit_bank_transfer(notice("FTP2", 20_000, other), T0, ON_PAID))
+    late = await execute(
+        store, credit_bank_transfer(notice("FTP3", 180_000, other, minutes=90), T0 + timedelta(hours=2), ON_PAID)
+    )
+    assert late.result["outcome"] == "late"
+    assert await posted_balances(store, AGENCY, refunds_payable(), suspense()) == {
+        AGENCY: 0,
+        refunds_payable(): 70_000,
+        suspense(): 180_000,
+    }
