@@ -21,7 +21,6 @@ from adapters.eventstore.base import BatchedEventStore, StoreNotFound, redacted_
 from adapters.eventstore.codec import CodecOptions
 from adapters.eventstore.group_commit import DEFAULT_BATCH_EVENTS
 from adapters.eventstore.postgres_schema import (
-    APPEND_FUNCTION_VERSION,
     MIGRATIONS,
     migrate,
     schema_identifier,
@@ -97,7 +96,7 @@ class PostgresEventStore(BatchedEventStore):
             await conn.close()
             raise
         store = cls(
-            PostgresWriter(connect, conn, server_append=any(v >= APPEND_FUNCTION_VERSION for v, _ in migrations)),
+            PostgresWriter(connect, conn),
             pool,
             codec or CodecOptions(),
             max_batch_events=max_batch_events,

@@ -118,10 +118,6 @@ MIGRATIONS: list[tuple[int, str]] = [
     ),
 ]
 
-# The first migration that provides `citysettle_append` (stores opened with an older
-# migration list keep the client-side hashing writer).
-APPEND_FUNCTION_VERSION = 4
-
 
 async def migrate(conn: Any, migrations: Sequence[tuple[int, str]] = MIGRATIONS, schema: str | None = None) -> int:
     """Create ``schema`` if it is missing, then apply the missing migrations in order, each

@@ -4,7 +4,7 @@ A batch is written on one dedicated connection. When that connection breaks (net
 failover, the backend terminated) the batch in flight fails for its callers with the
 connection error: it may or may not have committed, so it is never replayed behind their
 back (a retry with the same idempotency key answers either way). The broken connection is
-dropped with the chain head it knew; the next batch, or `ping`, opens a new one (one attempt,
+dropped; the next batch, or `ping`, opens a new one (one attempt,
 bounded by the connect timeout), so the store heals by itself once the server is back.
 """
 
@@ -19,9 +19,8 @@ from uuid import UUID
 
 import asyncpg
 
-from adapters.eventstore.chain import PlannedRow, extend_chain
 from adapters.eventstore.group_commit import PendingAppend, RowCollision, StoreClosed, StoredIdempotency
-from domain.ports import ChainHead, IdempotencyRecord
+from domain.ports import IdempotencyRecord
 
 log = logging.getLogger(__name__)
 
@@ -39,41 +38,8 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
 
 Connect = Callable[[], Awaitable[Any]]
 
-_WRITE_BATCH = """
-WITH ev AS (
-    INSERT INTO events (position, stream_id, version, topic, state, hash)
-    SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::bigint[], $4::text[], $5::bytea[], $6::bytea[])
-), idem AS (
-    INSERT INTO idempotency_keys (client_id, key, request_hash, response, first_position, last_position)
-    SELECT * FROM unnest($7::text[], $8::text[], $9::bytea[], $10::bytea[], $11::bigint[], $12::bigint[])
-)
-UPDATE chain_head SET position = $13, hash = $14 WHERE id = 1
-"""
-
-# The same write as _WRITE_BATCH, in one autocommit statement, applied only if the head is
-# still at ($15, $16): the UPDATE waits for a concurrent writer's lock and then matches
-# nothing, so neither INSERT writes a row and the caller takes the locked path.
-_WRITE_BATCH_IF_HEAD = """
-WITH head AS (
-    UPDATE chain_head SET position = $13, hash = $14
-    WHERE id = 1 AND position = $15 AND hash = $16
-    RETURNING 1
-), ev AS (
-    INSERT INTO events (position, stream_id, version, topic, state, hash)
-    SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::bigint[], $4::text[], $5::bytea[], $6::bytea[])
-    WHERE EXISTS (SELECT FROM head)
-), idem AS (
-    INSERT INTO idempotency_keys (client_id, key, request_hash, response, first_position, last_position)
-    SELECT * FROM unnest($7::text[], $8::text[], $9::bytea[], $10::bytea[], $11::bigint[], $12::bigint[])
-    WHERE EXISTS (SELECT FROM head)
-)
-SELECT count(*) FROM head
-"""
-
-_LOCKED_BATCHES_AFTER_MISS = 16
-
-# Schema 4 and later: the whole append in one autocommit statement for any writer (the
-# function locks the head, assigns positions, chains the hashes; see postgres_schema).
+# The whole append in one autocommit statement for any writer: the function (schema 4,
+# see postgres_schema) locks the head, assigns positions and chains the hashes.
 _APPEND = "SELECT citysettle_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 
 _FIND_VERSIONS = """
@@ -90,28 +56,16 @@ JOIN unnest($1::text[], $2::text[]) AS t(client_id, key)
 
 
 class PostgresWriter:
-    """See the module docstring.
+    """See the module docstring. Every batch is ONE autocommit statement,
+    `citysettle_append`, whichever writer moved the head last: PostgreSQL locks the head,
+    positions and hashes the rows. One round trip, so the event loop prepares the next
+    batch while PostgreSQL writes this one, also with several writer processes."""
 
-    With ``server_append`` (schema 4 and later, what `PostgresEventStore.open` uses on a
-    current store) every batch is ONE autocommit statement, `citysettle_append`, whichever
-    writer moved the head last: PostgreSQL locks the head, positions and hashes the rows.
-    One round trip, so the event loop prepares the next batch while PostgreSQL writes this
-    one, also with several writer processes.
-
-    Without it (a store opened with an older migration list) the client hashes. Fast path:
-    while this writer knows the chain head (it wrote the last batch), a batch is one
-    autocommit statement that moves the head only if it is still where we left it and
-    inserts the rows only if it moved. Slow path (head unknown, or another writer moved
-    it): lock the head in an explicit transaction."""
-
-    def __init__(self, connect: Connect, conn: Any | None = None, *, server_append: bool = False) -> None:
+    def __init__(self, connect: Connect, conn: Any | None = None) -> None:
         self._connect = connect
-        self._server_append = server_append  # the schema has citysettle_append
         self._conn = conn
         self._lock = asyncio.Lock()  # one operation at a time on the connection
         self._closed = False
-        self._head: ChainHead | None = None  # known only right after our own commit
-        self._locked_batches_left = 0  # after a miss another writer is active: lock a while
 
     @property
     def connection(self) -> Any | None:
@@ -120,7 +74,7 @@ class PostgresWriter:
 
     async def commit_batch(self, batch: Sequence[PendingAppend]) -> list[tuple[int, int]]:
         async with self._connection() as conn:
-            return await self._commit_batch(conn, batch)
+            return await _append_in_server(conn, batch)
 
     async def find_existing(
         self, batch: Sequence[PendingAppend]
@@ -167,32 +121,8 @@ class PostgresWriter:
 
     def _drop(self) -> None:
         conn, self._conn = self._conn, None
-        self._head = None
         if conn is not None and not conn.is_closed():
             conn.terminate()
-
-    async def _commit_batch(self, conn: Any, batch: Sequence[PendingAppend]) -> list[tuple[int, int]]:
-        if self._server_append:
-            return await _append_in_server(conn, batch)
-        head, self._head = self._head, None  # unknown until this batch's outcome is known
-        try:
-            if head is not None and self._locked_batches_left == 0:
-                planned, ranges, new_head = extend_chain(head, [p.rows for p in batch])
-                args = _batch_args(batch, planned, ranges, new_head)
-                if await conn.fetchval(_WRITE_BATCH_IF_HEAD, *args, head.position, head.hash):
-                    self._head = new_head
-                    return ranges
-                self._locked_batches_left = _LOCKED_BATCHES_AFTER_MISS
-            self._locked_batches_left = max(0, self._locked_batches_left - 1)
-            async with conn.transaction():
-                row = await conn.fetchrow("SELECT position, hash FROM chain_head WHERE id = 1 FOR UPDATE")
-                head = ChainHead(row["position"], bytes(row["hash"]))
-                planned, ranges, new_head = extend_chain(head, [p.rows for p in batch])
-                await conn.execute(_WRITE_BATCH, *_batch_args(batch, planned, ranges, new_head))
-            self._head = new_head
-        except asyncpg.UniqueViolationError as exc:
-            raise RowCollision(str(exc)) from exc
-        return ranges
 
 
 async def _append_in_server(conn: Any, batch: Sequence[PendingAppend]) -> list[tuple[int, int]]:
@@ -228,26 +158,3 @@ async def _append_in_server(conn: Any, batch: Sequence[PendingAppend]) -> list[t
 def stored_idempotency(row: Any) -> StoredIdempotency:
     record = IdempotencyRecord(row["client_id"], row["key"], bytes(row["request_hash"]), bytes(row["response"]))
     return StoredIdempotency(record, row["first_position"], row["last_position"])
-
-
-def _batch_args(
-    batch: Sequence[PendingAppend], planned: Sequence[PlannedRow], ranges: Sequence[tuple[int, int]], head: ChainHead
-) -> list[Any]:
-    """Parameters $1..$14 of _WRITE_BATCH / _WRITE_BATCH_IF_HEAD."""
-    keyed = [(p.idempotency, r) for p, r in zip(batch, ranges, strict=True) if p.idempotency is not None]
-    return [
-        [p.position for p in planned],
-        [p.row.stream_id for p in planned],
-        [p.row.version for p in planned],
-        [p.row.topic for p in planned],
-        [p.row.state for p in planned],
-        [p.hash for p in planned],
-        [i.client_id for i, _ in keyed],
-        [i.key for i, _ in keyed],
-        [i.request_hash for i, _ in keyed],
-        [i.response for i, _ in keyed],
-        [r[0] for _, r in keyed],
-        [r[1] for _, r in keyed],
-        head.position,
-        head.hash,
-    ]

@@ -18,6 +18,7 @@ from adapters.eventstore.postgres import PostgresEventStore, split_store_url
 from adapters.eventstore.sqlite import SqliteEventStore
 from tests.conftest import StoreFactory
 from tests.support.aggregates import Wallet
+from tests.support.old_store import append_by_sql
 
 
 async def _schema_exists(url: str) -> bool:
@@ -66,11 +67,15 @@ async def test_existing_only_open_refuses_an_sqlite_database_of_something_else(t
 
 
 async def test_existing_only_open_refuses_an_older_schema_and_does_not_migrate(
-    open_store: StoreFactory, backend: str
+    open_store: StoreFactory, backend: str, store_url: str
 ) -> None:
     module: Any = sqlite if backend == "sqlite" else postgres
     old = await open_store(migrations=module.MIGRATIONS[:1])
-    await old.append(Wallet("before").collect_events())
+    before = Wallet("before").collect_events()
+    if backend == "postgres":  # the append function arrives with schema 4
+        await append_by_sql(store_url, before)
+    else:
+        await old.append(before)
     await old.close()
 
     with pytest.raises(StoreNotFound, match=f"schema version 1.*{len(module.MIGRATIONS)}"):
