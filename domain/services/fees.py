@@ -15,7 +15,7 @@ from domain.model.fees import FeeCatalogue, FeeInvoice, InvoiceStatus, invoice_i
 from domain.model.ledger import PartyKind, credit, debit, payable, refunds_payable, subsidy
 from domain.model.payments import Payment, PaymentPurpose, PaymentStatus, payment_id
 from domain.model.transfers import Transfer, transfer_id
-from domain.services.payments import CollectionAccount, new_payment, payment_view
+from domain.services.payments import CollectionAccount, new_payment, owe_back, payment_view
 from domain.services.unit_of_work import UnitOfWork, UseCase
 
 UNFULFILLED_KIND = "fee.unfulfilled"
@@ -109,14 +109,8 @@ async def settle_invoice_on_payment(uow: UnitOfWork, payment: Payment, at: datet
         reason = f"invoice_{invoice.status.value}"
     else:
         reason = "other_payment"
-    uow.add(
-        Transfer.post(
-            f"fee-invoice:{payment.purpose_id}:unfulfilled:{payment.reference}",
-            f"{UNFULFILLED_KIND}.{reason}",
-            [debit(payment.payee_account, payment.paid_vnd), credit(refunds_payable(), payment.paid_vnd)],
-            at,
-        )
-    )
+    cause = f"fee-invoice:{payment.purpose_id}:unfulfilled:{payment.reference}"
+    owe_back(uow, payment, payment.paid_vnd, cause, f"{UNFULFILLED_KIND}.{reason}", at)
 
 
 async def _invoice_of(uow: UnitOfWork, payment: Payment) -> FeeInvoice | None:

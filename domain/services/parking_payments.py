@@ -20,12 +20,11 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.model.errors import DomainError, InvalidTransition, InvalidValue
-from domain.model.ledger import PartyKind, credit, debit, payable, refunds_payable
+from domain.model.ledger import PartyKind, payable
 from domain.model.parking.common import NothingDue, PaymentMethod, aware
 from domain.model.parking.sessions import ParkingSession, SessionStatus
 from domain.model.payments import Payment, PaymentPurpose, PaymentStatus
-from domain.model.transfers import Transfer
-from domain.services.payments import CollectionAccount, new_payment, payment_view
+from domain.services.payments import CollectionAccount, new_payment, owe_back, payment_view
 from domain.services.unit_of_work import UnitOfWork, UseCase
 
 SESSION_PAYMENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://citysettle.example/parking/session-payment")
@@ -105,14 +104,8 @@ async def on_parking_session_paid(uow: UnitOfWork, payment: Payment, at: datetim
         except DomainError:  # refused: the session did not change
             pass
     reason = _refusal(session, payment, at)
-    uow.add(
-        Transfer.post(
-            f"parking:session:{payment.purpose_id}:unfulfilled:{payment.reference}",
-            f"{UNFULFILLED_KIND}.{reason}",
-            [debit(payment.payee_account, payment.paid_vnd), credit(refunds_payable(), payment.paid_vnd)],
-            at,
-        )
-    )
+    cause = f"parking:session:{payment.purpose_id}:unfulfilled:{payment.reference}"
+    owe_back(uow, payment, payment.paid_vnd, cause, f"{UNFULFILLED_KIND}.{reason}", at)
 
 
 async def _session_of(uow: UnitOfWork, payment: Payment) -> ParkingSession | None:

@@ -171,19 +171,18 @@ def _credit_result(credit_record: BankCredit, *, duplicate: bool) -> dict[str, A
     }
 
 
+def owe_back(uow: UnitOfWork, payment: Payment, amount_vnd: int, cause: str, kind: str, at: datetime) -> None:
+    """Money a payment brought in that its purpose cannot keep: from the payee's account
+    to refunds payable, once (the transfer id is derived from ``cause``)."""
+    if amount_vnd:
+        entries = [debit(payment.payee_account, amount_vnd), credit(refunds_payable(), amount_vnd)]
+        uow.add(Transfer.post(cause, kind, entries, at))
+
+
 def _refund_if_expired_unpaid(uow: UnitOfWork, payment: Payment, at: datetime) -> None:
-    """A payment that expires part-paid never fulfils its purpose: what the payer sent is
-    owed back, so it leaves the payee's account for refunds payable (once: the transfer id
-    is derived from the payment)."""
-    if payment.status is PaymentStatus.EXPIRED and payment.paid_vnd:
-        uow.add(
-            Transfer.post(
-                f"payment:{payment.reference}:expired-part-paid",
-                "payment.refund",
-                [debit(payment.payee_account, payment.paid_vnd), credit(refunds_payable(), payment.paid_vnd)],
-                at,
-            )
-        )
+    """A payment that expires part-paid never fulfils its purpose: what was sent is owed back."""
+    if payment.status is PaymentStatus.EXPIRED:
+        owe_back(uow, payment, payment.paid_vnd, f"payment:{payment.reference}:expired-part-paid", "payment.refund", at)
 
 
 def expire_payment(reference: str, at: datetime) -> UseCase:

@@ -36,7 +36,7 @@ from domain.model.tickets import (
     ticket_id,
 )
 from domain.model.transfers import Transfer
-from domain.services.payments import CollectionAccount, new_payment, payment_view
+from domain.services.payments import CollectionAccount, new_payment, owe_back, payment_view
 from domain.services.unit_of_work import UnitOfWork, UseCase
 from domain.services.wallets import guard_transfer
 
@@ -210,14 +210,8 @@ async def on_ticket_paid(uow: UnitOfWork, payment: Payment, at: datetime) -> Non
     try:
         await confirm_payment(uow, UUID(payment.purpose_id), payment.reference, payment.amount_vnd, at)
     except (ValueError, DomainError):
-        uow.add(
-            Transfer.post(
-                f"ticket:{payment.purpose_id}:unfulfilled:{payment.reference}",
-                "ticket.unfulfilled",
-                [debit(payment.payee_account, payment.amount_vnd), credit(refunds_payable(), payment.amount_vnd)],
-                at,
-            )
-        )
+        cause = f"ticket:{payment.purpose_id}:unfulfilled:{payment.reference}"
+        owe_back(uow, payment, payment.amount_vnd, cause, "ticket.unfulfilled", at)
 
 
 def activate_ticket(ticket_id: UUID, at: datetime) -> UseCase:
