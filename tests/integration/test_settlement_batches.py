@@ -101,6 +101,11 @@ async def test_late_collections_for_a_closed_day_go_in_a_second_batch(store: Any
         await execute(store, close(await payable_day(store, AGENCY, DAY)))
 
 
+def _settle(store_url: str, directory: Path, out: str) -> subprocess.CompletedProcess[str]:
+    common = ("--date", DAY.isoformat(), "--payees", str(directory), "--by", "ketoan.nguyen", "--store", store_url)
+    return _settle_cli(*common, "--out", out)
+
+
 def _settle_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "ops.cli", "settle", *args],
@@ -131,18 +136,7 @@ async def test_settle_command_closes_the_day_and_writes_a_valid_payout_file(stor
             }
         )
     )
-    refused = _settle_cli(
-        "--date",
-        DAY.isoformat(),
-        "--payees",
-        str(directory),
-        "--by",
-        "ketoan.nguyen",
-        "--store",
-        store_url,
-        "--out",
-        str(tmp_path / "p.xml"),
-    )
+    refused = _settle(store_url, directory, str(tmp_path / "p.xml"))
     assert refused.returncode == 1
     assert "no bank account on file for payable:agency:so-tu-phap" in refused.stderr
     assert not (tmp_path / "p.xml").exists()
@@ -160,50 +154,17 @@ async def test_settle_command_closes_the_day_and_writes_a_valid_payout_file(stor
             }
         )
     )
-    unwritable = _settle_cli(
-        "--date",
-        DAY.isoformat(),
-        "--payees",
-        str(directory),
-        "--by",
-        "ketoan.nguyen",
-        "--store",
-        store_url,
-        "--out",
-        str(tmp_path / "missing-dir" / "p.xml"),
-    )
+    unwritable = _settle(store_url, directory, str(tmp_path / "missing-dir" / "p.xml"))
     assert unwritable.returncode == 1
     assert "cannot write the payout file" in unwritable.stderr
-    done = _settle_cli(
-        "--date",
-        DAY.isoformat(),
-        "--payees",
-        str(directory),
-        "--by",
-        "ketoan.nguyen",
-        "--store",
-        store_url,
-        "--out",
-        str(tmp_path / "p.xml"),
-    )
+    done = _settle(store_url, directory, str(tmp_path / "p.xml"))
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert summary["total_vnd"] == 200_000 + 100_000 + 100_000  # counter fee + online payer part + subsidy
     document = etree.parse(str(tmp_path / "p.xml"))
     schema = etree.XMLSchema(etree.parse(str(resources.files("sepaxml") / "schemas" / "pain.001.001.09.xsd")))
     schema.assertValid(document)
-    again = _settle_cli(
-        "--date",
-        DAY.isoformat(),
-        "--payees",
-        str(directory),
-        "--by",
-        "ketoan.nguyen",
-        "--store",
-        store_url,
-        "--out",
-        str(tmp_path / "q.xml"),
-    )
+    again = _settle(store_url, directory, str(tmp_path / "q.xml"))
     assert json.loads(again.stdout)["batches"] == []
     assert not (tmp_path / "q.xml").exists()
 
