@@ -8,6 +8,7 @@ it), in the same unit of work; a booking the wallet cannot cover is refused
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -127,21 +128,19 @@ def _arrival(reservation: Reservation, lot: ParkingLot, cmd: HonourReservation) 
 
 def cancel_reservation(cmd: CloseReservation) -> UseCase:
     """Free before the free-cancellation deadline; the no-show fee after it."""
-
-    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
-        reservation, lot, hold = await _load(uow, cmd.reservation_id)
-        collect_from_hold(hold, reservation.cancel(cmd.at), cmd.at)
-        await guard_hold(uow, hold, cmd.at)
-        lot.release(reservation.id, cmd.at)
-        return reservation_view(reservation)
-
-    return use_case
+    return _close_collecting_fee(cmd, lambda reservation: reservation.cancel(cmd.at))
 
 
 def mark_no_show(cmd: CloseReservation) -> UseCase:
+    return _close_collecting_fee(cmd, lambda reservation: reservation.mark_no_show(cmd.at))
+
+
+def _close_collecting_fee(cmd: CloseReservation, close: Callable[[Reservation], int]) -> UseCase:
+    """Close the reservation; the fee it names is collected from its hold, the rest released."""
+
     async def use_case(uow: UnitOfWork) -> dict[str, Any]:
         reservation, lot, hold = await _load(uow, cmd.reservation_id)
-        collect_from_hold(hold, reservation.mark_no_show(cmd.at), cmd.at)
+        collect_from_hold(hold, close(reservation), cmd.at)
         await guard_hold(uow, hold, cmd.at)
         lot.release(reservation.id, cmd.at)
         return reservation_view(reservation)

@@ -35,7 +35,7 @@ DRIVER_WALLET = wallet(DRIVER)
 OPERATOR_CASH = cash(OPERATOR)
 CITY = CollectionAccount("970415", "1140000077", "HA NOI PARKING")
 CITY_BANK = bank_clearing(CITY.bank_bin, CITY.account_no)
-CAR_TARIFF = {
+CAR_TARIFF: dict[str, Any] = {
     "code": "car-2025",
     "vehicle_class": "car",
     "grace_minutes": 10,

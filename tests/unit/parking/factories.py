@@ -10,6 +10,7 @@ from eventsourcing.domain import Aggregate
 from adapters.eventstore.codec import CodecOptions, build_mapper
 from domain.model.parking import Channel, ParkingLot, Spaces, Tariff, VehicleClass
 from domain.model.parking.arrivals import Arrival
+from tests.support.parking import CAR_TARIFF
 
 # 08:00 on a Monday in Hà Nội (UTC+7).
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)
@@ -17,26 +18,6 @@ MIN = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 OPERATOR = "op-hoankiem"
 DRIVER = "driver-lan"
-
-CAR_TARIFF: dict[str, Any] = {
-    "code": "car-2025",
-    "vehicle_class": "car",
-    "grace_minutes": 10,
-    "daily_cap_vnd": 300_000,
-    "max_stay_minutes": 24 * 60,
-    "bands": [
-        {
-            "name": "day",
-            "starts_at": "06:00",
-            "steps": [
-                {"from_hour": 1, "unit_vnd": 25_000},
-                {"from_hour": 3, "unit_vnd": 35_000},
-                {"from_hour": 5, "unit_vnd": 45_000},
-            ],
-        },
-        {"name": "night", "starts_at": "18:00", "steps": [{"from_hour": 1, "unit_vnd": 15_000}]},
-    ],
-}
 
 
 def car_tariff(**changes: Any) -> Tariff:

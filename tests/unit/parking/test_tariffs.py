@@ -8,7 +8,8 @@ import pytest
 
 from domain.model.errors import InvalidValue
 from domain.model.parking import Band, Step, Tariff, TariffChange, TariffSchedule, VehicleClass
-from tests.unit.parking.factories import CAR_TARIFF, T0, car_tariff, moto_tariff
+from tests.support.parking import CAR_TARIFF
+from tests.unit.parking.factories import T0, car_tariff, moto_tariff
 
 
 def test_a_tariff_loads_from_json_and_dumps_back_unchanged() -> None:
