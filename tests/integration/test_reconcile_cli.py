@@ -31,6 +31,7 @@ from settlement.payables import PayableActivity, row_key
 from settlement.payouts import BankAccount
 from settlement.services import close_settlement_batch
 from tests.support.catalogue import CATALOGUE, TREASURY
+from tests.support.fixtures import BANK_FIXTURES
 from tests.support.statements import GenLine, write_camt053
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 09:00 in Hanoi
@@ -194,7 +195,7 @@ def test_unreadable_statement_exits_1(tmp_path: Path, content: bytes) -> None:
 
 def test_real_sample_in_chf_is_reported_not_crashed(seeded: tuple[str, list[GenLine]], tmp_path: Path) -> None:
     url, _ = seeded
-    sample = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "bank" / "camt053_v8_uetr_fx__viafintech.xml"
+    sample = BANK_FIXTURES / "camt053_v8_uetr_fx__viafintech.xml"
     done = _reconcile("--statement", str(sample), "--store", url, "--out", str(tmp_path / "chf"))
     assert done.returncode == 3, done.stderr
     report: dict[str, Any] = json.loads((tmp_path / "chf" / "report.json").read_text(encoding="utf-8"))

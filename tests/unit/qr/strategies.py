@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from uuid import UUID
 
 from hypothesis import assume
@@ -19,16 +18,14 @@ from qr.vietqr import (
     Service,
     VietQR,
 )
-
-# The issue's public samples live in the shared folder beside the repository.
-FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "qr"
+from tests.support.fixtures import QR_FIXTURES
 
 
 def fixture_lines(name: str) -> list[list[str]]:
-    """Tab-separated rows of a fixture file; fails loudly if the shared folder is absent."""
-    path = FIXTURES / name
+    """Tab-separated rows of a fixture file in tests/fixtures/qr; fails loudly if it is absent."""
+    path = QR_FIXTURES / name
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: the qr tests need shared/ beside the repo")
+        raise FileNotFoundError(f"{path} is missing: the qr tests read their samples from tests/fixtures/qr")
     lines = path.read_text(encoding="utf-8").splitlines()
     return [line.split("\t") for line in lines if line.strip()]
 

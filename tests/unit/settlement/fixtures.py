@@ -1,12 +1,11 @@
-"""The real bank statement samples in ../shared/fixtures/bank (see SOURCES.md there)."""
+"""The real bank statement samples in tests/fixtures/bank (see SOURCES.md there)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from settlement.statements import StatementFile, read_statement_file
+from tests.support.fixtures import BANK_FIXTURES
 
-BANK_FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "bank"
+__all__ = ["BANK_FIXTURES", "load"]
 
 
 def load(name: str) -> StatementFile:
