@@ -1,8 +1,9 @@
 """What each payee (merchant, operator, agency) was owed per business day, by category.
 
-A projection over ledger transfers: every entry on a ``payable:`` account adds to the
-payee's row for the business day of the transfer, in the category its transfer kind
-names. The categories are what a settlement statement shows finance.
+A projection over the ledger's postings (`domain.services.postings`: transfers and
+captured holds, the same postings the ledger balances are made of): every posting on a
+``payable:`` account adds to the payee's row for the business day of its movement, in
+the category its movement's kind names. The categories are what a settlement statement shows finance.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from typing import Any
 
 from eventsourcing.domain import DomainEventProtocol
 
-from domain.model.ledger import AccountKind, Side, account_kind
-from domain.model.transfers import Transfer
+from domain.model.ledger import AccountKind, Side
 from domain.ports import ProjectionView
+from domain.services.postings import read_ledger_event
 from settlement.batches import SettlementBatch
 from settlement.calendar import SettlementCalendar
 from settlement.figures import PayableDay
@@ -56,7 +57,8 @@ class PayableActivity:
 
     def __init__(self, calendar: SettlementCalendar) -> None:
         self.calendar = calendar
-        self.name = f"payable_activity@{calendar.cutoff.isoformat('minutes')}"
+        # v2: captured holds count (rows built before did not have them).
+        self.name = f"payable_activity.v2@{calendar.cutoff.isoformat('minutes')}"
 
     async def apply(self, event: DomainEventProtocol[Any], view: ProjectionView) -> None:
         if isinstance(event, SettlementBatch.Closed):
@@ -66,16 +68,17 @@ class PayableActivity:
             row.paid_out_vnd += event.net_vnd
             view.put(key, row.as_dict())
             return
-        if not isinstance(event, Transfer.Posted) or event.kind == PAYOUT_KIND:
+        change = await read_ledger_event(event, view)
+        movement = change.posted if change is not None else None
+        if movement is None or movement.kind == PAYOUT_KIND:
             return
-        day = self.calendar.business_date(event.timestamp)
-        for entry in event.entries:
-            account = entry["account"]
-            if account_kind(account) is not AccountKind.PAYABLE:
+        day = self.calendar.business_date(movement.at)
+        for posting in movement.postings:
+            if posting.account_kind is not AccountKind.PAYABLE:
                 continue
-            key = row_key(account, day)
+            key = row_key(posting.account, day)
             row = PayableDay.from_dict(await view.get(key))
-            category, sign = category_of(event.kind, Side(entry["side"]))
-            setattr(row, category, getattr(row, category) + sign * entry["amount_vnd"])
+            category, sign = category_of(movement.kind, posting.side)
+            setattr(row, category, getattr(row, category) + sign * posting.amount_vnd)
             row.transfers += 1
             view.put(key, row.as_dict())

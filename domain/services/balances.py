@@ -1,4 +1,8 @@
-"""The ledger balances projection: one row per account, one per open hold."""
+"""The ledger balances projection: one row per account, one per open hold.
+
+Posted amounts come from the postings `domain.services.postings` defines (transfers and
+captured holds); pending amounts from holds between their placement and their end.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ from eventsourcing.domain import DomainEventProtocol
 
 from domain.model.balances import Balance
 from domain.model.ledger import Side
-from domain.model.transfers import Hold, Transfer
 from domain.ports import ProjectionView
+from domain.services.postings import OpenHold, read_ledger_event
 
 
 def account_key(account: str) -> str:
@@ -20,25 +24,21 @@ class LedgerBalances:
     name = "ledger_balances"
 
     async def apply(self, event: DomainEventProtocol[Any], view: ProjectionView) -> None:
-        if isinstance(event, Transfer.Posted):
-            for entry in event.entries:
-                await _add(view, entry["account"], Side(entry["side"]), entry["amount_vnd"], pending=False)
-        elif isinstance(event, Hold.Placed):
-            view.put(
-                f"hold:{event.originator_id}",
-                {"debit": event.debit_account, "credit": event.credit_account, "amount_vnd": event.amount_vnd},
-            )
-            await _add(view, event.debit_account, Side.DEBIT, event.amount_vnd, pending=True)
-            await _add(view, event.credit_account, Side.CREDIT, event.amount_vnd, pending=True)
-        elif isinstance(event, Hold.Posted | Hold.Voided | Hold.Expired):
-            hold = await view.get(f"hold:{event.originator_id}")
-            assert hold is not None, "a hold event without its placement"
-            await _add(view, hold["debit"], Side.DEBIT, -hold["amount_vnd"], pending=True)
-            await _add(view, hold["credit"], Side.CREDIT, -hold["amount_vnd"], pending=True)
-            if isinstance(event, Hold.Posted):
-                await _add(view, hold["debit"], Side.DEBIT, event.amount_vnd, pending=False)
-                await _add(view, hold["credit"], Side.CREDIT, event.amount_vnd, pending=False)
-            view.delete(f"hold:{event.originator_id}")
+        change = await read_ledger_event(event, view)
+        if change is None:
+            return
+        if change.placed is not None:
+            await _reserve(view, change.placed, 1)
+        if change.ended is not None:
+            await _reserve(view, change.ended, -1)
+        if change.posted is not None:
+            for posting in change.posted.postings:
+                await _add(view, posting.account, posting.side, posting.amount_vnd, pending=False)
+
+
+async def _reserve(view: ProjectionView, hold: OpenHold, sign: int) -> None:
+    await _add(view, hold.debit_account, Side.DEBIT, sign * hold.amount_vnd, pending=True)
+    await _add(view, hold.credit_account, Side.CREDIT, sign * hold.amount_vnd, pending=True)
 
 
 async def _add(view: ProjectionView, account: str, side: Side, amount_vnd: int, *, pending: bool) -> None:

@@ -1,0 +1,122 @@
+"""What the ledger's events post: the one definition of a posting, for every projection.
+
+A posting is one entry that moved money for good, identified by its movement (the
+transfer or hold it belongs to) and its entry index:
+
+- a `Transfer.Posted` posts each of its entries (index = position in ``entries``);
+- a `Hold.Posted` posts the amount it captured as two entries: 0, a debit of the hold's
+  debit account; 1, a credit of its credit account. Placing a hold posts nothing (the
+  money is only reserved); voiding or expiring it posts nothing either.
+
+A hold's later events name no accounts, so the projection remembers each open hold in
+its own rows (``hold:<id>``) from its placement until it ends. The ledger balances and
+the settlement figures both read postings through `read_ledger_event`, so a movement
+can never count in one and be missing from the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
+
+from domain.model.ledger import AccountKind, Side, account_kind
+from domain.model.transfers import Hold, Transfer
+from domain.ports import ProjectionView
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    movement_id: UUID  # the transfer's or the hold's id
+    entry: int
+    account: str
+    side: Side
+    amount_vnd: int
+
+    @property
+    def key(self) -> str:
+        """Unique in the ledger: transfer and hold ids come from different namespaces."""
+        return f"{self.movement_id}#{self.entry}"
+
+    @property
+    def account_kind(self) -> AccountKind:
+        return account_kind(self.account)
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """The postings of one transfer, or of one hold's capture."""
+
+    movement_id: UUID
+    kind: str
+    at: datetime
+    postings: tuple[Posting, ...]
+
+    def touches(self, kind: AccountKind) -> bool:
+        return any(p.account_kind is kind for p in self.postings)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenHold:
+    debit_account: str
+    credit_account: str
+    amount_vnd: int
+    kind: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "debit": self.debit_account,
+            "credit": self.credit_account,
+            "amount_vnd": self.amount_vnd,
+            "kind": self.kind,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OpenHold:
+        # Rows written before holds remembered their kind have none; a capture of such a
+        # hold (wallet -> payee) is categorised by its side alone, which needs no kind.
+        return cls(data["debit"], data["credit"], data["amount_vnd"], data.get("kind", "hold"))
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerChange:
+    """What one event did: money posted, a hold placed (reserved), a hold ended (unreserved)."""
+
+    posted: Movement | None = None
+    placed: OpenHold | None = None
+    ended: OpenHold | None = None
+
+
+def _hold_key(hold: UUID) -> str:
+    return f"hold:{hold}"
+
+
+async def read_ledger_event(event: DomainEventProtocol[Any], view: ProjectionView) -> LedgerChange | None:
+    """The ledger change ``event`` makes, or None for events that move no money.
+    Keeps the open holds in ``view`` (see the module docstring)."""
+    if isinstance(event, Transfer.Posted):
+        postings = tuple(
+            Posting(event.originator_id, index, e["account"], Side(e["side"]), e["amount_vnd"])
+            for index, e in enumerate(event.entries)
+        )
+        return LedgerChange(posted=Movement(event.originator_id, event.kind, event.timestamp, postings))
+    if isinstance(event, Hold.Placed):
+        placed = OpenHold(event.debit_account, event.credit_account, event.amount_vnd, event.kind)
+        view.put(_hold_key(event.originator_id), placed.as_dict())
+        return LedgerChange(placed=placed)
+    if isinstance(event, Hold.Posted | Hold.Voided | Hold.Expired):
+        row = await view.get(_hold_key(event.originator_id))
+        assert row is not None, "a hold event without its placement"
+        view.delete(_hold_key(event.originator_id))
+        hold = OpenHold.from_dict(row)
+        if not isinstance(event, Hold.Posted):
+            return LedgerChange(ended=hold)
+        postings = (
+            Posting(event.originator_id, 0, hold.debit_account, Side.DEBIT, event.amount_vnd),
+            Posting(event.originator_id, 1, hold.credit_account, Side.CREDIT, event.amount_vnd),
+        )
+        return LedgerChange(posted=Movement(event.originator_id, hold.kind, event.timestamp, postings), ended=hold)
+    return None
