@@ -112,6 +112,13 @@ class BankNotice:
 def credit_bank_transfer(
     notice: BankNotice, at: datetime, on_paid: Mapping[PaymentPurpose, PaidHandler] | None = None
 ) -> UseCase:
+    """Record one bank notice and post its money (see the module docstring).
+
+    The answer says ``duplicate: true`` when this notice was recorded before, also when
+    the earlier delivery was committed while this one was running: the bank gets
+    "duplicate", never an error, and nothing more is written.
+    """
+
     async def use_case(uow: UnitOfWork) -> dict[str, Any]:
         checked_vnd(notice.amount_vnd)
         credit_id = bank_credit_id(notice.bank_bin, notice.account_no, notice.bank_tx_id)
@@ -120,6 +127,10 @@ def credit_bank_transfer(
             return _credit_result(earlier, duplicate=True)
         reference = find_reference(notice.note)
         payment = await uow.find(Payment, payment_id(reference)) if reference else None
+        if payment is not None and notice.bank_tx_id in payment.credits:
+            # The same notice, processed by someone else between our two reads: the
+            # payment and the credit record commit together, so the record is there now.
+            return _credit_result(await uow.get(BankCredit, credit_id), duplicate=True)
         clearing = bank_clearing(notice.bank_bin, notice.account_no)
         entries: list[Entry] = [debit(clearing, notice.amount_vnd)]
         if payment is None:
