@@ -5,10 +5,18 @@ They are turned into whole numbers of the currency's minor unit (cents for EUR, 
 for CHF, đồng for VND) and never pass through ``float``. Text with more fractional
 digits than the currency has is refused rather than rounded: a statement that says
 "10.005 EUR" is wrong, and silently rounding it would hide that.
+
+Fractional digits are counted as written, zeros included: "1.000 EUR" is refused, not
+read as one euro, because in German or Vietnamese notation it means one thousand. For a
+currency without minor units (VND) a ``.`` in the amount is refused outright: in
+Vietnamese notation ``200.000`` is two hundred thousand đồng, and ``200.0`` is no
+amount a bank writes. MT940's mandatory decimal comma (``150000,``) stays allowed,
+with nothing after it.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 # Currencies whose minor unit is not 2 (ISO 4217 list, current edition). The code lists
@@ -27,6 +35,9 @@ _EXPONENT_2: Final = frozenset(
     SRD SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES WST XCD
     XCG YER ZAR ZMW ZWG ZWL""".split()  # noqa: SIM905
 )
+
+
+_GROUPED: Final = re.compile(r"^\d{1,3}(\.\d{3})+$")  # 200.000 or 1.234.567: thousands grouped by points
 
 
 class AmountError(ValueError):
@@ -48,15 +59,28 @@ def to_minor(text: str, currency: str, decimal_mark: str = ".") -> int:
     digits = exponent(currency)
     if text.isdigit() and text.isascii():  # the usual case, e.g. "200000" VND
         return int(text + "0" * digits)
+    if digits == 0 and decimal_mark == "." and "." in text:
+        raise AmountError(_no_minor_unit(text.strip(), currency))
     whole, mark, fraction = text.strip().partition(decimal_mark)
     if not whole:
         whole = "0" if mark and fraction else ""
     if not (whole.isascii() and whole.isdigit()) or (fraction and not (fraction.isascii() and fraction.isdigit())):
         raise AmountError(f"amount {text!r} is not a plain decimal number")
-    fraction = fraction.rstrip("0")
     if len(fraction) > digits:
-        raise AmountError(f"amount {text!r} has more decimals than {currency} allows ({digits})")
-    return int(whole + fraction.ljust(digits, "0")) if digits else int(whole)
+        raise AmountError(
+            f"amount {text!r} has {len(fraction)} decimals, more than {currency} has ({digits}); "
+            f"if {decimal_mark!r} separates thousands here, write the amount without separators"
+        )
+    return int(whole + fraction.ljust(digits, "0"))
+
+
+def _no_minor_unit(text: str, currency: str) -> str:
+    grouped = text.replace(".", "") if _GROUPED.match(text) else None
+    reading = f" (in Vietnamese notation {text} is {grouped} {currency}, not {text.split('.')[0]})" if grouped else ""
+    return (
+        f"amount {text!r} has a decimal point, but {currency} has no minor unit and the point is ambiguous"
+        f"{reading}: write whole {currency} without separators{f', e.g. {grouped}' if grouped else ''}"
+    )
 
 
 def format_minor(amount_minor: int, currency: str) -> str:

@@ -174,7 +174,10 @@ def _balance(reader: DetailReader, element: Any) -> Balance:
             when = reader.date(child)
     if code is None or amount is None or currency is None or direction not in ("CRDT", "DBIT"):
         raise StatementError(f"balance {code or '?'} lacks its type, amount, currency or CdtDbtInd")
-    value = to_minor(amount, currency)
+    try:
+        value = to_minor(amount, currency)
+    except AmountError as exc:
+        raise StatementError(f"balance {code}: {exc}") from None
     return Balance(
         code, _ROLES.get(code, BalanceRole.INTERIM), value if direction == "CRDT" else -value, currency, when
     )

@@ -14,7 +14,9 @@ statement_id           no        statement identifier; rows are grouped by accou
                                  (default ``csv``)
 currency               yes       ISO 4217 code of ``amount``
 amount                 yes       unsigned decimal, ``.`` as decimal mark, no grouping, at
-                                 most as many decimals as the currency has (VND none)
+                                 most as many decimals as the currency has; VND has none,
+                                 so a VND amount has no point at all (``200.000`` is
+                                 refused: in Vietnamese notation it is 200000)
 direction              yes       ``CRDT``/``C`` (money in) or ``DBIT``/``D`` (money out); for
                                  a balance: ``CRDT`` in credit, ``DBIT`` overdrawn
 booking_date           yes       ``YYYY-MM-DD`` (for a balance: the balance's date)
@@ -40,7 +42,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 
-from settlement.currencies import AmountError, to_minor
+from settlement.currencies import AmountError, exponent, to_minor
 from settlement.statements.errors import StatementError
 from settlement.statements.model import (
     Balance,
@@ -119,21 +121,37 @@ def _date(row: dict[str, Any], name: str) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
-def _balance(code: str, row: dict[str, Any]) -> Balance:
+def _currency(row: dict[str, Any]) -> str:
     currency = (_field(row, "currency") or "").upper()
-    amount = to_minor(_field(row, "amount") or "", currency)
+    try:
+        exponent(currency)
+    except AmountError as exc:
+        raise ValueError(f"column currency: {exc}") from None
+    return currency
+
+
+def _amount(row: dict[str, Any], column: str, currency: str) -> int:
+    """The column's amount, exactly; the message names the column (the caller adds the line)."""
+    try:
+        return to_minor(_field(row, column) or "", currency)
+    except AmountError as exc:
+        raise ValueError(f"column {column}: {exc}") from None
+
+
+def _balance(code: str, row: dict[str, Any]) -> Balance:
+    currency = _currency(row)
+    amount = _amount(row, "amount", currency)
     return Balance(code, _ROLES[code], amount * _direction(row).sign(), currency, _date(row, "booking_date"))
 
 
 def _entry(row: dict[str, Any]) -> Entry:
-    currency = (_field(row, "currency") or "").upper()
+    currency = _currency(row)
     direction = _direction(row)
     if _field(row, "booking_date") is None:
         raise ValueError("booking_date is empty")
-    charges_text = _field(row, "charges")
     charges = None
-    if charges_text:
-        charge = Charge(to_minor(charges_text, currency), currency, Direction.DEBIT, None, None)
+    if _field(row, "charges"):
+        charge = Charge(_amount(row, "charges", currency), currency, Direction.DEBIT, None, None)
         charges = Charges(charge.amount_minor, currency, (charge,))
     batch_id, batch_count = _field(row, "batch_id"), _field(row, "batch_count")
     batches = (Batch(None, batch_id, int(batch_count) if batch_count else None, None, None, None),) if batch_id else ()
@@ -144,7 +162,7 @@ def _entry(row: dict[str, Any]) -> Entry:
         counterparty=Party(name, account) if name or account else None,
     )
     return Entry(
-        amount_minor=to_minor(_field(row, "amount") or "", currency),
+        amount_minor=_amount(row, "amount", currency),
         currency=currency,
         direction=direction,
         reversal=(_field(row, "reversal") or "").lower() in ("true", "1", "yes"),

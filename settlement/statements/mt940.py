@@ -132,13 +132,21 @@ def _yymmdd(text: str) -> date:
     return date(2000 + int(text[:2]), int(text[2:4]), int(text[4:6]))
 
 
+def _amount(field_name: str, text: str, currency: str) -> int:
+    """SWIFT amounts: a mandatory decimal comma, at most the currency's decimals after it."""
+    try:
+        return to_minor(text, currency, decimal_mark=",")
+    except AmountError as exc:
+        raise ValueError(f"{field_name} {exc}") from None
+
+
 def _balance(tag: str, text: str) -> Balance:
     found = _BALANCE.match(text.strip())
     if found is None:
         raise ValueError(f":{tag}: balance {text!r} is malformed")
     code, role = _BALANCE_TAGS[tag]
     currency = found.group("currency")
-    amount = to_minor(found.group("amount"), currency, decimal_mark=",")
+    amount = _amount(f":{tag}:", found.group("amount"), currency)
     signed = amount if found.group("mark") == "C" else -amount
     return Balance(code, role, signed, currency, _yymmdd(found.group("date")))
 
@@ -160,7 +168,7 @@ def _entry(lines: list[str], info: list[str], currency: str | None) -> Entry:
     detail = _details(info, customer_ref)
     extra = " ".join(line.strip() for line in lines[1:])
     return Entry(
-        amount_minor=to_minor(found.group("amount"), currency, decimal_mark=","),
+        amount_minor=_amount(":61:", found.group("amount"), currency),
         currency=currency,
         direction=direction,
         reversal=mark in ("RC", "RD"),

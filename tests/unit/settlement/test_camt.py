@@ -122,12 +122,15 @@ def test_malformed_xml_is_a_statement_error() -> None:
         read_statement_file(io.BytesIO(out.getvalue().encode()[:-40]))
 
 
-def test_bad_amount_names_the_entry() -> None:
+def test_bad_amount_names_the_entry_or_the_balance() -> None:
     out = io.StringIO()
     write_camt053(out, [GenLine(1_000, acct_svcr_ref="FT1")])
-    broken = out.getvalue().replace('<Amt Ccy="VND">1000</Amt>', '<Amt Ccy="VND">10.50</Amt>', 1)
+    entry = out.getvalue().replace('<Ntry>\n      <Amt Ccy="VND">1000</Amt>', '<Ntry><Amt Ccy="VND">10.50</Amt>', 1)
     with pytest.raises(StatementError, match="entry 1"):
-        read_statement_file(io.BytesIO(broken.encode()))
+        read_statement_file(io.BytesIO(entry.encode()))
+    balance = out.getvalue().replace('<Amt Ccy="VND">1000</Amt>', '<Amt Ccy="VND">1.000</Amt>', 1)
+    with pytest.raises(StatementError, match=r"balance CLBD: amount '1\.000'.*Vietnamese notation 1\.000 is 1000 VND"):
+        read_statement_file(io.BytesIO(balance.encode()))
 
 
 def test_entities_are_not_expanded() -> None:
