@@ -1,7 +1,8 @@
 """``citysettle resolve``: a finance user's decision on one reconciliation exception.
 
 Exit codes: 0 recorded (and its transfer posted), 1 refused (the message says why:
-unknown run or case, already resolved, a resolution the category does not allow).
+unknown run or case, already resolved, a resolution the category does not allow),
+2 no event store at the URL (it opens existing stores only, and creates nothing).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from adapters.eventstore.base import StoreNotFound
 from domain.model.errors import DomainError
 from domain.services.unit_of_work import execute
 from ops.config import Config
@@ -22,10 +24,11 @@ from settlement.reconciliation_service import resolve_exception
 from settlement.runs import Resolution
 
 EXIT_REFUSED = 1
+EXIT_NO_STORE = 2  # as for a configuration error
 
 
 async def resolve(config: Config, args: argparse.Namespace) -> dict[str, Any]:
-    store = await open_store(config)
+    store = await open_store(config, create=False)
     try:
         known = dict(pair.split("=", 1) for pair in args.account)
         use_case = resolve_exception(
@@ -49,6 +52,9 @@ def _command(args: argparse.Namespace) -> int:
     except DomainError as exc:
         print(f"citysettle resolve: refused: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    except StoreNotFound as exc:
+        print(f"citysettle resolve: {exc}", file=sys.stderr)
+        return EXIT_NO_STORE
     print(json.dumps(outcome))
     return 0
 

@@ -1,13 +1,16 @@
 """``citysettle settle``: close every payee's batch for a business day and write the
-payout instruction (ISO 20022 pain.001) that finance sends to the bank.
+payout instruction (ISO 20022 pain.001) that finance sends to the bank; or, with
+``--reissue BATCH``, write that instruction again for batches already closed.
 
 The payee directory is a JSON file::
 
     {"paying_account": {"bank_bin": "970436", "account_no": "0011004455667", "name": "..."},
      "payees": {"payable:agency:so-tu-phap": {"bank_bin": "970405", "account_no": "...", "name": "..."}}}
 
-Every payee with something to pay must be in it; that is checked before any batch is
-closed. Exit codes: 0 done (also when there was nothing to pay), 1 refused.
+Every account in it is checked before anything is closed (`settlement.payouts.account_problems`:
+a NAPAS member's BIN, 1-19 letters or digits, a name a pain.001 can carry), and every
+payee with something to pay must be in it. Exit codes: 0 done (also when there was
+nothing to pay), 2 refused (one line saying why and what to do; nothing closed or written).
 """
 
 from __future__ import annotations
@@ -17,34 +20,27 @@ import asyncio
 import hashlib
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from adapters.eventstore.base import StoreNotFound
 from domain.model.errors import DomainError, NotFound
 from domain.services.projections import ProjectionRunner
-from domain.services.unit_of_work import UnitOfWork, execute
+from domain.services.unit_of_work import UnitOfWork, UseCase, execute
 from ops.config import Config
-from ops.stores import open_store
+from ops.payee_directory import load_directory
+from ops.stores import Store, open_store
 from settlement.batches import SettlementBatch
-from settlement.calendar import SettlementCalendar
+from settlement.calendar import VIETNAM_TZ, SettlementCalendar
 from settlement.figures import PayableDay
 from settlement.payables import PayableActivity
 from settlement.payouts import BankAccount, PayeeDirectory, payout_instruction
-from settlement.services import close_settlement_batch
+from settlement.services import close_settlement_batch, reissue_payouts
 
-EXIT_REFUSED = 1
-
-
-def load_directory(path: Path) -> tuple[BankAccount, PayeeDirectory, set[str]]:
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        paying = BankAccount(**raw["paying_account"])
-        payees = {k: BankAccount(**v) for k, v in raw["payees"].items()}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise DomainError(f"cannot read the payee directory {path}: {exc}") from None
-    return paying, PayeeDirectory(payees), set(payees)
+EXIT_REFUSED = 2
 
 
 async def payable_days(store: Any, calendar: SettlementCalendar, business_date: date) -> dict[str, PayableDay]:
@@ -60,14 +56,40 @@ async def payable_days(store: Any, calendar: SettlementCalendar, business_date: 
     return {payee: day for payee, day in sorted(days.items()) if day.net_vnd > 0}
 
 
+Render = Callable[[UnitOfWork, dict[str, Any]], Awaitable[tuple[bytes, Path]]]
+
+
+async def _issue(store: Store, use_case: UseCase, render: Render, out: Path | None) -> tuple[dict[str, Any], Path]:
+    """Run ``use_case`` and write the payout file ``render`` makes of it. The file is
+    written (as ``.partial``) before the events are committed and renamed after, so a
+    committed close or re-issue always has its file, and a failed one leaves none."""
+    # A rehearsal in a unit of work that is never committed gives the batches the commit
+    # will write (their ids, figures and message id are derived from the same inputs).
+    rehearsal = UnitOfWork(store)
+    planned = await use_case(rehearsal)
+    document, default = await render(rehearsal, planned)
+    path = out or default
+    partial = path.with_name(path.name + ".partial")
+    try:
+        partial.write_bytes(document)
+    except OSError as exc:
+        raise DomainError(f"cannot write the payout file {partial}: {exc}") from None
+    try:
+        committed = (await execute(store, use_case)).result
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    if committed != planned:  # someone changed the batches in between: this file is not what was committed
+        partial.unlink(missing_ok=True)
+        raise DomainError("the batches changed while the payout file was written; run settle again")
+    partial.replace(path)
+    return committed, path
+
+
 async def settle(config: Config, args: argparse.Namespace, calendar: SettlementCalendar) -> dict[str, Any]:
-    """Close the day's batches and write their payout file. The file is written (as
-    ``.partial``) before the batches are committed and renamed after, so a committed
-    close always has its file, and a failed one leaves none."""
+    """Close the day's batches and write their payout file."""
     paying, directory, known = load_directory(args.payees)
-    out: Path = args.out or Path(f"payout-{args.date.isoformat()}.xml")
-    partial = out.with_name(out.name + ".partial")
-    store = await open_store(config)
+    store = await open_store(config, create=False)
     try:
         days = await payable_days(store, calendar, args.date)
         unknown = sorted(set(days) - known)
@@ -75,32 +97,54 @@ async def settle(config: Config, args: argparse.Namespace, calendar: SettlementC
             raise NotFound(f"no bank account on file for {', '.join(unknown)}; add them to {args.payees}")
         if not days:
             return {"business_date": args.date.isoformat(), "batches": [], "total_vnd": 0, "file": None}
+
+        async def render(uow: UnitOfWork, planned: dict[str, Any]) -> tuple[bytes, Path]:
+            batches = [await uow.get(SettlementBatch, UUID(view["id"])) for view in planned["batches"]]
+            document = _document(args.date, calendar, paying, directory, batches)
+            return document, Path(f"payout-{args.date.isoformat()}.xml")
+
         close_all = _close_all(days, args, calendar, paying, datetime.now(UTC))
-        # A rehearsal in a unit of work that is never committed gives the batches the
-        # commit will create (their ids and figures are derived from the same inputs).
-        rehearsal = UnitOfWork(store)
-        planned = (await close_all(rehearsal))["batches"]
-        batches = [await rehearsal.get(SettlementBatch, UUID(view["id"])) for view in planned]
-        try:
-            partial.write_bytes(_document(args.date, calendar, paying, directory, batches))
-        except OSError as exc:
-            raise DomainError(f"cannot write the payout file {partial}: {exc}") from None
-        try:
-            committed = (await execute(store, close_all)).result["batches"]
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
+        committed, path = await _issue(store, close_all, render, args.out)
     finally:
         await store.close()
-    if committed != planned:  # someone closed batches in between: this file is not what was committed
-        partial.unlink(missing_ok=True)
-        raise DomainError("the day's batches changed while settling; run settle again")
-    partial.replace(out)
     return {
         "business_date": args.date.isoformat(),
-        "batches": committed,
-        "total_vnd": sum(b["net_vnd"] for b in committed),
-        "file": str(out),
+        "batches": committed["batches"],
+        "total_vnd": sum(b["net_vnd"] for b in committed["batches"]),
+        "file": str(path),
+    }
+
+
+async def reissue(config: Config, args: argparse.Namespace) -> dict[str, Any]:
+    """Write the payout instruction of closed batches again, to the directory's accounts,
+    under a new message id; the same EndToEndIds let the bank refuse a second payment."""
+    paying, directory, _ = load_directory(args.payees)
+    at = datetime.now(UTC)
+    use_case = reissue_payouts(args.reissue, paying, directory, args.by, at)
+    store = await open_store(config, create=False)
+    try:
+
+        async def render(uow: UnitOfWork, planned: dict[str, Any]) -> tuple[bytes, Path]:
+            batches = [await uow.get(SettlementBatch, UUID(view["id"])) for view in planned["batches"]]
+            today = at.astimezone(VIETNAM_TZ).date()  # a bank refuses an execution date in the past
+            document = payout_instruction(
+                message_id=planned["message_id"],
+                created_at=at,
+                execution_date=max([today, *(b.payout_date for b in batches)]),
+                debtor=paying,
+                batches=batches,
+                payees=directory,
+            )
+            return document, Path(f"payout-{planned['message_id']}.xml")
+
+        committed, path = await _issue(store, use_case, render, args.out)
+    finally:
+        await store.close()
+    return {
+        "reissued": committed["message_id"],
+        "batches": committed["batches"],
+        "total_vnd": sum(b["net_vnd"] for b in committed["batches"]),
+        "file": str(path),
     }
 
 
@@ -153,8 +197,8 @@ def _command(args: argparse.Namespace) -> int:
     config = Config.from_env().with_overrides(store_url=args.store)
     calendar = SettlementCalendar(cutoff=args.cutoff)
     try:
-        summary = asyncio.run(settle(config, args, calendar))
-    except DomainError as exc:
+        summary = asyncio.run(reissue(config, args) if args.reissue else settle(config, args, calendar))
+    except (DomainError, StoreNotFound) as exc:
         print(f"citysettle settle: refused: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     print(json.dumps(summary))
@@ -163,10 +207,18 @@ def _command(args: argparse.Namespace) -> int:
 
 def register(commands: Any) -> None:
     cmd = commands.add_parser("settle", help="close the day's settlement batches and write the pain.001 payout file")
-    cmd.add_argument("--date", type=date.fromisoformat, required=True, metavar="YYYY-MM-DD", help="the business day")
+    what = cmd.add_mutually_exclusive_group(required=True)
+    what.add_argument("--date", type=date.fromisoformat, metavar="YYYY-MM-DD", help="the business day to close")
+    what.add_argument(
+        "--reissue",
+        type=UUID,
+        action="append",
+        metavar="BATCH",
+        help="write the payout file of this closed batch again (repeatable): same EndToEndId, new message id",
+    )
     cmd.add_argument("--payees", type=Path, required=True, help="payee directory (JSON, see the module docstring)")
-    cmd.add_argument("--by", required=True, help="the finance user closing the day")
-    cmd.add_argument("--out", type=Path, help="payout file (default ./payout-<date>.xml)")
+    cmd.add_argument("--by", required=True, help="the finance user closing the day or re-issuing")
+    cmd.add_argument("--out", type=Path, help="payout file (default ./payout-<date>.xml or ./payout-<message id>.xml)")
     cmd.add_argument("--cutoff", type=time.fromisoformat, default=SettlementCalendar().cutoff, help="HH:MM, Hanoi time")
     cmd.add_argument("--store", help="event store URL (default: $CITYSETTLE_STORE or embedded SQLite)")
     cmd.set_defaults(handler=_command)

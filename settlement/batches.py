@@ -8,7 +8,10 @@
 - closing posts the payout transfer (payee payable → our bank account) in the same
   write, so the payable falls exactly when the instruction is issued;
 - lifecycle: closed → matched (its debit appeared on a bank statement) or
-  closed → returned (the bank rejected it; the amount is owed again).
+  closed → returned (the bank rejected it; the amount is owed again);
+- while closed, its payout instruction can be re-issued (a corrected payee account, a
+  file the bank never received): same EndToEndId, so the bank can refuse a duplicate,
+  under a new message id; each re-issue is an event naming the message and the account.
 """
 
 from __future__ import annotations
@@ -65,6 +68,14 @@ class SettlementBatch(Aggregate):
         def apply(self, aggregate: SettlementBatch) -> None:
             aggregate.status = BatchStatus.RETURNED
 
+    class PayoutReissued(Aggregate.Event):
+        message_id: str
+        payee: dict[str, str]  # the account the re-issued instruction pays: bank_bin, account_no, name
+        reissued_by: str
+
+        def apply(self, aggregate: SettlementBatch) -> None:
+            aggregate.reissues.append(self.message_id)
+
     def __init__(
         self,
         payee_account: str,
@@ -86,6 +97,7 @@ class SettlementBatch(Aggregate):
         self.closed_by = closed_by
         self.status = BatchStatus.CLOSED
         self.statement_entry: str | None = None
+        self.reissues: list[str] = []  # message ids of the re-issued instructions, oldest first
 
     @classmethod
     def close(
@@ -131,6 +143,18 @@ class SettlementBatch(Aggregate):
         self._require_closed()
         self.trigger_event(self.Returned, timestamp=at, reason=reason)
 
+    def reissue_payout(self, message_id: str, payee: dict[str, str], reissued_by: str, at: datetime) -> None:
+        """Only a closed batch: a matched one was paid, a returned one is owed again through
+        a later batch, so re-issuing either would pay twice."""
+        self._require_closed()
+        if not reissued_by.strip():
+            raise InvalidValue("re-issuing a payout needs the finance user's name")
+        if message_id in self.reissues:
+            raise InvalidTransition(f"message {message_id} was already issued for this batch")
+        self.trigger_event(
+            self.PayoutReissued, timestamp=at, message_id=message_id, payee=dict(payee), reissued_by=reissued_by
+        )
+
     def _require_closed(self) -> None:
         if self.status is not BatchStatus.CLOSED:
             raise InvalidTransition(f"batch is {self.status}, not closed")
@@ -147,4 +171,5 @@ class SettlementBatch(Aggregate):
             "figures": self.figures.as_dict(),
             "end_to_end_id": self.end_to_end_id,
             "closed_by": self.closed_by,
+            "reissues": list(self.reissues),
         }

@@ -3,20 +3,21 @@ record what the bank did with it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from domain.model.errors import InvalidTransition, InvalidValue
-from domain.model.ledger import bank_clearing, credit, debit
+from domain.model.ledger import Side, bank_clearing, credit, debit
 from domain.model.transfers import Transfer, transfer_id
 from domain.services.unit_of_work import UnitOfWork, UseCase
 from settlement.batches import MAX_BATCHES_PER_DAY, BatchStatus, SettlementBatch, batch_id
 from settlement.calendar import SettlementCalendar
 from settlement.figures import PayableDay
 from settlement.payables import PAYOUT_KIND
-from settlement.payouts import BankAccount
+from settlement.payouts import BankAccount, PayeeDirectory
 
 
 def close_settlement_batch(
@@ -98,5 +99,54 @@ def record_batch_returned(batch_identifier: UUID, reason: str, at: datetime) -> 
         payout = await uow.get(Transfer, transfer_id(f"settlement:{current.id}"))
         uow.add(payout.reversal(f"settlement:{current.id}:returned", at))
         return current.view()
+
+    return use_case
+
+
+def reissue_message_id(batches: Sequence[SettlementBatch]) -> str:
+    """A new pain.001 message id for re-issuing these batches: derived from their
+    EndToEndIds and how often each was issued, so every re-issue gets its own (≤ 35 chars)."""
+    key = "|".join(sorted(f"{b.end_to_end_id}:{len(b.reissues)}" for b in batches))
+    return f"CSR{hashlib.sha256(key.encode()).hexdigest()[:20].upper()}"
+
+
+def reissue_payouts(
+    batch_ids: Sequence[UUID], paying_account: BankAccount, payees: PayeeDirectory, reissued_by: str, at: datetime
+) -> UseCase:
+    """Record that the payout instruction of these closed batches is issued again, from
+    the account that paid them, to the accounts ``payees`` has for them now; one write
+    for all, returning the message id."""
+    paying = bank_clearing(paying_account.bank_bin, paying_account.account_no)
+
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        if not batch_ids:
+            raise InvalidValue("name at least one batch to re-issue")
+        batches = []
+        for identifier in dict.fromkeys(batch_ids):
+            batch = await uow.find(SettlementBatch, identifier)
+            if batch is None:
+                raise InvalidValue(f"there is no settlement batch {identifier}")
+            if batch.status is not BatchStatus.CLOSED:
+                raise InvalidTransition(
+                    f"batch {identifier} is {batch.status.value}: a matched batch was paid and a returned one is "
+                    "owed again through a later batch; re-issuing it would pay twice"
+                )
+            payout = await uow.get(Transfer, transfer_id(f"settlement:{batch.id}"))
+            paid_from = {e.account for e in payout.entries if e.side is Side.CREDIT}
+            if paid_from != {paying}:
+                # The payout is posted on that clearing account: paying from another would
+                # leave the ledger and the bank statement disagreeing.
+                raise InvalidValue(
+                    f"batch {identifier} is paid from {', '.join(sorted(paid_from))}, not from the directory's "
+                    f"paying_account {paying}; re-issue it from the same account"
+                )
+            batches.append(batch)
+        message_id = reissue_message_id(batches)
+        for batch in batches:
+            account = payees[batch.payee_account]
+            payee = {"bank_bin": account.bank_bin, "account_no": account.account_no, "name": account.name}
+            batch.reissue_payout(message_id, payee, reissued_by, at)
+        uow.add(*batches)
+        return {"message_id": message_id, "batches": [b.view() for b in batches]}
 
     return use_case

@@ -364,3 +364,14 @@ def test_a_payout_on_the_statement_marks_its_settlement_batch_matched(tmp_path: 
     assert report["matches_by_stage"]["ids"] == 1
     again = json.loads(_reconcile(*args, "--out", str(tmp_path / "again")).stdout)
     assert again["matched_batches"] == [], "a matched batch is not matched twice"
+
+
+def test_resolve_opens_existing_stores_only(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/typo.db"
+    run = "00000000-0000-0000-0000-000000000001"
+    refused = _resolve(
+        "--run", run, "--case", "1", "--resolution", "acknowledge", "--reason", "x", "--by", "kt", "--store", url
+    )
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == f"citysettle resolve: no event store at {url}: {tmp_path}/typo.db does not exist"
+    assert not (tmp_path / "typo.db").exists()

@@ -137,7 +137,7 @@ async def test_settle_command_closes_the_day_and_writes_a_valid_payout_file(stor
         )
     )
     refused = _settle(store_url, directory, str(tmp_path / "p.xml"))
-    assert refused.returncode == 1
+    assert refused.returncode == 2
     assert "no bank account on file for payable:agency:so-tu-phap" in refused.stderr
     assert not (tmp_path / "p.xml").exists()
 
@@ -155,7 +155,7 @@ async def test_settle_command_closes_the_day_and_writes_a_valid_payout_file(stor
         )
     )
     unwritable = _settle(store_url, directory, str(tmp_path / "missing-dir" / "p.xml"))
-    assert unwritable.returncode == 1
+    assert unwritable.returncode == 2
     assert "cannot write the payout file" in unwritable.stderr
     done = _settle(store_url, directory, str(tmp_path / "p.xml"))
     assert done.returncode == 0, done.stderr
