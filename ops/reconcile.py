@@ -2,7 +2,9 @@
 
 Exit codes: 0 reconciled (every line and item matched, balances agree), 3 exceptions
 remain (see the reports), 1 the statement cannot be read (the message says why).
-A statement given twice (or two files with the same statement) is imported once.
+The same file given twice is imported once. A statement a file holds twice, line for
+line (banks reuse MT940's :20:/:28C:), is read once and listed under
+``inputs.repeated_statements`` in report.json and on stderr; never dropped unsaid.
 """
 
 from __future__ import annotations
@@ -114,8 +116,34 @@ def _inputs(paths: Sequence[Path], files: Sequence[StatementFile], first: date, 
             }.values()
         ),
         "statements": [str(i.identity) for i in distinct(files)],
+        "repeated_statements": _repeated(paths, files),
         "period": {"first": first.isoformat(), "last": last.isoformat()},
     }
+
+
+def _repeated(paths: Sequence[Path], files: Sequence[StatementFile]) -> list[dict[str, Any]]:
+    """Statements a file holds twice with the same content: read once, never dropped unsaid."""
+    found = {
+        (f.file_sha256, r.position): {
+            "file": p.name,
+            "statement_id": r.statement_id,
+            "account": r.account,
+            "position": r.position,
+            "same_as": r.same_as,
+        }
+        for p, f in zip(paths, files, strict=True)
+        for r in f.repeated
+    }
+    return list(found.values())
+
+
+def _warn_repeated(repeated: Sequence[dict[str, Any]]) -> None:
+    for r in repeated:
+        print(
+            f"citysettle reconcile: {r['file']}: statement {r['position']} ({r['statement_id']}, account "
+            f"{r['account']}) repeats statement {r['same_as']} line for line; it is read once",
+            file=sys.stderr,
+        )
 
 
 def run(args: argparse.Namespace) -> tuple[int, Reconciliation | None]:
@@ -139,7 +167,9 @@ def run(args: argparse.Namespace) -> tuple[int, Reconciliation | None]:
         options = MatchOptions(date_tolerance_days=args.tolerance_days)
         result = reconcile(statements, side.items, ledger_balances=side.balances, options=options)
         steps.set_description_str("reconcile: writing reports")
-        write_reports(result, args.out, _inputs(args.statement, files, first, last))
+        inputs = _inputs(args.statement, files, first, last)
+        _warn_repeated(inputs["repeated_statements"])
+        write_reports(result, args.out, inputs)
         steps.set_description_str("reconcile: recording the run")
         identities = [str(imported.identity) for imported in distinct(files)]
         recorded = asyncio.run(record_run(config, result, identities, first, last, side))
@@ -152,6 +182,7 @@ def run(args: argparse.Namespace) -> tuple[int, Reconciliation | None]:
         "lines": len(result.entries),
         "items": len(result.items),
         "open_exceptions": len(result.open_cases),
+        "repeated_statements": len(inputs["repeated_statements"]),
         "categories": {c.value: {"lines": t.lines, "items": t.items} for c, t in totals.items()},
     }
     print(json.dumps(summary))

@@ -3,6 +3,7 @@
 from settlement.statements.errors import StatementError
 from settlement.statements.importer import (
     ImportedStatement,
+    RepeatedStatement,
     StatementFile,
     StatementFormat,
     detect_format,
@@ -19,6 +20,7 @@ __all__ = [
     "Direction",
     "Entry",
     "ImportedStatement",
+    "RepeatedStatement",
     "Statement",
     "StatementError",
     "StatementFile",

@@ -4,6 +4,13 @@ A statement's identity is derived from the SHA-256 of the file's bytes, the acco
 the statement id: the same file imported twice yields the same identities, and
 `distinct` keeps only the first of each, so a second import changes nothing. The hash is
 computed on the bytes as the parser reads them, in the same single pass.
+
+Inside one file, the account and statement id do not tell statements apart: banks reuse
+MT940's ``:20:``/``:28C:``. A later statement with the same key is a repeat only when its
+content (account, sequence, period, balances, entries) is the same; a repeat is left out
+and listed in `StatementFile.repeated`, so that the report can say so. One with other
+content is a statement of its own, with its ordinal among the same key in its identity
+(the first keeps the identity it always had: resolutions are named after it).
 """
 
 from __future__ import annotations
@@ -43,10 +50,21 @@ class ImportedStatement:
 
 
 @dataclass(frozen=True, slots=True)
+class RepeatedStatement:
+    """A statement the file holds twice, with the same content: read once, and said so."""
+
+    statement_id: str
+    account: str
+    position: int  # 1-based, in the file's order
+    same_as: int  # the position of the statement it repeats
+
+
+@dataclass(frozen=True, slots=True)
 class StatementFile:
     file_sha256: str
     format: StatementFormat
     statements: tuple[ImportedStatement, ...]
+    repeated: tuple[RepeatedStatement, ...] = ()
 
 
 def statement_identity(file_sha256: str, account: str, statement_id: str) -> UUID:
@@ -108,11 +126,41 @@ def read_statement_file(stream: IO[bytes], fmt: StatementFormat | None = None) -
     reader = _HashingReader(head, stream)
     statements = list(_parse(detected, head, reader))
     digest = reader.drain()
-    return StatementFile(
-        digest,
-        detected,
-        tuple(ImportedStatement(statement_identity(digest, s.account, s.statement_id), digest, s) for s in statements),
+    imported, repeated = _identify(digest, statements)
+    return StatementFile(digest, detected, imported, repeated)
+
+
+def _same_content(one: Statement, other: Statement) -> bool:
+    return (one.account, one.sequence, one.period_from, one.period_to, one.balances, one.entries) == (
+        other.account,
+        other.sequence,
+        other.period_from,
+        other.period_to,
+        other.balances,
+        other.entries,
     )
+
+
+def _identify(
+    digest: str, statements: Iterable[Statement]
+) -> tuple[tuple[ImportedStatement, ...], tuple[RepeatedStatement, ...]]:
+    """Identities for the file's statements; a repeat of an earlier one is set aside."""
+    kept: list[ImportedStatement] = []
+    repeated: list[RepeatedStatement] = []
+    same_key: dict[UUID, list[tuple[int, Statement]]] = {}
+    for position, statement in enumerate(statements, start=1):
+        identity = statement_identity(digest, statement.account, statement.statement_id)
+        earlier = same_key.setdefault(identity, [])
+        first = next((p for p, s in earlier if _same_content(s, statement)), None)
+        if first is not None:
+            repeated.append(RepeatedStatement(statement.statement_id, statement.account, position, first))
+            continue
+        if earlier:
+            ordinal = f"{statement.statement_id}#{len(earlier) + 1}"
+            identity = statement_identity(digest, statement.account, ordinal)
+        earlier.append((position, statement))
+        kept.append(ImportedStatement(identity, digest, statement))
+    return tuple(kept), tuple(repeated)
 
 
 def _parse(fmt: StatementFormat, head: bytes, reader: _HashingReader) -> Iterator[Statement]:

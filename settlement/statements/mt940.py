@@ -1,8 +1,12 @@
 """SWIFT MT940 customer statements, including the German SEPA flavour of field 86.
 
-A file holds one or more messages, each ended by a line ``-`` (or ``-}`` in the
-``{1:..}{2:..}{4:`` block format); lines outside a field (bank header lines such as
-``ABNANL2A`` / ``940``, blank lines) are ignored. Fields read:
+A file holds one or more messages. Each starts at its ``:20:`` and ends at a line ``-``,
+or, in the SWIFT envelope ``{1:..}{2:..}{3:..}{4:`` .. ``-}{5:..}``, at the ``-}`` that
+closes block 4, whatever follows it on the same line (``-}{5:..}{1:..}{2:..}{4:``); a
+bank that leaves out the terminator still gets one message per ``:20:``. Lines outside a
+field (bank header lines such as ``ABNANL2A`` / ``940``, blank lines) are ignored. A
+message without its opening (``:60F:``/``:60M:``) or closing (``:62F:``/``:62M:``)
+balance is refused by name, and so is an MT942 interim report. Fields read:
 
 - ``:20:`` reference, ``:25:`` account, ``:28:``/``:28C:`` statement/sequence number;
 - ``:60F:``/``:60M:`` opening (final/intermediate), ``:62F:``/``:62M:`` closing,
@@ -47,9 +51,11 @@ _LINE = re.compile(
     r"(?P<type>[NFS][A-Z0-9]{3})(?P<customer>.*?)(?://(?P<bank>.*))?$"
 )
 _BALANCE = re.compile(r"^(?P<mark>[CD])(?P<date>\d{6})(?P<currency>[A-Z]{3})(?P<amount>\d[\d,]*)$")
+_BLOCK_2 = re.compile(r"\{2:[IO](\d{3})")
 _SUBFIELD = re.compile(r"\?(\d\d)")
 _SEPA_KEY = re.compile(r"(EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|IBAN|BIC)\+")
 _NEW_KEY = re.compile(r"^[A-Z]{4}[+:]")
+_MT942_TAGS = frozenset({"34F", "13D", "90D", "90C"})  # floor limit, date-time, entry counts of an MT942
 _BALANCE_TAGS = {
     "60F": ("OPBD", BalanceRole.OPENING),
     "60M": ("ITBD", BalanceRole.OPENING),
@@ -63,39 +69,95 @@ _BALANCE_TAGS = {
 @dataclass
 class _Message:
     fields: list[tuple[str, list[str]]] = field(default_factory=list)
+    message_type: str | None = None  # from the envelope's block 2, e.g. "940" or "942"
 
 
 def read_mt940(lines: Iterable[str]) -> Iterator[Statement]:
-    for number, message in enumerate(_messages(lines), start=1):
+    for number, message in enumerate(_Splitter().messages(lines), start=1):
+        reference = next((lines[0].strip() for tag, lines in message.fields if tag == "20"), "")
         try:
             yield _statement(message)
         except (AmountError, ValueError) as exc:
-            raise StatementError(f"MT940 message {number}: {exc}") from None
+            named = f" (:20: {reference})" if reference else ""
+            raise StatementError(f"MT940 message {number}{named}: {exc}") from None
 
 
-def _messages(lines: Iterable[str]) -> Iterator[_Message]:
-    """Group lines into fields and fields into messages; a field continues on every
-    following line that does not start a new field."""
-    message = _Message()
-    for raw in lines:
-        line = raw.rstrip("\r\n")
-        if "{4:" in line:
-            line = line.split("{4:", 1)[1]
-        if line.strip() in ("-", "-}"):
-            if message.fields:
-                yield message
-            message = _Message()
-            continue
+class _Splitter:
+    """Lines into messages. Outside an envelope's block 4 (``{1:..}{2:..}{3:..}{4:``)
+    everything is header; inside it (or in a file without envelopes) lines are fields. A
+    message ends at a line ``-``, at ``-}`` (which the next envelope's blocks may follow on
+    the same line: ``-}{5:..}{1:..``), at the next envelope, or at the next ``:20:``."""
+
+    def __init__(self) -> None:
+        self.message = _Message()
+        self.in_header = False  # between an envelope's "-}" and the next "{4:"
+        self.message_type: str | None = None
+        self.done: list[_Message] = []
+
+    def messages(self, lines: Iterable[str]) -> Iterator[_Message]:
+        for raw in lines:
+            self._line(raw.rstrip("\r\n"))
+            yield from self.done
+            self.done.clear()
+        self._end()
+        yield from self.done
+
+    def _end(self) -> None:
+        if self.message.fields:
+            self.done.append(self.message)
+        self.message = _Message(message_type=self.message_type)
+
+    def _header(self, text: str) -> None:
+        found = _BLOCK_2.search(text)
+        if found:
+            self.message_type = self.message.message_type = found.group(1)
+        start = text.find("{4:")
+        self.in_header = start < 0
+        if start >= 0 and text[start + 3 :].strip():
+            self._line(text[start + 3 :])
+
+    def _line(self, line: str) -> None:
+        if self.in_header:
+            self._header(line)
+        elif line.startswith("-}"):
+            self._end()
+            self._header(line[2:])
+        elif line.strip() == "-":
+            self._end()
+        elif line.lstrip().startswith("{1:") or "{4:" in line:
+            self._end()  # a new envelope without the previous one's terminator
+            self._header(line)
+        else:
+            self._field(line)
+
+    def _field(self, line: str) -> None:
+        fields = self.message.fields
         tag = _TAG.match(line)
         if tag:
-            message.fields.append((tag.group(1), [tag.group(2)]))
-        elif message.fields and line.strip() and message.fields[-1][0] in ("61", "86"):
-            message.fields[-1][1].append(line)
-    if message.fields:
-        yield message
+            if tag.group(1) == "20" and fields:
+                self._end()  # :20: opens every message, terminated or not
+                fields = self.message.fields
+            fields.append((tag.group(1), [tag.group(2)]))
+        elif fields and line.strip() and fields[-1][0] in ("61", "86"):
+            fields[-1][1].append(line)
+
+
+def _refuse_incomplete(message: _Message) -> None:
+    """An MT942 (interim report) is not a statement; an MT940 without its balances is cut short."""
+    tags = {tag for tag, _ in message.fields}
+    if message.message_type == "942" or tags & _MT942_TAGS:
+        raise ValueError(
+            "this is an MT942 interim transaction report (intraday, no opening or closing balance), "
+            "not an MT940 statement: reconcile the day's MT940 or camt.053 instead"
+        )
+    if not tags & {"60F", "60M"}:
+        raise ValueError("no opening balance :60F: (or :60M:): the statement is incomplete")
+    if not tags & {"62F", "62M"}:
+        raise ValueError("no closing balance :62F: (or :62M:): the statement is incomplete or cut short")
 
 
 def _statement(message: _Message) -> Statement:
+    _refuse_incomplete(message)
     reference = account = sequence = ""
     balances: list[Balance] = []
     entries: list[Entry] = []

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from settlement.payables import PayableActivity, row_key
 from settlement.payouts import BankAccount
 from settlement.services import close_settlement_batch
 from tests.support.catalogue import CATALOGUE, TREASURY
+from tests.support.cli import citysettle
 from tests.support.fixtures import BANK_FIXTURES
 from tests.support.statements import GenLine, write_camt053
 
@@ -78,13 +78,7 @@ def _statement(path: Path, lines: list[GenLine]) -> Path:
 
 
 def _reconcile(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ops.cli", "reconcile", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=Path(__file__).resolve().parents[2],
-    )
+    return citysettle("reconcile", *args)
 
 
 @pytest.fixture(scope="module")
@@ -212,13 +206,7 @@ def test_format_that_does_not_match_the_content_exits_1(seeded: tuple[str, list[
 
 
 def _resolve(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ops.cli", "resolve", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=Path(__file__).resolve().parents[2],
-    )
+    return citysettle("resolve", *args)
 
 
 def test_runs_are_recorded_once_and_exceptions_resolved_with_their_postings(tmp_path: Path) -> None:

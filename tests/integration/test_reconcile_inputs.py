@@ -1,0 +1,51 @@
+"""`citysettle reconcile` on statement files that must be read with care: repeated MT940
+messages, files that hold no statement, notifications without booking dates."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+from pathlib import Path
+
+from ops.config import Config
+from ops.stores import open_store
+from tests.support.cli import citysettle
+from tests.support.statements import ACCOUNT_NO
+
+
+def _reconcile(*args: str) -> subprocess.CompletedProcess[str]:
+    return citysettle("reconcile", *args)
+
+
+def _log_position(url: str) -> int:
+    async def head() -> int:
+        store = await open_store(Config(store_url=url))
+        try:
+            return (await store.head()).position
+        finally:
+            await store.close()
+
+    return asyncio.run(head())
+
+
+def _mt940(reference: str, amount: int) -> str:
+    return (
+        f":20:{reference}\n:25:{ACCOUNT_NO}\n:28C:1/1\n:60F:C261122VND0,\n"
+        f":61:2611231123C{amount},NTRFFT{amount}//B{amount}\n:86:chuyen tien\n:62F:C261123VND{amount},\n-\n"
+    )
+
+
+def test_a_repeated_message_is_read_once_and_the_report_says_so(tmp_path: Path) -> None:
+    statement = tmp_path / "day.sta"
+    statement.write_text(_mt940("STMT", 150_000) + _mt940("STMT", 20_000) + _mt940("STMT", 150_000))
+    out = tmp_path / "out"
+    done = _reconcile("--statement", str(statement), "--store", f"sqlite:///{tmp_path}/e.db", "--out", str(out))
+    assert done.returncode == 3, done.stderr
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert [s["entries"] for s in report["statements"]] == [1, 1]  # same :20:/:28C:, other content: both read
+    assert report["inputs"]["repeated_statements"] == [
+        {"file": "day.sta", "statement_id": "STMT/1/1", "account": ACCOUNT_NO, "position": 3, "same_as": 1}
+    ]
+    assert json.loads(done.stdout)["repeated_statements"] == 1
+    assert "statement 3 (STMT/1/1, account 0011004455667) repeats statement 1" in done.stderr
