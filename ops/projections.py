@@ -14,16 +14,15 @@ from domain.services.balances import LedgerBalances
 from domain.services.memory_projections import InMemoryProjectionStore
 from domain.services.parking_projections import CashlessShare, LotOccupancy
 from domain.services.projections import ProjectionRunner
-from settlement.calendar import SettlementCalendar
-from settlement.payables import PayableActivity
+from settlement.payables import PayablePostings
 
 log = logging.getLogger(__name__)
 RESTART_DELAY_S = 5.0
 REPLAY_ATTEMPTS = 5
 
 
-def projections(calendar: SettlementCalendar | None = None) -> list[Projection]:
-    return [LedgerBalances(), LotOccupancy(), CashlessShare(), PayableActivity(calendar or SettlementCalendar())]
+def projections() -> list[Projection]:
+    return [LedgerBalances(), LotOccupancy(), CashlessShare(), PayablePostings()]
 
 
 async def run_projection(store: Any, projection: Projection, stop: asyncio.Event) -> None:

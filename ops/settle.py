@@ -9,8 +9,16 @@ The payee directory is a JSON file::
 
 Every account in it is checked before anything is closed (`settlement.payouts.account_problems`:
 a NAPAS member's BIN, 1-19 letters or digits, a name a pain.001 can carry), and every
-payee with something to pay must be in it. Exit codes: 0 done (also when there was
-nothing to pay), 2 refused (one line saying why and what to do; nothing closed or written).
+payee with something to pay must be in it.
+
+Each batch claims the payee's payable postings that no batch has claimed and that were
+booked before the day's cut-off (`settlement.claims`), so settling a day again, under
+another ``--cutoff`` or after a later day, pays nothing twice. A payee whose open
+postings net to zero or less is listed under ``carried``: nothing is paid and the net is
+carried into its next batch.
+
+Exit codes: 0 done (also when there was nothing to pay), 2 refused (one line saying why
+and what to do; nothing closed or written).
 """
 
 from __future__ import annotations
@@ -35,25 +43,18 @@ from ops.payee_directory import load_directory
 from ops.stores import Store, open_store
 from settlement.batches import SettlementBatch
 from settlement.calendar import VIETNAM_TZ, SettlementCalendar
-from settlement.figures import PayableDay
-from settlement.payables import PayableActivity
+from settlement.claims import Claim, open_claims
+from settlement.payables import PayablePostings
 from settlement.payouts import BankAccount, PayeeDirectory, payout_instruction
 from settlement.services import close_settlement_batch, reissue_payouts
 
 EXIT_REFUSED = 2
 
 
-async def payable_days(store: Any, calendar: SettlementCalendar, business_date: date) -> dict[str, PayableDay]:
-    """Each payee's figures for the day, from the projection caught up with the log."""
-    activity = PayableActivity(calendar)
-    await ProjectionRunner(store, store, activity).catch_up()
-    suffix = f"|{business_date.isoformat()}"
-    days = {
-        key.removesuffix(suffix): PayableDay.from_dict(row)
-        for key, row in (await store.all_rows(activity.name)).items()
-        if key.endswith(suffix)
-    }
-    return {payee: day for payee, day in sorted(days.items()) if day.net_vnd > 0}
+async def day_claims(store: Any, calendar: SettlementCalendar, business_date: date) -> list[Claim]:
+    """Each payee's claim for the day, from the projection caught up with the log."""
+    await ProjectionRunner(store, store, PayablePostings()).catch_up()
+    return await open_claims(store, business_date, calendar)
 
 
 Render = Callable[[UnitOfWork, dict[str, Any]], Awaitable[tuple[bytes, Path]]]
@@ -91,19 +92,28 @@ async def settle(config: Config, args: argparse.Namespace, calendar: SettlementC
     paying, directory, known = load_directory(args.payees)
     store = await open_store(config, create=False)
     try:
-        days = await payable_days(store, calendar, args.date)
-        unknown = sorted(set(days) - known)
+        claims = await day_claims(store, calendar, args.date)
+        payable = [claim for claim in claims if claim.net_vnd > 0]
+        # A negative net is not paid: its postings stay open and net against the payee's next batch.
+        carried = [{"payee_account": c.payee_account, "net_vnd": c.net_vnd} for c in claims if c.net_vnd <= 0]
+        unknown = sorted({claim.payee_account for claim in payable} - known)
         if unknown:
             raise NotFound(f"no bank account on file for {', '.join(unknown)}; add them to {args.payees}")
-        if not days:
-            return {"business_date": args.date.isoformat(), "batches": [], "total_vnd": 0, "file": None}
+        if not payable:
+            return {
+                "business_date": args.date.isoformat(),
+                "batches": [],
+                "total_vnd": 0,
+                "file": None,
+                "carried": carried,
+            }
 
         async def render(uow: UnitOfWork, planned: dict[str, Any]) -> tuple[bytes, Path]:
             batches = [await uow.get(SettlementBatch, UUID(view["id"])) for view in planned["batches"]]
             document = _document(args.date, calendar, paying, directory, batches)
             return document, Path(f"payout-{args.date.isoformat()}.xml")
 
-        close_all = _close_all(days, args, calendar, paying, datetime.now(UTC))
+        close_all = _close_all(payable, args, calendar, paying, datetime.now(UTC))
         committed, path = await _issue(store, close_all, render, args.out)
     finally:
         await store.close()
@@ -112,6 +122,7 @@ async def settle(config: Config, args: argparse.Namespace, calendar: SettlementC
         "batches": committed["batches"],
         "total_vnd": sum(b["net_vnd"] for b in committed["batches"]),
         "file": str(path),
+        "carried": carried,
     }
 
 
@@ -149,23 +160,15 @@ async def reissue(config: Config, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _close_all(
-    days: dict[str, PayableDay],
+    claims: list[Claim],
     args: argparse.Namespace,
     calendar: SettlementCalendar,
     paying: BankAccount,
     at: datetime,
 ) -> Any:
     closing = [
-        close_settlement_batch(
-            payee_account=payee,
-            business_date=args.date,
-            day=day,
-            calendar=calendar,
-            paying_account=paying,
-            closed_by=args.by,
-            at=at,
-        )
-        for payee, day in days.items()
+        close_settlement_batch(claim=claim, calendar=calendar, paying_account=paying, closed_by=args.by, at=at)
+        for claim in claims
     ]
 
     async def close_all(uow: UnitOfWork) -> dict[str, Any]:

@@ -3,7 +3,10 @@
 `SettlementBatch` invariants:
 - batches of a payee's business day are numbered 1, 2, ... (the id is derived from all
   three), so closing the same batch twice is refused by the event store;
-- its figures are fixed when it is closed, from the payee's `PayableDay`, and
+- a batch claims the very payable postings it pays (``postings``: transfer or hold id
+  and entry, see `settlement.claims`); no posting is claimed by two batches, because
+  each batch is also the next entry of its payee's `PayoutBook` (``book_entry``);
+- its figures are fixed when it is closed, the sums of what it claims, and
   ``net_vnd`` equals the sum of its parts;
 - closing posts the payout transfer (payee payable → our bank account) in the same
   write, so the payable falls exactly when the instruction is issued;
@@ -16,6 +19,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -54,6 +58,21 @@ class SettlementBatch(Aggregate):
         net_vnd: int
         end_to_end_id: str
         closed_by: str
+        postings: list[str]
+        earlier_vnd: int
+        book_entry: int
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 batches paid a (payee, day) figure under one cut-off and claimed no
+            postings; their figures also held what earlier batches of the day had paid.
+            What they paid (``net_vnd``) is kept as recorded."""
+            state["figures"] = {k: v for k, v in state["figures"].items() if k != "paid_out_vnd"}
+            state["postings"] = []
+            state["earlier_vnd"] = 0
+            state["book_entry"] = 0
 
     class Matched(Aggregate.Event):
         statement_entry: str
@@ -86,6 +105,9 @@ class SettlementBatch(Aggregate):
         net_vnd: int,
         end_to_end_id: str,
         closed_by: str,
+        postings: list[str],
+        earlier_vnd: int,
+        book_entry: int,
     ) -> None:
         self.payee_account = payee_account
         self.business_date = date.fromisoformat(business_date)
@@ -95,6 +117,9 @@ class SettlementBatch(Aggregate):
         self.net_vnd = net_vnd
         self.end_to_end_id = end_to_end_id
         self.closed_by = closed_by
+        self.postings = tuple(postings)
+        self.earlier_vnd = earlier_vnd
+        self.book_entry = book_entry
         self.status = BatchStatus.CLOSED
         self.statement_entry: str | None = None
         self.reissues: list[str] = []  # message ids of the re-issued instructions, oldest first
@@ -108,6 +133,9 @@ class SettlementBatch(Aggregate):
         sequence: int,
         payout_date: date,
         day: PayableDay,
+        postings: Sequence[str],
+        earlier_vnd: int,
+        book_entry: int,
         closed_by: str,
         at: datetime,
     ) -> SettlementBatch:
@@ -119,6 +147,10 @@ class SettlementBatch(Aggregate):
             raise InvalidValue("closing a batch needs the finance user's name")
         if not 1 <= sequence <= MAX_BATCHES_PER_DAY:
             raise InvalidValue(f"batch sequence must be 1-{MAX_BATCHES_PER_DAY}")
+        if len(set(postings)) != len(postings) or len(postings) != day.transfers:
+            raise InvalidValue("a batch claims each of the postings its figures sum, once")
+        if book_entry < 1:
+            raise InvalidValue("a batch is an entry of its payee's payout book (1, 2, ...)")
         identifier = batch_id(payee_account, business_date, sequence)
         return cls._create(
             cls.Closed,
@@ -133,6 +165,9 @@ class SettlementBatch(Aggregate):
             # EndToEndId travels with the payout and comes back on the statement (≤ 35 chars).
             end_to_end_id=f"CSB{identifier.hex[:24].upper()}",
             closed_by=closed_by,
+            postings=sorted(postings),
+            earlier_vnd=earlier_vnd,
+            book_entry=book_entry,
         )
 
     def match(self, statement_entry: str, at: datetime) -> None:
@@ -172,4 +207,7 @@ class SettlementBatch(Aggregate):
             "end_to_end_id": self.end_to_end_id,
             "closed_by": self.closed_by,
             "reissues": list(self.reissues),
+            "claimed_postings": len(self.postings),
+            "earlier_vnd": self.earlier_vnd,
+            "book_entry": self.book_entry,
         }

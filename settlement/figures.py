@@ -1,4 +1,4 @@
-"""A payee's figures for one business day (sums in VND, by category)."""
+"""A payee's figures for a set of payable postings (sums in VND, by category)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 @dataclass(slots=True)
 class PayableDay:
-    """Sums in VND. ``net_vnd`` is what the payee is owed for the day."""
+    """Sums in VND of the postings a batch claims. ``net_vnd`` is what they owe the payee."""
 
     gross_vnd: int = 0  # collected from payers (credits from bank, wallets, cash)
     subsidy_vnd: int = 0  # paid by the budget on citizens' behalf
@@ -17,14 +17,17 @@ class PayableDay:
     bank_charges_vnd: int = 0  # bank fees borne by the payee
     other_credits_vnd: int = 0
     other_debits_vnd: int = 0
-    paid_out_vnd: int = 0  # settlement payouts already posted for the day
-    transfers: int = 0
+    transfers: int = 0  # how many postings the sums are made of
 
     @property
     def net_vnd(self) -> int:
         credits = self.gross_vnd + self.subsidy_vnd + self.other_credits_vnd
         debits = self.refunds_vnd + self.chargebacks_vnd + self.bank_charges_vnd + self.other_debits_vnd
-        return credits - debits - self.paid_out_vnd
+        return credits - debits
+
+    def add(self, category: str, signed_vnd: int) -> None:
+        setattr(self, category, getattr(self, category) + signed_vnd)
+        self.transfers += 1
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)

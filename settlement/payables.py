@@ -1,26 +1,36 @@
-"""What each payee (merchant, operator, agency) was owed per business day, by category.
+"""The payable postings no settlement batch has claimed yet, per payee.
 
 A projection over the ledger's postings (`domain.services.postings`: transfers and
-captured holds, the same postings the ledger balances are made of): every posting on a
-``payable:`` account adds to the payee's row for the business day of its movement, in
-the category its movement's kind names. The categories are what a settlement statement shows finance.
+captured holds, the same postings the ledger balances are made of). Every posting on a
+``payable:`` account, except the payouts themselves, is open until the
+`SettlementBatch.Closed` that claims it (by its key, transfer or hold id and entry) is
+applied; then it is gone from the rows, so no later batch can see it, whatever its
+cut-off or business day. The rows do not depend on the cut-off: a posting is kept with
+its time, and the cut-off only decides which open postings a business day may claim
+(`settlement.claims`).
+
+Rows: ``payees`` (payee accounts seen), ``payee:<payee>`` (the Hanoi calendar dates
+holding open postings, and how many batches of the payee were applied) and
+``open:<payee>|<date>`` (that date's open postings: key -> [time in µs, category,
+signed amount]).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.domain import DomainEventProtocol
 
 from domain.model.ledger import AccountKind, Side
-from domain.ports import ProjectionView
-from domain.services.postings import read_ledger_event
+from domain.ports import JSONValue, ProjectionView
+from domain.services.postings import Movement, read_ledger_event
 from settlement.batches import SettlementBatch
-from settlement.calendar import SettlementCalendar
-from settlement.figures import PayableDay
+from settlement.calendar import VIETNAM_TZ
 
 PAYOUT_KIND = "settlement.payout"
+PAYEES_KEY = "payees"
 
 
 def category_of(kind: str, side: Side) -> tuple[str, int]:
@@ -48,37 +58,75 @@ def _opposite(side: Side) -> Side:
     return Side.CREDIT if side is Side.DEBIT else Side.DEBIT
 
 
-def row_key(payee_account: str, business_date: date) -> str:
-    return f"{payee_account}|{business_date.isoformat()}"
+def payee_key(payee_account: str) -> str:
+    return f"payee:{payee_account}"
 
 
-class PayableActivity:
-    """Projection; ``name`` includes the calendar so a new cut-off gets its own rows."""
+def open_key(payee_account: str, local_date: str) -> str:
+    return f"open:{payee_account}|{local_date}"
 
-    def __init__(self, calendar: SettlementCalendar) -> None:
-        self.calendar = calendar
-        # v2: captured holds count (rows built before did not have them).
-        self.name = f"payable_activity.v2@{calendar.cutoff.isoformat('minutes')}"
+
+def micros(at: datetime) -> int:
+    return int(at.astimezone(UTC).timestamp() * 1_000_000)
+
+
+@dataclass(slots=True)
+class PayeeRow:
+    days: list[str] = field(default_factory=list)  # sorted ISO dates (Hanoi) with open postings
+    batches: int = 0  # batches of this payee whose claims are applied
+
+    @classmethod
+    def from_dict(cls, data: JSONValue | None) -> PayeeRow:
+        return cls(list(data["days"]), data["batches"]) if data else cls()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"days": self.days, "batches": self.batches}
+
+
+class PayablePostings:
+    name = "payable_postings"
 
     async def apply(self, event: DomainEventProtocol[Any], view: ProjectionView) -> None:
         if isinstance(event, SettlementBatch.Closed):
-            # A payout settles the day it was computed for, whenever it is posted.
-            key = row_key(event.payee_account, date.fromisoformat(event.business_date))
-            row = PayableDay.from_dict(await view.get(key))
-            row.paid_out_vnd += event.net_vnd
-            view.put(key, row.as_dict())
+            await _claim(event, view)
             return
         change = await read_ledger_event(event, view)
-        movement = change.posted if change is not None else None
-        if movement is None or movement.kind == PAYOUT_KIND:
-            return
-        day = self.calendar.business_date(movement.at)
-        for posting in movement.postings:
-            if posting.account_kind is not AccountKind.PAYABLE:
-                continue
-            key = row_key(posting.account, day)
-            row = PayableDay.from_dict(await view.get(key))
-            category, sign = category_of(movement.kind, posting.side)
-            setattr(row, category, getattr(row, category) + sign * posting.amount_vnd)
-            row.transfers += 1
-            view.put(key, row.as_dict())
+        if change is not None and change.posted is not None and change.posted.kind != PAYOUT_KIND:
+            await _open(change.posted, view)
+
+
+async def _open(movement: Movement, view: ProjectionView) -> None:
+    local_date = movement.at.astimezone(VIETNAM_TZ).date().isoformat()
+    for posting in movement.postings:
+        if posting.account_kind is not AccountKind.PAYABLE:
+            continue
+        category, sign = category_of(movement.kind, posting.side)
+        payee = posting.account
+        row = PayeeRow.from_dict(await view.get(payee_key(payee)))
+        if row.days == [] and row.batches == 0:
+            payees = list(await view.get(PAYEES_KEY) or [])
+            if payee not in payees:
+                view.put(PAYEES_KEY, sorted([*payees, payee]))
+        if local_date not in row.days:
+            row.days = sorted([*row.days, local_date])
+            view.put(payee_key(payee), row.as_dict())
+        postings = dict(await view.get(open_key(payee, local_date)) or {})
+        postings[posting.key] = [micros(movement.at), category, sign * posting.amount_vnd]
+        view.put(open_key(payee, local_date), postings)
+
+
+async def _claim(event: SettlementBatch.Closed, view: ProjectionView) -> None:
+    row = PayeeRow.from_dict(await view.get(payee_key(event.payee_account)))
+    claimed = set(event.postings)
+    for local_date in list(row.days):
+        key = open_key(event.payee_account, local_date)
+        before = await view.get(key) or {}
+        postings = {k: v for k, v in before.items() if k not in claimed}
+        if postings and len(postings) < len(before):
+            view.put(key, postings)
+        elif not postings:
+            view.delete(key)
+            row.days.remove(local_date)
+    # Batches closed before batches claimed postings (book_entry 0) are not in any book.
+    row.batches = max(row.batches, event.book_entry)
+    view.put(payee_key(event.payee_account), row.as_dict())

@@ -15,62 +15,78 @@ from domain.model.transfers import Transfer, transfer_id
 from domain.services.unit_of_work import UnitOfWork, UseCase
 from settlement.batches import MAX_BATCHES_PER_DAY, BatchStatus, SettlementBatch, batch_id
 from settlement.calendar import SettlementCalendar
-from settlement.figures import PayableDay
+from settlement.claims import Claim
 from settlement.payables import PAYOUT_KIND
+from settlement.payout_book import PayoutBook, payout_book_id
 from settlement.payouts import BankAccount, PayeeDirectory
+
+
+class NothingToPay(InvalidValue):
+    """The payee's open postings net to zero or less: nothing is claimed, they stay open
+    and net against its next batch."""
 
 
 def close_settlement_batch(
     *,
-    payee_account: str,
-    business_date: date,
-    day: PayableDay,
+    claim: Claim,
     calendar: SettlementCalendar,
     paying_account: BankAccount,
     closed_by: str,
     at: datetime,
 ) -> UseCase:
-    """``day`` must come from a `PayableActivity` projection that has caught up with
-    the log; the batch records those figures and pays their net."""
+    """Close a batch that claims ``claim``'s postings and posts its payout. ``claim``
+    must come from `read_claim` on rows caught up with the log; if any batch of the
+    payee was closed since those rows were read, it is refused as stale."""
 
     async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        payee, business_date = claim.payee_account, claim.business_date
         if calendar.business_date(at) <= business_date:
             raise InvalidValue(f"business day {business_date} is still open until its cut-off")
-        sequence, already_paid = 1, 0
-        while earlier := await uow.find(SettlementBatch, batch_id(payee_account, business_date, sequence)):
-            already_paid += earlier.net_vnd
-            sequence += 1
-            if sequence > MAX_BATCHES_PER_DAY:
-                raise InvalidValue(f"{payee_account} already has {MAX_BATCHES_PER_DAY} batches for {business_date}")
-        if already_paid != day.paid_out_vnd:
+        book = await uow.find(PayoutBook, payout_book_id(payee)) or PayoutBook.open(payee, at)
+        if book.batches != claim.batches_seen:
             # The figures predate a batch closed meanwhile (a concurrent or repeated close):
-            # paying their net would pay the same money twice.
+            # its postings may be among them, and paying them would pay the same money twice.
             raise InvalidTransition(
-                f"the figures for {payee_account} on {business_date} are stale: batches already pay "
-                f"{already_paid} VND, the figures know of {day.paid_out_vnd}; settle again"
+                f"the figures for {payee} are stale: {book.batches} batches are closed, the figures "
+                f"know of {claim.batches_seen}; settle again"
             )
+        if claim.net_vnd <= 0:
+            raise NothingToPay(f"nothing to pay {payee} for {business_date}: net {claim.net_vnd} VND")
         batch = SettlementBatch.close(
-            payee_account=payee_account,
+            payee_account=payee,
             business_date=business_date,
-            sequence=sequence,
+            sequence=await _next_sequence(uow, payee, business_date),
             payout_date=calendar.payout_date(business_date),
-            day=day,
+            day=claim.figures,
+            postings=claim.postings,
+            earlier_vnd=claim.earlier_vnd,
+            book_entry=book.batches + 1,
             closed_by=closed_by,
             at=at,
         )
+        book.record(batch.id, business_date.isoformat(), batch.net_vnd, at)
         payout = Transfer.post(
             f"settlement:{batch.id}",
             PAYOUT_KIND,
             [
-                debit(payee_account, batch.net_vnd),
+                debit(payee, batch.net_vnd),
                 credit(bank_clearing(paying_account.bank_bin, paying_account.account_no), batch.net_vnd),
             ],
             at,
         )
-        uow.add(batch, payout)
+        uow.add(batch, book, payout)
         return batch.view()
 
     return use_case
+
+
+async def _next_sequence(uow: UnitOfWork, payee_account: str, business_date: date) -> int:
+    sequence = 1
+    while await uow.find(SettlementBatch, batch_id(payee_account, business_date, sequence)):
+        sequence += 1
+        if sequence > MAX_BATCHES_PER_DAY:
+            raise InvalidValue(f"{payee_account} already has {MAX_BATCHES_PER_DAY} batches for {business_date}")
+    return sequence
 
 
 def match_paid_out_batches(paid_out: Mapping[UUID, str], at: datetime) -> UseCase:

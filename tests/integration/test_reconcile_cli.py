@@ -20,18 +20,16 @@ from domain.model.ledger import PartyKind, payable
 from domain.model.payments import PaymentPurpose
 from domain.services.fees import issue_fee_invoice, settle_invoice_on_payment
 from domain.services.payments import BankNotice, credit_bank_transfer
-from domain.services.projections import ProjectionRunner
 from domain.services.unit_of_work import execute
 from ops.config import Config
 from ops.stores import open_store
 from settlement.calendar import SettlementCalendar
-from settlement.figures import PayableDay
-from settlement.payables import PayableActivity, row_key
 from settlement.payouts import BankAccount
 from settlement.services import close_settlement_batch
 from tests.support.catalogue import CATALOGUE, TREASURY
 from tests.support.cli import citysettle
 from tests.support.fixtures import BANK_FIXTURES
+from tests.support.settlement import claim_for
 from tests.support.statements import GenLine, write_camt053
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 09:00 in Hanoi
@@ -317,17 +315,12 @@ async def _settle_yesterday(url: str) -> tuple[str, int]:
         reference = issued.result["payment"]["reference"]
         notice = BankNotice(TREASURY.bank_bin, TREASURY.account_no, "FT-Y-0001", 200_000, reference, collected_at)
         await execute(store, credit_bank_transfer(notice, collected_at, ON_PAID))
-        activity = PayableActivity(SettlementCalendar())
-        await ProjectionRunner(store, store, activity).catch_up()
         agency = payable(PartyKind.AGENCY, "so-tu-phap")
-        key = row_key(agency, collected_at.date())
-        day = PayableDay.from_dict((await store.get_rows(activity.name, [key]))[key])
+        claim = await claim_for(store, agency, collected_at.date())
         batch = await execute(
             store,
             close_settlement_batch(
-                payee_account=agency,
-                business_date=collected_at.date(),
-                day=day,
+                claim=claim,
                 calendar=SettlementCalendar(),
                 paying_account=BankAccount(TREASURY.bank_bin, TREASURY.account_no, TREASURY.name),
                 closed_by="ketoan.nguyen",

@@ -16,8 +16,9 @@ from domain.services.unit_of_work import UnitOfWork
 from ops.config import Config
 from ops.stores import open_store
 from settlement.batches import SettlementBatch
-from tests.integration.test_settlement_batches import AGENCY, DAY, MORNING, _settle_cli, collect
+from tests.integration.test_settlement_batches import AGENCY, DAY, MORNING, _settle_cli
 from tests.support.catalogue import TREASURY
+from tests.support.settlement import collect
 
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"}
 SCHEMA = etree.XMLSchema(etree.parse(str(resources.files("sepaxml") / "schemas" / "pain.001.001.09.xsd")))

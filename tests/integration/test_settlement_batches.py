@@ -15,20 +15,17 @@ from lxml import etree
 
 from domain.model.errors import InvalidTransition, InvalidValue
 from domain.model.ledger import PartyKind, bank_clearing, payable
-from domain.model.payments import PaymentPurpose
-from domain.services.fees import issue_fee_invoice, refund_fee_invoice, settle_invoice_on_payment
-from domain.services.payments import BankNotice, credit_bank_transfer
-from domain.services.projections import ProjectionRunner
+from domain.services.fees import refund_fee_invoice
 from domain.services.unit_of_work import execute
 from ops.config import Config
 from ops.stores import open_store
 from settlement.calendar import SettlementCalendar
-from settlement.figures import PayableDay
-from settlement.payables import PayableActivity, row_key
+from settlement.claims import Claim
 from settlement.payouts import BankAccount
 from settlement.services import close_settlement_batch
-from tests.support.catalogue import CATALOGUE, TREASURY
+from tests.support.catalogue import TREASURY
 from tests.support.ledger import posted_balances
+from tests.support.settlement import AGENCY_ACCOUNT, claim_for, collect, payee_directory
 
 DAY = date(2026, 11, 23)
 MORNING = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 09:00 in Hanoi
@@ -38,32 +35,13 @@ PAYING = BankAccount(TREASURY.bank_bin, TREASURY.account_no, TREASURY.name)
 CALENDAR = SettlementCalendar()
 
 
-async def collect(store: Any, no: str, channel: str, at: datetime) -> None:
-    issued = await execute(
-        store,
-        issue_fee_invoice(
-            CATALOGUE, invoice_no=no, payer_id="p", service_code="LLTP-01", channel=channel, collection=TREASURY, at=at
-        ),
-    )
-    if "payment" in issued.result:
-        reference = issued.result["payment"]["reference"]
-        amount = issued.result["payment"]["amount_vnd"]
-        notice = BankNotice(TREASURY.bank_bin, TREASURY.account_no, f"FT-{no}", amount, reference, at)
-        await execute(store, credit_bank_transfer(notice, at, {PaymentPurpose.FEE_INVOICE: settle_invoice_on_payment}))
+async def payable_day(store: Any, payee: str, business_date: date) -> Claim:
+    return await claim_for(store, payee, business_date, CALENDAR)
 
 
-async def payable_day(store: Any, payee: str, business_date: date) -> PayableDay:
-    projection = PayableActivity(CALENDAR)
-    await ProjectionRunner(store, store, projection).catch_up()
-    rows = await store.get_rows(projection.name, [row_key(payee, business_date)])
-    return PayableDay.from_dict(rows.get(row_key(payee, business_date)))
-
-
-def close(day: PayableDay, at: datetime = NEXT_MORNING) -> Any:
+def close(claim: Claim, at: datetime = NEXT_MORNING) -> Any:
     return close_settlement_batch(
-        payee_account=AGENCY,
-        business_date=DAY,
-        day=day,
+        claim=claim,
         calendar=CALENDAR,
         paying_account=PAYING,
         closed_by="ketoan.nguyen",
@@ -77,16 +55,18 @@ async def test_a_day_is_collected_settled_and_paid_out(store: Any) -> None:
     await collect(store, "HS-3", "vneid", MORNING + timedelta(hours=2))
     await execute(store, refund_fee_invoice("HS-1", 50_000, "partly not delivered", MORNING + timedelta(hours=3)))
 
-    figures = await payable_day(store, AGENCY, DAY)
+    claim = await payable_day(store, AGENCY, DAY)
+    figures = claim.figures
     assert (figures.gross_vnd, figures.subsidy_vnd, figures.refunds_vnd) == (300_000, 300_000, 50_000)
-    assert figures.net_vnd == 550_000
+    assert (figures.net_vnd, len(claim.postings), claim.earlier_vnd) == (550_000, 5, 0)
 
     with pytest.raises(InvalidValue, match="still open"):
-        await execute(store, close(figures, at=MORNING + timedelta(hours=5)))
-    batch = (await execute(store, close(figures))).result
+        await execute(store, close(claim, at=MORNING + timedelta(hours=5)))
+    batch = (await execute(store, close(claim))).result
     assert (batch["net_vnd"], batch["sequence"], batch["payout_date"]) == (550_000, 1, "2026-11-24")
+    assert (batch["claimed_postings"], batch["book_entry"]) == (5, 1)
 
-    assert (await payable_day(store, AGENCY, DAY)).net_vnd == 0
+    assert (await payable_day(store, AGENCY, DAY)).postings == ()
     bank = bank_clearing(TREASURY.bank_bin, TREASURY.account_no)
     assert await posted_balances(store, AGENCY, bank) == {AGENCY: 0, bank: 300_000 - 550_000}
 
@@ -123,37 +103,13 @@ async def test_settle_command_closes_the_day_and_writes_a_valid_payout_file(stor
         await collect(store, "HS-S2", "online", MORNING + timedelta(hours=1))
     finally:
         await store.close()
-    directory = tmp_path / "payees.json"
-    directory.write_text(
-        json.dumps(
-            {
-                "paying_account": {
-                    "bank_bin": TREASURY.bank_bin,
-                    "account_no": TREASURY.account_no,
-                    "name": TREASURY.name,
-                },
-                "payees": {},
-            }
-        )
-    )
+    directory = payee_directory(tmp_path / "payees.json", {})
     refused = _settle(store_url, directory, str(tmp_path / "p.xml"))
     assert refused.returncode == 2
     assert "no bank account on file for payable:agency:so-tu-phap" in refused.stderr
     assert not (tmp_path / "p.xml").exists()
 
-    payees = {AGENCY: {"bank_bin": "970405", "account_no": "1500201095555", "name": "Sở Tư pháp Hà Nội"}}
-    directory.write_text(
-        json.dumps(
-            {
-                "paying_account": {
-                    "bank_bin": TREASURY.bank_bin,
-                    "account_no": TREASURY.account_no,
-                    "name": TREASURY.name,
-                },
-                "payees": payees,
-            }
-        )
-    )
+    payee_directory(directory, {AGENCY: AGENCY_ACCOUNT})
     unwritable = _settle(store_url, directory, str(tmp_path / "missing-dir" / "p.xml"))
     assert unwritable.returncode == 2
     assert "cannot write the payout file" in unwritable.stderr
@@ -171,9 +127,9 @@ async def test_settle_command_closes_the_day_and_writes_a_valid_payout_file(stor
 
 async def test_closing_twice_with_the_same_figures_pays_once(store: Any) -> None:
     await collect(store, "HS-D1", "counter", MORNING)
-    figures = await payable_day(store, AGENCY, DAY)
-    await execute(store, close(figures))
+    claim = await payable_day(store, AGENCY, DAY)
+    await execute(store, close(claim))
     with pytest.raises(InvalidTransition, match="stale"):
-        await execute(store, close(figures))  # a concurrent or repeated close saw the same figures
-    assert (await payable_day(store, AGENCY, DAY)).net_vnd == 0
+        await execute(store, close(claim))  # a concurrent or repeated close saw the same figures
+    assert (await payable_day(store, AGENCY, DAY)).postings == ()
     assert (await posted_balances(store, AGENCY))[AGENCY] == 0

@@ -8,20 +8,16 @@ from uuid import UUID
 from domain.model.parking import BookingRequest, Channel, PaymentMethod, VehicleClass
 from domain.services.parking import EndSession, end_session
 from domain.services.parking_reservations import CloseReservation, MakeReservation, make_reservation, mark_no_show
-from domain.services.projections import ProjectionRunner
 from settlement.calendar import SettlementCalendar
 from settlement.figures import PayableDay
-from settlement.payables import PayableActivity, row_key
 from tests.support.parking import DRIVER, HOUR, LOT, MIN, OPERATOR_PAYABLE, T0, app, open_lot, posted, run, start
+from tests.support.settlement import claim_for
 
 CALENDAR = SettlementCalendar()
 
 
 async def figures(store: Any) -> PayableDay:
-    activity = PayableActivity(CALENDAR)
-    await ProjectionRunner(store, store, activity).catch_up()
-    key = row_key(OPERATOR_PAYABLE, CALENDAR.business_date(T0))
-    return PayableDay.from_dict((await store.get_rows(activity.name, [key])).get(key))
+    return (await claim_for(store, OPERATOR_PAYABLE, CALENDAR.business_date(T0), CALENDAR)).figures
 
 
 async def test_a_wallet_paid_stay_and_a_no_show_fee_are_in_the_operators_figures(store: Any) -> None:

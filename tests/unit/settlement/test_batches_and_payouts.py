@@ -1,13 +1,18 @@
 from __future__ import annotations
 
+import dataclasses
+import json
 from datetime import UTC, date, datetime, time
 from importlib import resources
+from typing import Any
+from uuid import uuid4
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
+from adapters.eventstore.codec import CodecOptions, build_mapper
 from domain.model.errors import InvalidTransition, InvalidValue, NotFound
 from domain.model.ledger import PartyKind, Side, payable
 from settlement.batches import BatchStatus, SettlementBatch, batch_id
@@ -60,13 +65,17 @@ def day(gross: int = 1_000_000, refunds: int = 50_000, charges: int = 3_300) -> 
     return PayableDay(gross_vnd=gross, refunds_vnd=refunds, bank_charges_vnd=charges, transfers=40)
 
 
-def close(payee: str = OPERATOR, figures: PayableDay | None = None, sequence: int = 1) -> SettlementBatch:
+def close(payee: str = OPERATOR, figures: PayableDay | None = None, sequence: int = 1, **claim: Any) -> SettlementBatch:
+    figures = figures or day()
     return SettlementBatch.close(
         payee_account=payee,
         business_date=date(2026, 11, 23),
         sequence=sequence,
         payout_date=date(2026, 11, 24),
-        day=figures or day(),
+        day=figures,
+        postings=claim.get("postings", [f"{uuid4()}#1" for _ in range(figures.transfers)]),
+        earlier_vnd=0,
+        book_entry=claim.get("book_entry", 1),
         closed_by="ketoan.nguyen",
         at=T,
     )
@@ -95,7 +104,14 @@ def test_batch_transitions() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"figures": PayableDay(gross_vnd=10, refunds_vnd=10)}, {"sequence": 0}, {"sequence": 21}],
+    [
+        {"figures": PayableDay(gross_vnd=10, refunds_vnd=10)},
+        {"sequence": 0},
+        {"sequence": 21},
+        {"book_entry": 0},
+        {"postings": ["a#0"] * 40},  # the same posting twice
+        {"postings": ["a#0"]},  # fewer postings than the figures sum
+    ],
 )
 def test_invalid_batches_are_refused(kwargs: dict[str, object]) -> None:
     with pytest.raises(InvalidValue):
@@ -154,3 +170,18 @@ def test_payout_needs_known_payees_and_batches() -> None:
         payout_instruction(
             message_id="m", created_at=T, execution_date=date(2026, 11, 24), debtor=TREASURY, batches=[], payees=PAYEES
         )
+
+
+def test_a_batch_stored_before_batches_claimed_postings_is_read_as_it_paid() -> None:
+    mapper = build_mapper(CodecOptions())
+    stored = mapper.to_stored_event(close().collect_events()[0])
+    state = json.loads(stored.state)
+    for field in ("postings", "earlier_vnd", "book_entry", "class_version"):
+        del state[field]
+    state["figures"]["paid_out_vnd"] = 500_000  # version 1 figures counted earlier batches of the day
+    state["net_vnd"] = 446_700
+    event: Any = mapper.to_domain_event(dataclasses.replace(stored, state=json.dumps(state).encode()))
+    batch = event.mutate(None)
+    assert isinstance(batch, SettlementBatch)
+    assert (batch.net_vnd, batch.postings, batch.book_entry, batch.earlier_vnd) == (446_700, (), 0, 0)
+    assert batch.figures == day()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import UTC, date, datetime
 from importlib import resources
+from uuid import uuid4
 
 import pytest
 from hypothesis import given
@@ -81,6 +82,9 @@ def _batch(sequence: int = 1) -> SettlementBatch:
         sequence=sequence,
         payout_date=date(2026, 11, 24),
         day=PayableDay(gross_vnd=200_000, transfers=1),
+        postings=[f"{uuid4()}#1"],
+        earlier_vnd=0,
+        book_entry=sequence,
         closed_by="ketoan.nguyen",
         at=T,
     )
