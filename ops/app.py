@@ -10,7 +10,11 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from adapters.eventstore.checkpoints import CheckpointSigner
+from adapters.http.api import add_api_routes
+from adapters.http.auth import ClientDirectory
+from adapters.http.context import API, ApiServices
 from adapters.http.problems import problem_middleware
+from adapters.secrets import SecretSealer
 from ops import health
 from ops.checkpointing import run_checkpoints
 from ops.config import Config, redact_url
@@ -34,6 +38,7 @@ def create_app(config: Config) -> web.Application:
     app.cleanup_ctx.append(_checkpoints)
     app.cleanup_ctx.append(_projection_runners)
     health.add_routes(app)
+    add_api_routes(app)
     return app
 
 
@@ -42,6 +47,9 @@ async def _event_store(app: web.Application) -> AsyncIterator[None]:
     store = await open_store(config)
     store.committer.on_batch.append(app[METRICS].observe_batch)
     app[STORE] = store
+    sealer = SecretSealer(config.codec.cipher_key)
+    directory = ClientDirectory(store, sealer, cache_ttl_s=config.client_cache_ttl_s)
+    app[API] = ApiServices(store=store, directory=directory, sealer=sealer)
     log.info("event store open: %s", redact_url(config.store_url))
     yield
     await store.close()

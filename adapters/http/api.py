@@ -1,0 +1,35 @@
+"""The API's route table: every resource module's ``ROUTES``, served and described.
+
+Adding a resource is one import and one entry in `RESOURCES`."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from aiohttp import web
+
+from adapters.http import payees
+from adapters.http.openapi import openapi_document
+from adapters.http.routing import Route, bind
+
+RESOURCES: tuple[ModuleType, ...] = (payees,)
+OPENAPI_PATH = "/openapi.json"
+
+
+def all_routes() -> list[Route]:
+    routes: list[Route] = []
+    for module in RESOURCES:
+        routes.extend(module.ROUTES)
+    return routes
+
+
+def add_api_routes(app: web.Application, routes: list[Route] | None = None) -> None:
+    table = all_routes() if routes is None else routes
+    for route in table:
+        app.router.add_route(route.method, route.path, bind(route))
+    document = openapi_document(table)
+
+    async def openapi(request: web.Request) -> web.Response:
+        return web.json_response(document)
+
+    app.router.add_get(OPENAPI_PATH, openapi)

@@ -1,0 +1,40 @@
+"""What the API's handlers work with, entered once by the composition root.
+
+One typed app key holds it (`API`), set when the event store opens; handlers read it
+per request, so nothing is held at module level."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from adapters.http.auth import ClientDirectory
+from adapters.secrets import SecretSealer
+from domain.ports import EventStore
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiLimits:
+    """Explicit bounds of the API (a request body, a page of a list)."""
+
+    body_max_bytes: int = 64 * 1024
+    page_max: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class ApiServices:
+    store: EventStore
+    directory: ClientDirectory
+    sealer: SecretSealer
+    clock: Callable[[], datetime] = utc_now
+    limits: ApiLimits = field(default_factory=ApiLimits)
+
+
+API = web.AppKey("api", ApiServices)

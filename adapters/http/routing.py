@@ -1,0 +1,174 @@
+"""The route table and the pipeline every API request goes through.
+
+A `Route` says everything about one call: method, path, handler, the roles allowed,
+the msgspec types of its body and answer, whether it is signed and idempotent. The app
+(`bind`) and the OpenAPI document (`adapters.http.openapi`) read the same table, so
+the spec cannot drift from what is served.
+
+The pipeline, in order: read the body (bounded: 413), verify the signature (401,
+naming the failed check), check the role (403), require an Idempotency-Key on a
+signed POST/PUT (400), decode the body strictly into its type (422 naming the
+field), run the handler, encode its answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+from adapters.http.auth import Caller
+from adapters.http.context import API, ApiServices
+from adapters.http.problems import PROBLEM_BASE, Problem
+from adapters.http.signatures import Headers, SignatureRejected, SignedMessage, VerificationKey, verify_request
+from domain.model.clients import Role
+from domain.services.unit_of_work import RequestKey
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY_MAX = 255
+JSON = "application/json"
+
+
+class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Base of request bodies: unknown fields are refused, types are strict."""
+
+
+class Answer(msgspec.Struct, kw_only=True):
+    """Base of response bodies."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    body: Any
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One request after the pipeline: who is calling, its decoded body, its key."""
+
+    request: web.Request
+    services: ApiServices
+    caller: Caller | None
+    body: Any
+    request_key: RequestKey | None
+    at: datetime
+
+    def param(self, name: str) -> str:
+        return self.request.match_info[name]
+
+
+RouteHandler = Callable[[Call], Awaitable[Reply | web.StreamResponse]]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    path: str
+    handler: RouteHandler
+    roles: frozenset[Role]
+    summary: str
+    request: type[Any] | None = None
+    response: type[Any] | None = None
+    status: int = 200
+    other_statuses: tuple[int, ...] = ()
+    response_media: str = JSON
+    signed: bool = True
+    body_max_bytes: int | None = None  # default: the API's limit
+
+    @property
+    def idempotent(self) -> bool:
+        return self.signed and self.method in ("POST", "PUT")
+
+
+def roles(*names: Role) -> frozenset[Role]:
+    return frozenset(names)
+
+
+def bind(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        services = request.app[API]
+        at = services.clock()
+        body = await _read_body(request, route.body_max_bytes or services.limits.body_max_bytes)
+        caller = await _authenticate(request, body, services, at) if route.signed else None
+        if caller is not None and caller.role not in route.roles:
+            raise Problem(
+                403,
+                "Forbidden",
+                f"role {caller.role.value} may not {route.method} {route.path}",
+                f"{PROBLEM_BASE}forbidden",
+            )
+        request_key = _request_key(request, body, caller) if route.idempotent and caller is not None else None
+        decoded = decode_body(route.request, body)
+        reply = await route.handler(Call(request, services, caller, decoded, request_key, at))
+        if isinstance(reply, web.StreamResponse):
+            return reply
+        return web.Response(
+            body=msgspec.json.encode(reply.body), status=reply.status, headers=reply.headers, content_type=JSON
+        )
+
+    return handle
+
+
+async def _read_body(request: web.Request, limit: int) -> bytes:
+    if request.content_length is not None and request.content_length > limit:
+        raise Problem(413, "Request body too large", f"at most {limit} bytes", f"{PROBLEM_BASE}body-too-large")
+    body = await request.read()  # aiohttp's client_max_size bounds it before it is buffered
+    if len(body) > limit:
+        raise Problem(413, "Request body too large", f"at most {limit} bytes", f"{PROBLEM_BASE}body-too-large")
+    return body
+
+
+async def _authenticate(request: web.Request, body: bytes, services: ApiServices, at: datetime) -> Caller:
+    message = SignedMessage(
+        request.method, f"{request.scheme}://{request.host}{request.raw_path}", Headers(request.headers.items())
+    )
+    found: list[Caller] = []
+
+    async def lookup(key_id: str, when: datetime) -> VerificationKey:
+        caller, key = await services.directory.resolve(key_id, when)
+        found.append(caller)
+        return key
+
+    try:
+        await verify_request(message, body, lookup, at)
+    except SignatureRejected as exc:
+        raise Problem(
+            401, "Signature rejected", exc.detail, f"{PROBLEM_BASE}signature-rejected", check=exc.check
+        ) from exc
+    return found[0]
+
+
+def _request_key(request: web.Request, body: bytes, caller: Caller) -> RequestKey:
+    key = request.headers.get(IDEMPOTENCY_HEADER, "")
+    if not key.strip() or len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable():
+        raise Problem(
+            400,
+            "Idempotency-Key required",
+            f"a {request.method} needs an {IDEMPOTENCY_HEADER} header of 1-{IDEMPOTENCY_KEY_MAX} printable characters",
+            f"{PROBLEM_BASE}idempotency-key-required",
+        )
+    # the request's identity: what it does (method, target) and with which body
+    digest = hashlib.sha256(f"{request.method} {request.raw_path}\n".encode() + body).digest()
+    return RequestKey(caller.client_id, key, digest)
+
+
+def decode_body(body_type: type[Any] | None, body: bytes) -> Any:
+    if body_type is None:
+        if body:
+            raise Problem(422, "Unexpected body", "this call takes no body", f"{PROBLEM_BASE}invalid-body")
+        return None
+    try:
+        return msgspec.json.decode(body, type=body_type, strict=True)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        where = message.rpartition(" - at `")[2].rstrip("`") if " - at `" in message else "$"
+        raise Problem(422, "Invalid body", message, f"{PROBLEM_BASE}invalid-body", field=where) from exc
+    except msgspec.DecodeError as exc:
+        raise Problem(422, "Invalid body", f"not JSON: {exc}", f"{PROBLEM_BASE}invalid-body", field="$") from exc
