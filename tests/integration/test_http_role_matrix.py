@@ -1,9 +1,10 @@
-"""The route × role matrix: every cell over real HTTP, and docs/API.md says the same."""
+"""The route-by-role matrix: every cell over real HTTP, and docs/API.md says the same."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,7 @@ async def test_every_role_on_every_route(api: Api) -> None:
     signers = {role: await api.client(role, scope=("dev-1",) if role is Role.DEVICE else ()) for role in Role}
     for route in SIGNED:
         for role, signer in signers.items():
-            body = {} if route.request is not None else None
+            body: dict[str, Any] | None = {} if route.request is not None else None
             response = await api.call(signer, route.method, concrete(route), body)
             if role in route.roles:
                 assert response.status != 403, f"{role} refused on {route.method} {route.path}"
