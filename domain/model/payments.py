@@ -18,13 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
 from domain.model.errors import InvalidTransition, InvalidValue
 from domain.model.money import checked_vnd
-from domain.model.references import make_reference, valid_reference
+from domain.model.references import valid_reference
 
 PAYMENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://citysettle.example/payment")
 BANK_CREDIT_NAMESPACE = uuid5(NAMESPACE_URL, "https://citysettle.example/bank-credit")
@@ -72,7 +73,9 @@ class Payment(Aggregate):
     """A request to pay a fixed amount to a payee by bank transfer (see module docstring)."""
 
     class Created(Aggregate.Created):
+        class_version = 2
         reference: str
+        request_id: UUID | None  # None: created before requests were recorded (v1)
         amount_vnd: int
         payee_account: str
         purpose: str
@@ -80,6 +83,10 @@ class Payment(Aggregate):
         bank_bin: str
         account_no: str
         expires_at: datetime
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["request_id"] = None
 
     class Credited(Aggregate.Event):
         bank_tx_id: str
@@ -112,6 +119,7 @@ class Payment(Aggregate):
     def __init__(
         self,
         reference: str,
+        request_id: UUID | None,
         amount_vnd: int,
         payee_account: str,
         purpose: str,
@@ -121,6 +129,7 @@ class Payment(Aggregate):
         expires_at: datetime,
     ) -> None:
         self.reference = reference
+        self.request_id = request_id
         self.amount_vnd = amount_vnd
         self.payee_account = payee_account
         self.purpose = PaymentPurpose(purpose)
@@ -138,6 +147,7 @@ class Payment(Aggregate):
     def create(
         cls,
         *,
+        reference: str,
         request_id: UUID,
         amount_vnd: int,
         payee_account: str,
@@ -156,12 +166,14 @@ class Payment(Aggregate):
             raise InvalidValue("bank_bin must be the 6-digit NAPAS BIN")
         if not (account_no.isalnum() and 1 <= len(account_no) <= 19):
             raise InvalidValue("account_no must be 1-19 letters or digits")
-        reference = make_reference(request_id)
+        if not valid_reference(reference):
+            raise InvalidValue(f"{reference!r} is not a payment reference")
         return cls._create(
             cls.Created,
             id=payment_id(reference),
             timestamp=at,
             reference=reference,
+            request_id=request_id,
             amount_vnd=amount_vnd,
             payee_account=payee_account,
             purpose=purpose.value,

@@ -27,12 +27,14 @@ from domain.model.payments import (
     bank_credit_id,
     payment_id,
 )
-from domain.model.references import find_reference, make_reference
+from domain.model.references import find_reference, legacy_reference, make_reference
 from domain.model.transfers import Transfer
 from domain.services.unit_of_work import UnitOfWork, UseCase
 
 PaidHandler = Callable[[UnitOfWork, Payment, datetime], Awaitable[None]]
 PAYMENT_TTL_MAX = timedelta(days=30)
+# References tried for one request: one collision in 2^65 already, four in a row never.
+REFERENCE_CANDIDATES = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,15 +76,32 @@ async def new_payment(
     at: datetime,
     ttl: timedelta,
 ) -> Payment:
-    """Create the payment for a request; the same request id always means the same payment."""
+    """Create the payment for a request; the same request id always means the same payment
+    (a request id reused for another amount or purpose is refused).
+
+    Its reference is the request's first candidate (`make_reference`) that no other
+    request's payment holds, so a reference collision never blocks a payment; a payment
+    created under the first reference scheme (`legacy_reference`) is found as well.
+    """
     if not timedelta(0) < ttl <= PAYMENT_TTL_MAX:
         raise InvalidValue(f"a payment lives between 1 second and {PAYMENT_TTL_MAX.days} days")
-    existing = await uow.find(Payment, payment_id(make_reference(request_id)))
-    if existing is not None:
-        if (existing.amount_vnd, existing.purpose, existing.purpose_id) != (amount_vnd, purpose, purpose_id):
-            raise InvalidTransition(f"request {request_id} already created a different payment")
-        return existing
+    wanted = (amount_vnd, purpose, purpose_id)
+    legacy = await uow.find(Payment, payment_id(legacy_reference(request_id)))
+    if legacy is not None and legacy.request_id is None and _asked_for(legacy) == wanted:
+        return legacy
+    for attempt in range(REFERENCE_CANDIDATES):
+        reference = make_reference(request_id, attempt)
+        existing = await uow.find(Payment, payment_id(reference))
+        if existing is None:
+            break
+        if existing.request_id == request_id:
+            if _asked_for(existing) != wanted:
+                raise InvalidTransition(f"request {request_id} already created a different payment")
+            return existing
+    else:
+        raise InvalidTransition(f"request {request_id}: every candidate reference is taken")
     payment = Payment.create(
+        reference=reference,
         request_id=request_id,
         amount_vnd=amount_vnd,
         payee_account=payee_account,
@@ -95,6 +114,10 @@ async def new_payment(
     )
     uow.add(payment)
     return payment
+
+
+def _asked_for(payment: Payment) -> tuple[int, PaymentPurpose, str]:
+    return payment.amount_vnd, payment.purpose, payment.purpose_id
 
 
 @dataclass(frozen=True, slots=True)

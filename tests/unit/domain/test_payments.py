@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from uuid import UUID, uuid4
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 import pytest
 from hypothesis import given
@@ -10,14 +10,23 @@ from hypothesis import strategies as st
 from domain.model.errors import InvalidTransition, InvalidValue
 from domain.model.ledger import PartyKind, payable
 from domain.model.payments import CreditOutcome, Payment, PaymentPurpose, PaymentStatus, payment_id
-from domain.model.references import REFERENCE_LENGTH, find_reference, make_reference, valid_reference
+from domain.model.references import (
+    REFERENCE_LENGTH,
+    find_reference,
+    legacy_reference,
+    make_reference,
+    valid_reference,
+)
+from tests.support.payments import as_stored_v1
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 
 def payment(amount_vnd: int = 50_000, request_id: UUID | None = None) -> Payment:
+    request_id = request_id or uuid4()
     return Payment.create(
-        request_id=request_id or uuid4(),
+        reference=make_reference(request_id),
+        request_id=request_id,
         amount_vnd=amount_vnd,
         payee_account=payable(PartyKind.AGENCY, "so-tu-phap"),
         purpose=PaymentPurpose.FEE_INVOICE,
@@ -36,6 +45,38 @@ def test_every_reference_is_valid_and_short(request_id: UUID) -> None:
     assert valid_reference(reference)
     assert reference.isalnum()
     assert reference.isupper()
+
+
+def body_bits(reference: str) -> int:
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    value = 0
+    for c in reference[2:-1]:
+        value = value * 32 + alphabet.index(c)
+    return value
+
+
+def test_every_bit_of_a_reference_varies_also_for_name_based_request_ids() -> None:
+    # Request ids are mostly uuid5 (invoice ids, parking attempts): their version and
+    # variant bits are fixed and must not reach the reference.
+    seen_one, seen_zero = 0, 0
+    for i in range(512):
+        value = body_bits(make_reference(uuid5(NAMESPACE_URL, f"invoice/{i}")))
+        seen_one |= value
+        seen_zero |= ~value
+    assert seen_one == seen_zero & (2**65 - 1) == 2**65 - 1
+
+
+def test_attempts_give_other_references() -> None:
+    request = uuid4()
+    assert len({make_reference(request, attempt) for attempt in range(8)}) == 8
+    assert make_reference(request) == make_reference(request, 0)
+
+
+def test_a_reference_of_the_first_scheme_stays_readable() -> None:
+    stored = "CSDWE2WJMV7NE7XJ"  # made by the first scheme for this request id
+    assert legacy_reference(UUID("6f1c2e4a-9b3d-5c7e-8f10-2a4b6c8d0e1f")) == stored
+    assert valid_reference(stored)
+    assert find_reference(f"MBVCB.998.{stored[:6]}-{stored[6:]}.le phi") == stored
 
 
 @given(st.uuids(), st.data())
@@ -126,10 +167,17 @@ def test_rejected_transitions() -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("amount_vnd", 0), ("amount_vnd", 1.5), ("bank_bin", "97043"), ("account_no", "12-34")],
+    [
+        ("amount_vnd", 0),
+        ("amount_vnd", 1.5),
+        ("bank_bin", "97043"),
+        ("account_no", "12-34"),
+        ("reference", "CS123"),
+    ],
 )
 def test_invalid_payments_are_refused(field: str, value: object) -> None:
     kwargs: dict[str, object] = {
+        "reference": make_reference(uuid4()),
         "request_id": uuid4(),
         "amount_vnd": 5,
         "payee_account": payable(PartyKind.AGENCY, "a"),
@@ -166,3 +214,10 @@ def test_matching_credits_never_creates_or_loses_money(amount: int, arrivals: li
     for event in p.collect_events():
         replayed = event.mutate(replayed)
     assert vars(replayed) == vars(p)
+
+
+def test_a_payment_stored_before_requests_were_recorded_is_read_with_no_request() -> None:
+    p = payment()
+    (created,) = p.collect_events()
+    replayed = as_stored_v1(created).mutate(None)
+    assert (replayed.request_id, replayed.reference, replayed.amount_vnd) == (None, p.reference, p.amount_vnd)

@@ -11,6 +11,7 @@ import pytest
 
 from domain.model.ledger import PartyKind, bank_clearing, cash, credit, debit, payable, wallet
 from domain.model.payments import Payment, PaymentPurpose
+from domain.model.references import make_reference
 from domain.model.transfers import Hold, HoldStatus, Transfer
 from domain.model.wallets import InsufficientFunds, Wallet, wallet_id
 from domain.services.unit_of_work import UnitOfWork
@@ -48,8 +49,10 @@ class MemoryEvents:
 
 
 def paid_topup(amount_vnd: int) -> Payment:
+    request = uuid4()
     payment = Payment.create(
-        request_id=uuid4(),
+        reference=make_reference(request),
+        request_id=request,
         amount_vnd=amount_vnd,
         payee_account=ACCOUNT,
         purpose=PaymentPurpose.WALLET_TOPUP,
