@@ -8,11 +8,11 @@ from types import ModuleType
 
 from aiohttp import web
 
-from adapters.http import payees
+from adapters.http import fees, payees
 from adapters.http.openapi import openapi_document
 from adapters.http.routing import Route, bind
 
-RESOURCES: tuple[ModuleType, ...] = (payees,)
+RESOURCES: tuple[ModuleType, ...] = (payees, fees)
 OPENAPI_PATH = "/openapi.json"
 
 

@@ -54,6 +54,19 @@ class KeyRefused(DomainError):
         self.check = check
 
 
+class OutOfScope(DomainError):
+    """The client's scope does not include the place (agency, lot) the request is about."""
+
+    code = "out-of-scope"
+    status = 403
+
+
+def within_scope(scope: tuple[str, ...], place: str) -> None:
+    """An empty scope is not narrowed; otherwise ``place`` must be one of it."""
+    if scope and place not in scope:
+        raise OutOfScope(f"{place} is outside this client's scope")
+
+
 def client_stream_id(client_id: str) -> UUID:
     return uuid5(CLIENT_NAMESPACE, client_id)
 

@@ -1,11 +1,14 @@
-"""Use cases of payees: register or update one (idempotent PUT semantics), read one."""
+"""Use cases of payees: register or update one (idempotent PUT semantics), read one, and
+the collection account that payments for a payee are sent to."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from domain.model.errors import DomainError
 from domain.model.payees import BankAccount, Payee, PayeeKind, payee_stream_id
+from domain.services.payments import CollectionAccount
 from domain.services.unit_of_work import UnitOfWork, UseCase
 
 
@@ -44,3 +47,19 @@ def put_payee(
 
 async def find_payee(uow: UnitOfWork, payee_id: str) -> Payee | None:
     return await uow.find(Payee, payee_stream_id(payee_id))
+
+
+class NoCollectionAccount(DomainError):
+    """Payments for a payee need the bank account its payers' transfers go to."""
+
+    code = "no-collection-account"
+    status = 409
+
+
+async def collection_account_of(uow: UnitOfWork, payee_id: str) -> CollectionAccount:
+    """Where payers' transfers for ``payee_id`` go (refuses an unknown payee or one without)."""
+    payee = await uow.get(Payee, payee_stream_id(payee_id))
+    account = payee.collection_account
+    if account is None:
+        raise NoCollectionAccount(f"payee {payee_id} has no collection_account: PUT it first")
+    return CollectionAccount(account.bank_bin, account.account_no, account.account_name)

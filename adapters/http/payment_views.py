@@ -1,0 +1,56 @@
+"""A payment as the API shows it: its state, its VietQR payload and its links.
+
+The payload is derived from the payment alone (bank, account, amount, reference as
+bill number and transfer note), so it is the same on every read and its images can
+carry a strong ETag."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+from adapters.http.routing import Answer
+from qr import vietqr
+
+PaymentStatus = Literal["pending", "paid", "expired", "cancelled"]
+Purpose = Literal["fee_invoice", "parking_session", "ticket", "wallet_topup"]
+
+
+class PaymentLinks(Answer):
+    qr_png: str
+    qr_svg: str
+    events: str
+
+
+class PaymentAnswer(Answer):
+    id: str
+    reference: str
+    status: PaymentStatus
+    amount_vnd: int
+    paid_vnd: int
+    due_vnd: int
+    excess_vnd: int
+    late_vnd: int
+    purpose: Purpose
+    purpose_id: str
+    bank_bin: str
+    account_no: str
+    expires_at: str
+    qr_payload: str
+    links: PaymentLinks
+
+
+def qr_payload(view: dict[str, Any]) -> str:
+    reference = view["reference"]
+    fields = vietqr.build(
+        view["bank_bin"], view["account_no"], amount_vnd=view["amount_vnd"], bill=reference, purpose=reference
+    )
+    return vietqr.encode(fields)
+
+
+def payment_answer(view: dict[str, Any]) -> PaymentAnswer:
+    """From `domain.services.payments.payment_view` to the answer (extra fields dropped)."""
+    base = f"/v1/payments/{view['id']}"
+    links = {"qr_png": f"{base}/qr.png", "qr_svg": f"{base}/qr.svg", "events": f"{base}/events"}
+    return msgspec.convert({**view, "qr_payload": qr_payload(view), "links": links}, PaymentAnswer)
