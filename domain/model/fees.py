@@ -5,8 +5,10 @@
   entry and the subsidy rule that applied (its legal basis is recorded with it);
 - lifecycle: issued → paid → refunded, or issued → cancelled; an invoice the budget
   covers entirely (payer due 0) is paid the moment it is issued;
-- the payer's part is paid through exactly one payment at a time; a refund never
-  exceeds what the payer paid.
+- the payer's part is asked for by one payment at a time: a new one is requested only
+  when the last lapsed or was cancelled unpaid (the use case checks the payment); the
+  first of the invoice's payments to complete pays it, any other is owed back; a refund
+  never exceeds what the payer paid.
 """
 
 from __future__ import annotations
@@ -114,6 +116,7 @@ class FeeInvoice(Aggregate):
 
         def apply(self, aggregate: FeeInvoice) -> None:
             aggregate.payment_reference = self.payment_reference
+            aggregate.payment_references.append(self.payment_reference)
 
     class Paid(Aggregate.Event):
         payment_reference: str | None
@@ -157,7 +160,8 @@ class FeeInvoice(Aggregate):
         self.budget_id = budget_id
         self.legal_basis = legal_basis
         self.status = InvoiceStatus.ISSUED
-        self.payment_reference: str | None = None
+        self.payment_reference: str | None = None  # the payment asked for last
+        self.payment_references: list[str] = []  # every payment asked for, oldest first
         self.refunded_vnd = 0
 
     @classmethod
@@ -190,12 +194,14 @@ class FeeInvoice(Aggregate):
         self._require(InvoiceStatus.ISSUED)
         if self.payer_due_vnd == 0:
             raise InvalidTransition("the budget covers this fee; there is nothing for the payer to pay")
+        if payment_reference in self.payment_references:
+            raise InvalidTransition(f"payment {payment_reference} was already requested for this invoice")
         self.trigger_event(self.PaymentRequested, timestamp=at, payment_reference=payment_reference)
 
     def mark_paid(self, payment_reference: str, at: datetime) -> None:
         self._require(InvoiceStatus.ISSUED)
-        if payment_reference != self.payment_reference:
-            raise InvalidTransition(f"payment {payment_reference} is not the one requested for this invoice")
+        if payment_reference not in self.payment_references:
+            raise InvalidTransition(f"payment {payment_reference} was not requested for this invoice")
         self.trigger_event(self.Paid, timestamp=at, payment_reference=payment_reference)
 
     def cancel(self, reason: str, at: datetime) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.model.errors import DomainError, InvalidTransition
 from domain.model.fees import FeeCatalogue, FeeInvoice, InvoiceStatus, invoice_id
@@ -19,6 +19,7 @@ from domain.services.payments import CollectionAccount, new_payment, owe_back, p
 from domain.services.unit_of_work import UnitOfWork, UseCase
 
 UNFULFILLED_KIND = "fee.unfulfilled"
+FEE_PAYMENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://citysettle.example/fee-invoice/payment")
 
 
 def invoice_view(invoice: FeeInvoice, payment: Payment | None = None) -> dict[str, Any]:
@@ -70,21 +71,35 @@ def issue_fee_invoice(
             )
         payment = None
         if invoice.payer_due_vnd:
-            payment = await new_payment(
-                uow,
-                request_id=invoice.id,
-                amount_vnd=invoice.payer_due_vnd,
-                payee_account=agency,
-                purpose=PaymentPurpose.FEE_INVOICE,
-                purpose_id=str(invoice.id),
-                collection=collection,
-                at=at,
-                ttl=payment_ttl,
-            )
-            invoice.request_payment(payment.reference, at)
+            payment = await request_payment_attempt(uow, invoice, 0, collection, at, payment_ttl)
         return invoice_view(invoice, payment)
 
     return use_case
+
+
+def invoice_payment_request(invoice: UUID, attempt: int) -> UUID:
+    """The request id of an invoice's payment: attempt 0 is the one made at issue, later
+    ones follow a lapsed payment (`fee_payments.request_invoice_payment`)."""
+    return invoice if attempt == 0 else uuid5(FEE_PAYMENT_NAMESPACE, f"{invoice}:{attempt}")
+
+
+async def request_payment_attempt(
+    uow: UnitOfWork, invoice: FeeInvoice, attempt: int, collection: CollectionAccount, at: datetime, ttl: timedelta
+) -> Payment:
+    """Create the invoice's payment of this attempt for what the payer owes, and request it."""
+    payment = await new_payment(
+        uow,
+        request_id=invoice_payment_request(invoice.id, attempt),
+        amount_vnd=invoice.payer_due_vnd,
+        payee_account=payable(PartyKind.AGENCY, invoice.agency_id),
+        purpose=PaymentPurpose.FEE_INVOICE,
+        purpose_id=str(invoice.id),
+        collection=collection,
+        at=at,
+        ttl=ttl,
+    )
+    invoice.request_payment(payment.reference, at)
+    return payment
 
 
 async def settle_invoice_on_payment(uow: UnitOfWork, payment: Payment, at: datetime) -> None:

@@ -41,7 +41,7 @@ def test_partial_subsidy_splits_the_amount_exactly() -> None:
 def test_paid_only_by_the_requested_payment_then_refundable_up_to_what_was_paid() -> None:
     invoice = issue()
     invoice.request_payment("CSAAAAAAAA", T0)
-    with pytest.raises(InvalidTransition, match="not the one requested"):
+    with pytest.raises(InvalidTransition, match="not requested"):
         invoice.mark_paid("CSBBBBBBBB", T0)
     invoice.mark_paid("CSAAAAAAAA", T0)
     with pytest.raises(InvalidValue):
@@ -52,6 +52,22 @@ def test_paid_only_by_the_requested_payment_then_refundable_up_to_what_was_paid(
         invoice.cancel("x", T0)
     with pytest.raises(InvalidTransition):
         invoice.refund(1, "x", T0)
+
+
+def test_a_new_payment_after_a_lapsed_one_and_either_pays_the_invoice() -> None:
+    for paying in ("CSAAAAAAAA", "CSBBBBBBBB"):
+        invoice = issue()
+        invoice.request_payment("CSAAAAAAAA", T0)
+        invoice.request_payment("CSBBBBBBBB", T0)
+        with pytest.raises(InvalidTransition, match="already requested"):
+            invoice.request_payment("CSAAAAAAAA", T0)
+        assert (invoice.payment_reference, invoice.payment_references) == ("CSBBBBBBBB", ["CSAAAAAAAA", "CSBBBBBBBB"])
+        invoice.mark_paid(paying, T0)
+        assert invoice.status is InvoiceStatus.PAID
+        replayed = None
+        for event in invoice.collect_events():
+            replayed = event.mutate(replayed)
+        assert vars(replayed) == vars(invoice)
 
 
 def test_cancel_only_while_issued() -> None:
