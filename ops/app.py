@@ -49,7 +49,13 @@ async def _event_store(app: web.Application) -> AsyncIterator[None]:
     app[STORE] = store
     sealer = SecretSealer(config.codec.cipher_key)
     directory = ClientDirectory(store, sealer, cache_ttl_s=config.client_cache_ttl_s)
-    app[API] = ApiServices(store=store, directory=directory, sealer=sealer)
+    app[API] = ApiServices(
+        store=store,
+        directory=directory,
+        sealer=sealer,
+        projections=store,
+        wallet_payee_id=config.wallet_payee_id,
+    )
     log.info("event store open: %s", redact_url(config.store_url))
     yield
     await store.close()

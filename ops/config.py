@@ -34,6 +34,7 @@ class Config:
     checkpoint_keyring_file: Path | None = None
     checkpoint_interval_s: float = 60.0
     client_cache_ttl_s: float = 1.0  # how long a revocation may take to reach a running service
+    wallet_payee_id: str = "wallets"  # the payee whose collection account takes wallet top-ups
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -53,6 +54,7 @@ class Config:
             checkpoint_keyring_file=_path(env, "CITYSETTLE_CHECKPOINT_KEYRING"),
             checkpoint_interval_s=float(_int(env, "CITYSETTLE_CHECKPOINT_INTERVAL_S", 60, 1, 86_400)),
             client_cache_ttl_s=float(_int(env, "CITYSETTLE_CLIENT_CACHE_TTL_S", 1, 0, 300)),
+            wallet_payee_id=env.get("CITYSETTLE_WALLET_PAYEE", base.wallet_payee_id),
         )
 
     def with_overrides(self, **overrides: Any) -> Config:

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from adapters.http.auth import ClientDirectory
 from adapters.secrets import SecretSealer
-from domain.ports import EventStore
+from domain.ports import EventStore, ProjectionStore
 
 
 def utc_now() -> datetime:
@@ -33,7 +33,9 @@ class ApiServices:
     store: EventStore
     directory: ClientDirectory
     sealer: SecretSealer
+    projections: ProjectionStore
     clock: Callable[[], datetime] = utc_now
+    wallet_payee_id: str = "wallets"  # the payee whose collection account takes wallet top-ups
     limits: ApiLimits = field(default_factory=ApiLimits)
 
 

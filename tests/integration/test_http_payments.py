@@ -1,0 +1,209 @@
+"""Payments over real HTTP, on each store: asked for a purpose, read, QR images, cancel, SSE."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from adapters.http.signing import RequestSigner
+from domain.model.clients import Role
+from domain.model.parking import PaymentMethod
+from domain.services.payment_purposes import ON_PAID
+from domain.services.payments import BankNotice, CollectionAccount, credit_bank_transfer
+from domain.services.tickets import purchase_ticket_by_qr
+from domain.services.unit_of_work import execute
+from tests.integration.test_http_fees import INVOICE, seed
+from tests.support.api import Api, ClientFactory, start_api
+from tests.support.parking import CITY, HOUR, OPERATOR, T0, arrival, end, open_lot, start
+
+CITY_ACCOUNT = {"bank_bin": CITY.bank_bin, "account_no": CITY.account_no, "account_name": CITY.name}
+
+
+@pytest.fixture
+async def api(aiohttp_client: ClientFactory, store_url: str) -> Api:
+    return await start_api(aiohttp_client, store_url)
+
+
+async def invoice_payment(api: Api) -> tuple[RequestSigner, dict[str, Any]]:
+    await seed(api)
+    terminal = await api.client(Role.TERMINAL)
+    invoice = await (await api.call(terminal, "POST", "/v1/fees/invoices", INVOICE)).json()
+    response = await api.call(
+        terminal, "POST", "/v1/payments", {"purpose": "fee_invoice", "purpose_id": invoice["invoice_no"]}
+    )
+    assert response.status == 201, await response.text()
+    payment: dict[str, Any] = await response.json()
+    assert payment == invoice["payment"]
+    return terminal, payment
+
+
+async def pay(api: Api, payment: dict[str, Any], bank_tx_id: str = "FT1") -> None:
+    note = f"MBVCB.1.{payment['reference']}.le phi"
+    notice = BankNotice(
+        payment["bank_bin"], payment["account_no"], bank_tx_id, payment["amount_vnd"], note, datetime.now(UTC)
+    )
+    await execute(api.store, credit_bank_transfer(notice, datetime.now(UTC), ON_PAID))
+
+
+async def test_a_fee_invoice_payment_is_shown_and_read(api: Api) -> None:
+    terminal, payment = await invoice_payment(api)
+    assert (payment["status"], payment["amount_vnd"], payment["due_vnd"]) == ("pending", 200_000, 200_000)
+    assert payment["links"] == {
+        "qr_png": f"/v1/payments/{payment['id']}/qr.png",
+        "qr_svg": f"/v1/payments/{payment['id']}/qr.svg",
+        "events": f"/v1/payments/{payment['id']}/events",
+    }
+    assert "display" not in payment["links"], "no counter-page token yet"
+    read = await api.call(terminal, "GET", f"/v1/payments/{payment['id']}")
+    assert await read.json() == payment
+    await pay(api, payment)
+    paid = await (await api.call(terminal, "GET", f"/v1/payments/{payment['id']}")).json()
+    assert (paid["status"], paid["paid_vnd"], paid["due_vnd"]) == ("paid", 200_000, 0)
+
+
+@pytest.mark.parametrize(("extra", "field"), [({"amount_vnd": 1_000}, "$.amount_vnd"), ({"ttl_s": 600}, "$.ttl_s")])
+async def test_a_terminal_cannot_choose_the_amount(api: Api, extra: dict[str, Any], field: str) -> None:
+    terminal, payment = await invoice_payment(api)
+    body = {"purpose": "fee_invoice", "purpose_id": payment["purpose_id"], **extra}
+    response = await api.call(terminal, "POST", "/v1/payments", body)
+    assert response.status == 422
+    assert (await response.json())["field"] == field
+
+
+async def test_unknown_payments_are_404(api: Api) -> None:
+    terminal = await api.client(Role.TERMINAL)
+    for payment_id in ("not-a-uuid", "6f1c0c43-52c3-4c51-8a83-b9e1b2c2a1f0"):
+        assert (await api.call(terminal, "GET", f"/v1/payments/{payment_id}")).status == 404
+        assert (await api.call(terminal, "GET", f"/v1/payments/{payment_id}/qr.png")).status == 404
+    body = {"purpose": "fee_invoice", "purpose_id": "FI-NONE"}
+    assert (await api.call(terminal, "POST", "/v1/payments", body)).status == 404
+
+
+async def test_qr_images_carry_the_payload_and_a_strong_etag(api: Api) -> None:
+    terminal, payment = await invoice_payment(api)
+    png = await api.call(terminal, "GET", payment["links"]["qr_png"])
+    assert png.status == 200
+    assert png.content_type == "image/png"
+    etag = png.headers["ETag"]
+    assert etag.startswith('"')
+    assert not etag.startswith("W/")
+    image = Image.open(io.BytesIO(await png.read()))
+    image.load()
+    assert [b.text for b in zxingcpp.read_barcodes(image)] == [payment["qr_payload"]]
+    again = await api.call(terminal, "GET", payment["links"]["qr_png"], headers={"If-None-Match": etag})
+    assert again.status == 304
+    svg = await api.call(terminal, "GET", payment["links"]["qr_svg"])
+    assert svg.content_type == "image/svg+xml"
+    assert svg.headers["ETag"] != etag
+    assert (await svg.text()).lstrip().startswith("<?xml")
+
+
+async def test_a_pending_payment_can_be_cancelled_once(api: Api) -> None:
+    terminal, payment = await invoice_payment(api)
+    path = f"/v1/payments/{payment['id']}/cancel"
+    cancelled = await api.call(terminal, "POST", path, {"reason": "payer left"})
+    assert (await cancelled.json())["status"] == "cancelled"
+    assert (await api.call(terminal, "POST", path, {"reason": "payer left"})).status == 409
+    # the invoice's id (the payment's purpose_id) names it as well as its number
+    again = await api.call(
+        terminal, "POST", "/v1/payments", {"purpose": "fee_invoice", "purpose_id": payment["purpose_id"]}
+    )
+    assert again.status == 409
+    assert "cancelled" in (await again.json())["detail"]
+
+
+async def test_wallet_topups_name_their_amount_and_a_retry_is_one_payment(api: Api) -> None:
+    admin = await api.client(Role.ADMIN)
+    wallets = {"name": "Vi dien tu", "kind": "transport_operator", "collection_account": CITY_ACCOUNT}
+    assert (await api.call(admin, "PUT", "/v1/payees/wallets", wallets)).status == 201
+    app = await api.client(Role.APP)
+    body = {"purpose": "wallet_topup", "purpose_id": "rider-1", "amount_vnd": 50_000}
+    first = await api.call(app, "POST", "/v1/payments", body, idempotency_key="t1")
+    assert first.status == 201, await first.text()
+    assert (await first.json())["amount_vnd"] == 50_000
+    retry = await api.call(app, "POST", "/v1/payments", body, idempotency_key="t1")
+    assert (await retry.json())["id"] == (await first.json())["id"]
+    missing = await api.call(app, "POST", "/v1/payments", {"purpose": "wallet_topup", "purpose_id": "rider-1"})
+    assert (missing.status, (await missing.json())["field"]) == (422, "$.amount_vnd")
+    floats = await api.call(app, "POST", "/v1/payments", {**body, "amount_vnd": 50_000.5})
+    assert (floats.status, (await floats.json())["field"]) == (422, "$.amount_vnd")
+
+
+async def test_an_ended_parking_session_is_paid_to_its_operator(api: Api) -> None:
+    admin = await api.client(Role.ADMIN)
+    operator = {"name": "Hoan Kiem parking", "kind": "parking_operator", "collection_account": CITY_ACCOUNT}
+    assert (await api.call(admin, "PUT", f"/v1/payees/{OPERATOR}", operator)).status == 201
+    await open_lot(api.store)
+    session = await start(api.store, arrival("gate-9"))
+    await end(api.store, session, T0 + 3 * HOUR, PaymentMethod.QR)
+    attendant = await api.client(Role.TERMINAL, scope=("HK-01",))
+    body = {"purpose": "parking_session", "purpose_id": str(session), "ttl_s": 300}
+    response = await api.call(attendant, "POST", "/v1/payments", body)
+    assert response.status == 201, await response.text()
+    payment = await response.json()
+    assert (payment["amount_vnd"], payment["purpose"], payment["account_no"]) == (
+        85_000,
+        "parking_session",
+        CITY.account_no,
+    )
+    elsewhere = await api.client(Role.TERMINAL, scope=("OTHER-LOT",))
+    assert (await api.call(elsewhere, "POST", "/v1/payments", body)).status == 403
+
+
+async def read_events(api: Api, signer: RequestSigner, path: str, last_id: str | None = None) -> list[dict[str, Any]]:
+    headers = {"Last-Event-ID": last_id} if last_id else {}
+    response = await api.call(signer, "GET", path, headers=headers)
+    assert response.status == 200
+    assert response.content_type == "text/event-stream"
+    events: list[dict[str, Any]] = []
+    event: dict[str, Any] = {}
+    async for raw in response.content:
+        line = raw.decode().rstrip("\n")
+        if not line:
+            if "data" in event:
+                events.append(event)
+            event = {}
+        elif line.startswith(("id: ", "data: ")):
+            name, _, value = line.partition(": ")
+            event[name] = json.loads(value) if name == "data" else value
+    return events
+
+
+async def test_events_stream_status_changes_and_resume_after_last_event_id(api: Api) -> None:
+    terminal, payment = await invoice_payment(api)
+    path = payment["links"]["events"]
+    reading = asyncio.create_task(read_events(api, terminal, path))
+    await asyncio.sleep(0.3)
+    await pay(api, payment)
+    events = await asyncio.wait_for(reading, 10)
+    assert [e["data"]["status"] for e in events] == ["pending", "paid"]
+    resumed = await asyncio.wait_for(read_events(api, terminal, path, last_id=events[0]["id"]), 10)
+    assert [e["data"]["status"] for e in resumed] == ["paid"]
+    assert await asyncio.wait_for(read_events(api, terminal, path, last_id=events[1]["id"]), 10) == []
+
+
+async def test_a_ticket_bought_by_qr_shows_its_payment(api: Api) -> None:
+    transit = CollectionAccount("970415", "1140000088", "CITY TRANSIT")
+    bought = await execute(
+        api.store,
+        purchase_ticket_by_qr(
+            order_id="kiosk-7", rider_id="rider-lan", operator_id="transerco", product_code="SINGLE-STU",
+            collection=transit, at=datetime.now(UTC), concession_evidence="HUST-20231234",
+        ),
+    )  # fmt: skip
+    app = await api.client(Role.APP)
+    body = {"purpose": "ticket", "purpose_id": bought.result["ticket_id"]}
+    response = await api.call(app, "POST", "/v1/payments", body)
+    assert response.status == 201, await response.text()
+    assert (await response.json())["reference"] == bought.result["payment"]["reference"]
+    unknown = await api.call(
+        app, "POST", "/v1/payments", {**body, "purpose_id": "6f1c0c43-52c3-4c51-8a83-b9e1b2c2a1f0"}
+    )
+    assert unknown.status == 404
