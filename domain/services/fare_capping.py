@@ -6,6 +6,11 @@ wallet cannot cover is refused (`InsufficientFunds`) and records nothing, not ev
 tap. A tap charged 0 (the cap is reached) posts nothing. The transfer's cause names the
 rider day and the tap's number, so two racing taps derive the same transfer id: one
 wins, the other is retried on fresh state.
+
+Anti-passback spans service days: a tap near the start of a service day (closer than
+the fare's passback window) is also noted in that boundary's `DayBoundary`, in the same
+unit of work, which refuses it when the rider tapped the same vehicle just across the
+boundary, whichever tap arrived first.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 
 from domain.model.ledger import credit, debit, wallet
 from domain.model.tickets import PAYG_FARES, PaygFare, RiderDay, find_fare, rider_day_id, service_day
+from domain.model.tickets.boundary import DayBoundary, boundaries_near, day_boundary_id
 from domain.model.tickets.service_day import checked_id
 from domain.model.transfers import Transfer
 from domain.services.tickets import operator_account
@@ -45,6 +51,7 @@ def tap_pay_as_you_go(
             day = RiderDay.open(rider_id, find_fare(fare_code, fares), at)
             uow.add(day)
         charged_vnd = day.tap(vehicle_id, operator_id, at)
+        await _note_near_boundaries(uow, day, vehicle_id, at)
         if charged_vnd:
             fare = Transfer.post(
                 f"payg:{day.id}:tap:{day.taps}",
@@ -66,3 +73,13 @@ def tap_pay_as_you_go(
         }
 
     return use_case
+
+
+async def _note_near_boundaries(uow: UnitOfWork, day: RiderDay, vehicle_id: str, at: datetime) -> None:
+    """Note the tap at each service-day start it is within the passback window of."""
+    for boundary_day in boundaries_near(at, day.passback):
+        boundary = await uow.find(DayBoundary, day_boundary_id(day.rider_id, boundary_day))
+        if boundary is None:
+            boundary = DayBoundary.open(day.rider_id, boundary_day, at)
+            uow.add(boundary)
+        boundary.note(vehicle_id, at, day.fare.passback_minutes)

@@ -1,5 +1,6 @@
 """Bus e-tickets: products, the `Ticket` aggregate, and pay-as-you-go fare capping."""
 
+from domain.model.tickets.boundary import DayBoundary, day_boundary_id
 from domain.model.tickets.capping import MAX_TAPS_PER_DAY, RiderDay, rider_day_id
 from domain.model.tickets.errors import RefusalReason, TicketRefused
 from domain.model.tickets.products import (
@@ -23,6 +24,7 @@ __all__ = [
     "PRODUCTS",
     "SERVICE_TZ",
     "Concession",
+    "DayBoundary",
     "PaygFare",
     "PaymentMethod",
     "Product",
@@ -34,6 +36,7 @@ __all__ = [
     "TicketStatus",
     "Validity",
     "ValidityUnit",
+    "day_boundary_id",
     "find_fare",
     "find_product",
     "rider_day_id",

@@ -9,8 +9,10 @@ Invariants:
 - every tap belongs to the aggregate's service day;
 - a tap is charged ``min(fare, cap - charged so far)``: the day's total never exceeds the
   cap, and after n taps it equals ``min(n * fare, cap)``;
-- no two taps on the same vehicle are less than the fare's passback minutes apart: a
-  double tap is refused rather than charged twice;
+- no two taps on the same vehicle are less than the fare's passback minutes apart,
+  whatever order they arrive in (`domain.model.tickets.passback`): a double tap is
+  refused rather than charged twice. Taps on the neighbouring service day are the
+  `DayBoundary`'s to check (`domain.model.tickets.boundary`);
 - at most `MAX_TAPS_PER_DAY` taps, so the state and the stream stay bounded.
 """
 
@@ -23,9 +25,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from domain.model.errors import InvalidTransition, InvalidValue
-from domain.model.tickets.errors import RefusalReason, TicketRefused
+from domain.model.tickets.passback import RideTimes, check_passback, with_ride
 from domain.model.tickets.products import PaygFare
-from domain.model.tickets.service_day import checked_id, checked_time, service_day
+from domain.model.tickets.service_day import checked_id, service_day
 
 RIDER_DAY_NAMESPACE = uuid5(NAMESPACE_URL, "https://citysettle.example/payg/rider-day")
 MAX_TAPS_PER_DAY = 100  # far above any real day of riding; a runaway validator stops here
@@ -52,12 +54,7 @@ class RiderDay(Aggregate):
         def apply(self, aggregate: RiderDay) -> None:
             aggregate.taps = self.tap_no
             aggregate.charged_vnd += self.charged_vnd
-            # Taps older than the passback window can never refuse another; forget them.
-            horizon = self.timestamp - aggregate.passback
-            recent = {v: last for v, last in aggregate.recent_taps.items() if last > horizon}
-            earlier = recent.get(self.vehicle_id)
-            recent[self.vehicle_id] = self.timestamp if earlier is None else max(earlier, self.timestamp)
-            aggregate.recent_taps = recent
+            aggregate.tap_times = with_ride(aggregate.tap_times, self.vehicle_id, self.timestamp)
 
     def __init__(self, rider_id: str, service_date: str, fare: dict[str, Any]) -> None:
         self.rider_id = rider_id
@@ -65,7 +62,7 @@ class RiderDay(Aggregate):
         self.fare = PaygFare.from_dict(fare)
         self.taps = 0
         self.charged_vnd = 0
-        self.recent_taps: dict[str, datetime] = {}
+        self.tap_times: RideTimes = {}
 
     @classmethod
     def open(cls, rider_id: str, fare: PaygFare, at: datetime) -> RiderDay:
@@ -96,13 +93,7 @@ class RiderDay(Aggregate):
             raise InvalidValue(f"a tap at {at.isoformat()} is not on service day {self.service_date}")
         if self.taps >= MAX_TAPS_PER_DAY:
             raise InvalidTransition(f"rider day {self.id} already has {MAX_TAPS_PER_DAY} taps")
-        last = self.recent_taps.get(vehicle_id)
-        if last is not None and abs(checked_time(at) - last) < self.passback:
-            raise TicketRefused(
-                RefusalReason.PASSBACK,
-                f"rider tapped on vehicle {vehicle_id} at {last.isoformat()}; "
-                f"wait {self.fare.passback_minutes} minutes",
-            )
+        check_passback(self.tap_times, vehicle_id, at, self.passback, f"rider {self.rider_id}")
         charged_vnd = min(self.fare.fare_vnd, self.fare.daily_cap_vnd - self.charged_vnd)
         self.trigger_event(
             self.Tapped,

@@ -13,7 +13,8 @@ Invariants:
   the same payment confirmed again changes nothing;
 - rides are accepted only in ``[activated_at, valid_until)``; a single ride is
   validated at most once; no two rides on the same vehicle are less than the
-  product's passback minutes apart;
+  product's passback minutes apart, whatever order they arrive in
+  (`domain.model.tickets.passback`);
 - expired and refunded are final; a refund happens at most once and returns at most
   what was paid (`Product.refund_vnd` has the rule); expiry happens only once its
   deadline (``pay_by``, ``activate_by`` or ``valid_until``) has passed;
@@ -33,6 +34,7 @@ from eventsourcing.domain import Aggregate
 from domain.model.errors import InvalidTransition, InvalidValue
 from domain.model.money import checked_vnd
 from domain.model.tickets.errors import RefusalReason, TicketRefused
+from domain.model.tickets.passback import RideTimes, check_passback, with_ride
 from domain.model.tickets.products import Concession, Product
 from domain.model.tickets.service_day import checked_id, checked_text, checked_time
 
@@ -101,13 +103,7 @@ class Ticket(Aggregate):
 
         def apply(self, aggregate: Ticket) -> None:
             aggregate.rides_taken = self.ride_no
-            # Only rides within the passback window can refuse a later one; older ones are
-            # forgotten so that a monthly pass's state stays small.
-            horizon = self.timestamp - aggregate.product.passback
-            recent = {v: last for v, last in aggregate.recent_rides.items() if last > horizon}
-            earlier = recent.get(self.vehicle_id)
-            recent[self.vehicle_id] = self.timestamp if earlier is None else max(earlier, self.timestamp)
-            aggregate.recent_rides = recent
+            aggregate.ride_times = with_ride(aggregate.ride_times, self.vehicle_id, self.timestamp)
 
     class Expired(Aggregate.Event):
         reason: str
@@ -149,7 +145,7 @@ class Ticket(Aggregate):
         self.activated_at: datetime | None = None
         self.valid_until: datetime | None = None
         self.rides_taken = 0
-        self.recent_rides: dict[str, datetime] = {}
+        self.ride_times: RideTimes = {}
         self.refunded_vnd = 0
         self.end_reason: str | None = None
 
@@ -292,13 +288,7 @@ class Ticket(Aggregate):
         rides_max = self.product.rides_max
         if rides_max is not None and self.rides_taken >= rides_max:
             raise TicketRefused(RefusalReason.ALREADY_USED, f"ticket {self.id} allows {rides_max} ride(s)")
-        last = self.recent_rides.get(vehicle_id)
-        if last is not None and abs(at - last) < self.product.passback:
-            raise TicketRefused(
-                RefusalReason.PASSBACK,
-                f"ticket {self.id} rode vehicle {vehicle_id} at {last.isoformat()}; "
-                f"wait {self.product.passback_minutes} minutes",
-            )
+        check_passback(self.ride_times, vehicle_id, at, self.product.passback, f"ticket {self.id}")
 
     def _require_status(self, status: TicketStatus) -> None:
         if self.status is not status:

@@ -57,13 +57,6 @@ def test_a_late_upload_from_an_offline_validator_is_still_checked_for_passback()
     assert ticket.validate("bus-2", T0 + minutes(5)) == 2
 
 
-def test_rides_long_past_are_forgotten() -> None:
-    ticket = active("MONTH")
-    ticket.validate("bus-1", T0)
-    ticket.validate("bus-2", T0 + timedelta(hours=2))
-    assert set(ticket.recent_rides) == {"bus-2"}
-
-
 def test_rides_outside_the_validity_window_are_refused() -> None:
     ticket = active("DAY", at=T0 + minutes(30))
     assert refused(ticket, "bus-1", T0 + minutes(29)) is RefusalReason.NOT_YET_VALID
