@@ -28,7 +28,9 @@ def crc16(text: str) -> str:
     """CRC-16/CCITT-FALSE of ``text`` as 4 upper-case hex digits, leading zeros kept."""
     # crc_hqx is CRC-CCITT with poly 0x1021 and no reflection; seeding it with 0xFFFF
     # makes it exactly CCITT-FALSE, computed in C (the pure-Python loop was 10x slower).
-    return f"{binascii.crc_hqx(text.encode('utf-8'), 0xFFFF):04X}"
+    # "surrogatepass": a scanned payload may hold a lone surrogate; it must fail the CRC
+    # check like any other changed character, not escape as a UnicodeEncodeError.
+    return f"{binascii.crc_hqx(text.encode('utf-8', 'surrogatepass'), 0xFFFF):04X}"
 
 
 def tlv(tag: str, value: str) -> str:

@@ -95,6 +95,12 @@ def test_any_single_character_change_is_detected(fields: VietQR, data: st.DataOb
         decode(changed)
 
 
+def test_a_lone_surrogate_in_a_payload_is_a_qr_error() -> None:
+    payload = encode(VietQR(bank_bin="970436", account="0011004455667"))
+    with pytest.raises(QRError):
+        decode(payload[:4] + "\ud800" + payload[5:])
+
+
 def _payload(*objects: str) -> str:
     return with_crc("".join(objects))
 
