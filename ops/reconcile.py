@@ -165,13 +165,20 @@ def run(args: argparse.Namespace) -> tuple[int, Reconciliation | None]:
             f"reconcile: matching {sum(len(s.entries) for s in statements):,} lines, {len(side.items):,} items"
         )
         options = MatchOptions(date_tolerance_days=args.tolerance_days)
-        result = reconcile(statements, side.items, ledger_balances=side.balances, options=options)
+        identities = [str(imported.identity) for imported in distinct(files)]
+        result = reconcile(
+            statements,
+            side.items,
+            ledger_balances=side.balances,
+            options=options,
+            resolved=side.resolved,
+            identities=identities,
+        )
         steps.set_description_str("reconcile: writing reports")
         inputs = _inputs(args.statement, files, first, last)
         _warn_repeated(inputs["repeated_statements"])
         write_reports(result, args.out, inputs)
         steps.set_description_str("reconcile: recording the run")
-        identities = [str(imported.identity) for imported in distinct(files)]
         recorded = asyncio.run(record_run(config, result, identities, first, last, side))
     totals = result.totals()
     summary = {

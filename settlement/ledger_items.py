@@ -26,6 +26,7 @@ class LedgerItem:
     bank_tx_id: str | None = None
     end_to_end_id: str | None = None
     batch_id: str | None = None
+    resolves: str | None = None  # the case key (`settlement.case_keys`) this item's resolution booked
 
     @property
     def signed_minor(self) -> int:

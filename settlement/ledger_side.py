@@ -7,16 +7,20 @@ statement), a credit is money out. Its details come from the events that caused 
 - ``bank-credit:<id>`` transfers: the `BankCredit.Received` with that id gives the
   bank's transaction id, the payment reference and the bank's booking time;
 - ``settlement:<batch id>[:returned]`` transfers: the `SettlementBatch.Closed` gives
-  the payout's EndToEndId, which the bank's debit (and a return) carries back.
+  the payout's EndToEndId, which the bank's debit (and a return) carries back;
+- ``reconciliation:<case key>`` transfers: the `ReconciliationRun.ExceptionResolved`
+  that booked them gives their value date (the exception's day, not the day of the
+  decision) and the case they resolve, which the matching sets aside for that case.
 
-The log is read in pages (bounded memory per read) and only events of those three
-kinds are decoded. Dates are taken in the bank's time zone (Vietnam: UTC+7, no DST).
+Every resolution recorded is returned too (also those that booked nothing), so a later
+run can show its case as resolved. The log is read in pages (bounded memory per read)
+and only events of those four kinds are decoded. Dates are taken in the bank's time zone (Vietnam: UTC+7, no DST).
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Protocol
 from uuid import UUID
@@ -29,12 +33,16 @@ from domain.model.transfers import Transfer
 from domain.ports import LogRecord
 from settlement.batches import SettlementBatch
 from settlement.ledger_items import LedgerBalance, LedgerItem, account_number
+from settlement.runs import ReconciliationRun
 from settlement.statements.model import Direction
 
 BANK_TZ = timezone(timedelta(hours=7), "ICT")
 PAGE_SIZE = 5_000
 LEDGER_CURRENCY = "VND"
-_TOPICS = frozenset(get_topic(t) for t in (Transfer.Posted, BankCredit.Received, SettlementBatch.Closed))
+_TOPICS = frozenset(
+    get_topic(t)
+    for t in (Transfer.Posted, BankCredit.Received, SettlementBatch.Closed, ReconciliationRun.ExceptionResolved)
+)
 
 
 class LogReader(Protocol):
@@ -52,6 +60,7 @@ class LedgerSide:
     ledger_accounts: dict[str, str]  # account number -> our ``bank:<bin>:<number>`` account
     last_position: int  # the last log position that moved one of these accounts
     payout_batches: dict[str, str]  # EndToEndId of a settlement payout -> its batch id
+    resolved: dict[str, str] = field(default_factory=dict)  # case key -> how and when it was resolved
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +79,8 @@ class _Log:
     postings: list[_Posting]
     credits: dict[str, Any]  # BankCredit id -> its Received event
     batches: dict[str, str]  # SettlementBatch id -> EndToEndId of its payout
+    resolved: dict[str, str] = field(default_factory=dict)  # case key -> description
+    value_dates: dict[str, date] = field(default_factory=dict)  # resolution transfer cause -> value date
     last_position: int = 0
 
 
@@ -103,7 +114,7 @@ async def read_ledger_side(
     balances = {n: LedgerBalance(n, LEDGER_CURRENCY, opening[n], opening[n] + movement[n]) for n in sorted(opening)}
     ledger_accounts = {account_number(p.account): p.account for p in log.postings}
     payouts = {e2e: batch for batch, e2e in log.batches.items()}
-    return LedgerSide(tuple(items), balances, ledger_accounts, log.last_position, payouts)
+    return LedgerSide(tuple(items), balances, ledger_accounts, log.last_position, payouts, log.resolved)
 
 
 async def _read(store: LogReader, wanted: set[str] | None, page_size: int) -> _Log:
@@ -119,12 +130,26 @@ async def _read(store: LogReader, wanted: set[str] | None, page_size: int) -> _L
                 log.credits[str(event.originator_id)] = event
             elif isinstance(event, SettlementBatch.Closed):
                 log.batches[str(event.originator_id)] = event.end_to_end_id
+            elif isinstance(event, ReconciliationRun.ExceptionResolved):
+                _resolution(event, log)
             elif isinstance(event, Transfer.Posted):
                 postings = _postings(event, wanted)
                 if postings:
                     log.postings.extend(postings)
                     log.last_position = record.position
     return log
+
+
+def _resolution(event: ReconciliationRun.ExceptionResolved, log: _Log) -> None:
+    value_date = date.fromisoformat(event.value_date) if event.value_date else None
+    if event.transfer_cause is not None and value_date is not None:
+        log.value_dates[event.transfer_cause] = value_date
+    if event.case_key is not None:
+        booked = f", booked on {value_date}" if value_date and event.transfer_cause else ""
+        log.resolved[event.case_key] = (
+            f"{event.resolution} by {event.resolved_by} at {event.timestamp:%Y-%m-%d %H:%M} UTC{booked} "
+            f"(run {event.originator_id} case {event.case}): {event.reason}"
+        )
 
 
 def _postings(event: Transfer.Posted, wanted: set[str] | None) -> list[_Posting]:
@@ -154,14 +179,16 @@ def _item(posting: _Posting, log: _Log, tz: timezone) -> LedgerItem:
         reference, bank_tx_id = received.payment_reference, received.bank_tx_id
     elif kind == "settlement" and source_id in log.batches:
         end_to_end_id = log.batches[source_id]
+    resolves = posting.cause if posting.cause in log.value_dates else None
     return LedgerItem(
         item_id=f"{posting.transfer_id}/{posting.index}",
         account=posting.account,
         direction=posting.direction,
         amount_minor=posting.amount_vnd,
         currency=LEDGER_CURRENCY,
-        booking_date=booked_at.astimezone(tz).date(),
+        booking_date=log.value_dates[posting.cause] if resolves else booked_at.astimezone(tz).date(),
         payment_reference=reference,
         bank_tx_id=bank_tx_id,
         end_to_end_id=end_to_end_id,
+        resolves=resolves,
     )

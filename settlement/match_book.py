@@ -76,6 +76,7 @@ class Book:
         related_lines: Iterable[int] = (),
         related_items: Iterable[int] = (),
         settled: bool = False,
+        resolution: str | None = None,
     ) -> None:
         code = CATEGORIES.index(category) + 1
         for line in lines:
@@ -85,7 +86,16 @@ class Book:
             assert not self.item_categories[item], f"item {item} categorised twice"
             self.item_categories[item] = code
         self.cases.append(
-            Case(category, reason, tuple(lines), tuple(items), tuple(related_lines), tuple(related_items), settled)
+            Case(
+                category,
+                reason,
+                tuple(lines),
+                tuple(items),
+                tuple(related_lines),
+                tuple(related_items),
+                settled,
+                resolution,
+            )
         )
 
     def try_match(self, stage: Stage, line: int, candidates: Sequence[int]) -> bool:

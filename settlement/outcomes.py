@@ -75,7 +75,8 @@ class Case:
     items: tuple[int, ...]
     related_lines: tuple[int, ...] = ()
     related_items: tuple[int, ...] = ()
-    settled: bool = False  # both sides already agree (a reversal the ledger has booked too)
+    settled: bool = False  # both sides already agree (a reversal the ledger has booked too, a resolved case)
+    resolution: str | None = None  # how a finance user resolved it, when a run before this one recorded that
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -13,7 +12,7 @@ from domain.model.transfers import Transfer, transfer_id
 from domain.services.unit_of_work import UnitOfWork, UseCase
 from settlement.outcomes import Reconciliation
 from settlement.resolutions import resolution_entries
-from settlement.runs import ReconciliationRun, Resolution, run_id
+from settlement.runs import ReconciliationRun, Resolution, exception_key, run_id
 
 
 def run_view(run: ReconciliationRun) -> dict[str, Any]:
@@ -33,10 +32,7 @@ def run_view(run: ReconciliationRun) -> dict[str, Any]:
 def resolution_cause(exception: Mapping[str, Any]) -> str:
     """Named after the statement lines and ledger items themselves, not the run, so the
     same difference can be booked once however many runs report it."""
-    lines = sorted(f"{line['statement']}#{line['entry']}" for line in exception["lines"])
-    items = sorted(str(item["item_id"]) for item in exception["items"])
-    digest = hashlib.sha256("\n".join([*lines, "|", *items]).encode()).hexdigest()[:32]
-    return f"reconciliation:{digest}"
+    return exception_key(exception)
 
 
 def record_reconciliation(
@@ -85,7 +81,7 @@ def resolve_exception(
 
     async def use_case(uow: UnitOfWork) -> dict[str, Any]:
         run = await uow.get(ReconciliationRun, run_identifier)
-        exception = run.exception(case)
+        exception = run.require_open(case)
         entries = resolution_entries(exception, resolution, {**run.ledger_accounts, **(known_accounts or {})})
         cause = resolution_cause(exception) if entries else None
         if cause is not None and await uow.find(Transfer, transfer_id(cause)) is not None:
@@ -94,7 +90,14 @@ def resolve_exception(
         run.resolve(case, resolution, reason, resolved_by, cause, at)
         if cause is not None:
             uow.add(Transfer.post(cause, f"reconciliation.{resolution.value}", entries, at))
-        return {**run_view(run), "resolved": {"case": case, "resolution": resolution.value, "transfer": cause}}
+        resolved = {
+            "case": case,
+            "resolution": resolution.value,
+            "transfer": cause,
+            "value_date": run.value_date_of(case).isoformat(),
+            "resolved_at": at.isoformat(),
+        }
+        return {**run_view(run), "resolved": resolved}
 
     return use_case
 

@@ -112,7 +112,7 @@ def _exceptions_table(result: Reconciliation) -> str:
             for i in case.items
             for it in (result.items[i],)
         )
-        state = "settled" if case.settled else "open"
+        state = f"resolved: {escape(case.resolution)}" if case.resolution else "settled" if case.settled else "open"
         rows.append(
             f"<tr><td class=n>{number}</td><td>{escape(case.category.value)}</td><td>{state}</td>"
             f"<td>{escape(case.reason)}</td><td>{bank}</td><td>{ledger}</td></tr>"

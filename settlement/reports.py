@@ -28,6 +28,7 @@ CSV_COLUMNS = (
     "case",
     "category",
     "settled",
+    "resolution",
     "reason",
     "role",
     "side",
@@ -96,6 +97,7 @@ def case_view(result: Reconciliation, number: int, case: Case) -> dict[str, Any]
         "case": number,
         "category": case.category.value,
         "settled": case.settled,
+        "resolution": case.resolution,
         "reason": case.reason,
         "bank": [line_view(result, line) for line in case.lines],
         "ledger": [item_view(result, item) for item in case.items],
@@ -193,7 +195,7 @@ def write_json(result: Reconciliation, out: TextIO, head_data: Mapping[str, Any]
 
 def _csv_rows(result: Reconciliation) -> Iterator[list[Any]]:
     for number, case in enumerate(result.cases, start=1):
-        head = [number, case.category.value, case.settled, case.reason]
+        head = [number, case.category.value, case.settled, case.resolution or "", case.reason]
         members = [("categorised", "bank", line_view(result, i)) for i in case.lines]
         members += [("categorised", "ledger", item_view(result, i)) for i in case.items]
         members += [("context", "bank", line_view(result, i)) for i in case.related_lines]

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -21,6 +21,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from domain.model.errors import InvalidTransition, InvalidValue, NotFound
+from settlement.case_keys import case_key
 from settlement.outcomes import Category, Reconciliation
 
 RUN_NAMESPACE = uuid5(NAMESPACE_URL, "https://citysettle.example/reconciliation-run")
@@ -83,11 +84,20 @@ def exception_records(result: Reconciliation, identities: Sequence[str]) -> list
             "category": case.category.value,
             "reason": case.reason,
             "settled": case.settled,
+            "resolution": case.resolution,
             "lines": [_line(result, line, identities) for line in case.lines],
             "items": [_item(result, item) for item in case.items],
         }
         for number, case in enumerate(result.cases, start=1)
     ]
+
+
+def exception_key(exception: Mapping[str, Any]) -> str:
+    """The case's lasting name (`settlement.case_keys`), from its record in a run."""
+    return case_key(
+        (f"{line['statement']}#{line['entry']}" for line in exception["lines"]),
+        (str(item["item_id"]) for item in exception["items"]),
+    )
 
 
 def _totals(result: Reconciliation) -> dict[str, Any]:
@@ -110,11 +120,24 @@ class ReconciliationRun(Aggregate):
         ledger_accounts: dict[str, str]
 
     class ExceptionResolved(Aggregate.Event):
+        """``value_date`` is the day the resolution is booked on (the exception's own day,
+        so rerunning that day shows the case resolved); the event's timestamp is when it was
+        decided. ``case_key`` names the case's lines and items (`settlement.case_keys`)."""
+
+        class_version = 2
         case: int
         resolution: str
         reason: str
         resolved_by: str
         transfer_cause: str | None
+        value_date: str | None
+        case_key: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Version 1 booked on the day of the decision and only a transfer named the case.
+            state["value_date"] = None
+            state["case_key"] = state["transfer_cause"]
 
         def apply(self, aggregate: ReconciliationRun) -> None:
             aggregate.resolutions[self.case] = self.resolution
@@ -184,12 +207,27 @@ class ReconciliationRun(Aggregate):
         except KeyError:
             raise NotFound(f"run {self.id} has no exception {case}") from None
 
-    def resolve(
-        self, case: int, resolution: Resolution, reason: str, resolved_by: str, transfer_cause: str | None, at: datetime
-    ) -> None:
+    def require_open(self, case: int) -> dict[str, Any]:
+        """The exception, when it still awaits a decision."""
         exception = self.exception(case)
-        if exception["settled"] or case in self.resolutions:
-            raise InvalidTransition(f"exception {case} is already settled or resolved")
+        if case in self.resolutions:
+            raise InvalidTransition(f"exception {case} is already resolved ({self.resolutions[case]})")
+        if exception.get("resolution"):
+            raise InvalidTransition(f"exception {case} is already resolved: {exception['resolution']}")
+        if exception["settled"]:
+            raise InvalidTransition(f"exception {case} is settled: both sides already agree")
+        return exception
+
+    def resolve(
+        self,
+        case: int,
+        resolution: Resolution,
+        reason: str,
+        resolved_by: str,
+        transfer_cause: str | None,
+        at: datetime,
+    ) -> None:
+        exception = self.require_open(case)
         if resolution not in ALLOWED[Category(exception["category"])]:
             raise InvalidValue(f"a {exception['category']} exception cannot be resolved by {resolution.value}")
         if not reason.strip() or not resolved_by.strip():
@@ -202,4 +240,15 @@ class ReconciliationRun(Aggregate):
             reason=reason,
             resolved_by=resolved_by,
             transfer_cause=transfer_cause,
+            value_date=self.value_date_of(case).isoformat(),
+            case_key=exception_key(exception),
         )
+
+    def value_date_of(self, case: int) -> date:
+        """The day a resolution of the case is booked on: the bank's booking date of its
+        lines, else the ledger's of its items, within the run's period."""
+        exception = self.exception(case)
+        dates = [line["booking_date"] for line in exception["lines"] if line["booking_date"]]
+        dates = dates or [item["booking_date"] for item in exception["items"]]
+        day = date.fromisoformat(min(dates)) if dates else self.first_day
+        return min(max(day, self.first_day), self.last_day)

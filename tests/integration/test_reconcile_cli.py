@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from domain.services.unit_of_work import execute
 from ops.config import Config
 from ops.stores import open_store
 from settlement.calendar import SettlementCalendar
+from settlement.ledger_side import BANK_TZ
 from settlement.payouts import BankAccount
 from settlement.services import close_settlement_batch
 from tests.support.catalogue import CATALOGUE, TREASURY
@@ -356,3 +357,58 @@ def test_resolve_opens_existing_stores_only(tmp_path: Path) -> None:
     assert refused.returncode == 2
     assert refused.stderr.strip() == f"citysettle resolve: no event store at {url}: {tmp_path}/typo.db does not exist"
     assert not (tmp_path / "typo.db").exists()
+
+
+def _balances_only(path: Path, day: date, balance_vnd: int) -> Path:
+    """A CSV statement of a day without movements: only its opening and closing balance."""
+    before = (day - timedelta(days=1)).isoformat()
+    rows = [
+        "record,account,statement_id,currency,amount,direction,booking_date",
+        f"OPBD,{TREASURY.account_no},{day},VND,{balance_vnd},CRDT,{before}",
+        f"CLBD,{TREASURY.account_no},{day},VND,{balance_vnd},CRDT,{day}",
+    ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_resolution_is_booked_on_the_exceptions_day(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/value-date.db"
+    lines = asyncio.run(_seed(url, 2))  # two fees of 200,000 and a stray 7,000, all on 23 November
+    statement = _statement(tmp_path / "day.xml", [GenLine(199_000, acct_svcr_ref=lines[0].acct_svcr_ref), lines[1]])
+    args = ("--statement", str(statement), "--store", url, "--date", "2026-11-23")
+    first = _reconcile(*args, "--out", str(tmp_path / "a"))
+    assert first.returncode == 3, first.stderr
+    run = json.loads(first.stdout)["run"]
+    report = json.loads((tmp_path / "a" / "report.json").read_text(encoding="utf-8"))
+    case = {e["category"]: e["case"] for e in report["exceptions"]}
+    for category, reason in (("amount_mismatch", "NAPAS fee deducted"), ("missing_in_bank", "trace with the bank")):
+        common = ("--resolution", "write_off", "--reason", reason, "--by", "ketoan.nguyen", "--store", url)
+        done = _resolve("--run", run, "--case", str(case[category]), *common)
+        assert done.returncode == 0, done.stderr
+        resolved = json.loads(done.stdout)["resolved"]
+        assert resolved["value_date"] == "2026-11-23"
+        assert resolved["resolved_at"] > "2026-11-23", "the decision keeps its own time"
+
+    again = _reconcile(*args, "--out", str(tmp_path / "b"))
+    assert again.returncode == 0, again.stdout + again.stderr
+    rerun = json.loads((tmp_path / "b" / "report.json").read_text(encoding="utf-8"))
+    assert rerun["reconciled"] is True
+    shown = {e["category"]: e for e in rerun["exceptions"]}
+    assert shown["amount_mismatch"]["settled"] is True
+    assert shown["amount_mismatch"]["resolution"].startswith("write_off by ketoan.nguyen")
+    assert "NAPAS fee deducted" in shown["amount_mismatch"]["resolution"]
+    assert [i["amount_minor"] for i in shown["amount_mismatch"]["ledger"]] == [200_000, 1_000]
+    assert shown["missing_in_bank"]["resolution"].endswith("trace with the bank")
+    assert "resolved: write_off by ketoan.nguyen" in (tmp_path / "b" / "report.html").read_text(encoding="utf-8")
+
+    next_day = _balances_only(tmp_path / "next.csv", date(2026, 11, 24), 399_000)
+    clean = _reconcile(
+        "--statement", str(next_day), "--store", url, "--date", "2026-11-24", "--out", str(tmp_path / "c")
+    )
+    assert clean.returncode == 0, clean.stdout
+    today = datetime.now(UTC).astimezone(BANK_TZ).date()
+    decided = _balances_only(tmp_path / "today.csv", today, 399_000)
+    resolving_day = _reconcile(
+        "--statement", str(decided), "--store", url, "--date", today.isoformat(), "--out", str(tmp_path / "d")
+    )
+    assert resolving_day.returncode == 0, "the day of the decision shows nothing new: " + resolving_day.stdout

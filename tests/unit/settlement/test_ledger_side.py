@@ -14,7 +14,10 @@ from domain.model.payments import BankCredit, CreditOutcome, bank_credit_id
 from domain.model.transfers import Transfer
 from domain.ports import LogRecord
 from settlement.ledger_side import read_ledger_side
+from settlement.outcomes import Category
+from settlement.runs import Resolution
 from settlement.statements import Direction
+from tests.unit.settlement.test_runs import item, line, run_of
 
 BANK = bank_clearing("970436", "0011004455667")
 OTHER = bank_clearing("970436", "999")
@@ -90,3 +93,26 @@ async def test_items_balances_and_paging() -> None:
     balance = side.balances["0011004455667"]
     assert (balance.opening_minor, balance.closing_minor) == (50_000, 50_000 + 200_000 - 7_000)
     assert "999" not in side.balances
+
+
+async def test_a_resolutions_transfer_is_an_item_of_the_exceptions_day_set_aside_for_its_case() -> None:
+    run = run_of([line(1, 199_000)], [item(1, 200_000)])  # an exception of 23 November
+    decided = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+    assert run.exceptions[1]["category"] == Category.AMOUNT_MISMATCH.value
+    run.resolve(1, Resolution.WRITE_OFF, "NAPAS fee", "ketoan.nguyen", "reconciliation:k1", decided)
+    write_off = Transfer.post(
+        "reconciliation:k1", "reconciliation.write_off", [debit(suspense(), 1), credit(BANK, 1)], decided
+    )
+    log = FakeLog([*run.collect_events(), *write_off.collect_events()])
+    side = await read_ledger_side(log, first_day=date(2026, 11, 23), last_day=date(2026, 11, 23))
+    (booked,) = side.items
+    assert (booked.booking_date, booked.resolves, booked.direction) == (
+        date(2026, 11, 23),
+        "reconciliation:k1",
+        Direction.DEBIT,
+    )
+    (description,) = side.resolved.values()
+    assert description.startswith("write_off by ketoan.nguyen at 2026-12-01 03:00 UTC, booked on 2026-11-23")
+    later = await read_ledger_side(log, first_day=date(2026, 12, 1), last_day=date(2026, 12, 1))
+    assert later.items == ()
+    assert later.balances["0011004455667"].opening_minor == -1
