@@ -11,6 +11,7 @@ from typing import Any
 
 from domain.ports import Projection
 from domain.services.balances import LedgerBalances
+from domain.services.ledger_entries import LedgerEntries
 from domain.services.memory_projections import InMemoryProjectionStore
 from domain.services.parking_projections import CashlessShare, LotOccupancy
 from domain.services.projections import ProjectionRunner
@@ -22,7 +23,7 @@ REPLAY_ATTEMPTS = 5
 
 
 def projections() -> list[Projection]:
-    return [LedgerBalances(), LotOccupancy(), CashlessShare(), PayablePostings()]
+    return [LedgerBalances(), LedgerEntries(), LotOccupancy(), CashlessShare(), PayablePostings()]
 
 
 async def run_projection(store: Any, projection: Projection, stop: asyncio.Event) -> None:

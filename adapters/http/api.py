@@ -8,11 +8,11 @@ from types import ModuleType
 
 from aiohttp import web
 
-from adapters.http import fees, payees, payment_events, payments
+from adapters.http import fees, ledger, payees, payment_events, payments
 from adapters.http.openapi import openapi_document
 from adapters.http.routing import Route, bind
 
-RESOURCES: tuple[ModuleType, ...] = (payees, fees, payments, payment_events)
+RESOURCES: tuple[ModuleType, ...] = (payees, fees, payments, payment_events, ledger)
 OPENAPI_PATH = "/openapi.json"
 
 

@@ -74,6 +74,16 @@ def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in PATH_PARAMETER.findall(route.path)
     ]
+    parameters += [
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "description": text,
+            "schema": {"type": "integer", "minimum": 0},
+        }
+        for name, text in route.query
+    ]
     if route.idempotent:
         parameters.append(
             {"name": "Idempotency-Key", "in": "header", "required": True, "schema": {"type": "string", "minLength": 1}}

@@ -80,6 +80,7 @@ class Route:
     other_statuses: tuple[int, ...] = ()
     response_media: str = JSON
     signed: bool = True
+    query: tuple[tuple[str, str], ...] = ()  # optional integer query parameters: (name, description)
     body_max_bytes: int | None = None  # default: the API's limit
 
     @property

@@ -1,0 +1,71 @@
+"""The ledger entries projection: every posted entry of every account, numbered per account.
+
+Rows: ``count:<account>`` (how many entries it has), ``entry:<account>:<n>`` (its n-th
+entry, from 1, in log order) and ``hold:<id>`` for open holds (a posted hold's accounts
+are only named when it was placed). Entries are what moves posted balances, as in the
+`LedgerBalances` projection: transfers' entries and posted holds, never pending ones.
+So a page of an account's entries is a read of known keys, without a range scan.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.domain import DomainEventProtocol
+
+from domain.model.ledger import Side
+from domain.model.transfers import Hold, Transfer
+from domain.ports import JSONValue, ProjectionStore, ProjectionView
+
+NAME = "ledger_entries"
+
+
+def count_key(account: str) -> str:
+    return f"count:{account}"
+
+
+def entry_key(account: str, number: int) -> str:
+    return f"entry:{account}:{number}"
+
+
+class LedgerEntries:
+    name = NAME
+
+    async def apply(self, event: DomainEventProtocol[Any], view: ProjectionView) -> None:
+        if isinstance(event, Transfer.Posted):
+            base = {"transfer_id": str(event.originator_id), "cause": event.cause, "kind": event.kind}
+            for entry in event.entries:
+                record = {**base, "side": entry["side"], "amount_vnd": entry["amount_vnd"]}
+                await _append(view, entry["account"], record, event)
+        elif isinstance(event, Hold.Placed):
+            hold = {"debit": event.debit_account, "credit": event.credit_account, "cause": event.cause}
+            view.put(f"hold:{event.originator_id}", {**hold, "kind": event.kind})
+        elif isinstance(event, Hold.Posted | Hold.Voided | Hold.Expired):
+            key = f"hold:{event.originator_id}"
+            placed = await view.get(key)
+            assert placed is not None, "a hold event without its placement"
+            if isinstance(event, Hold.Posted):
+                base = {"transfer_id": str(event.originator_id), "cause": placed["cause"], "kind": placed["kind"]}
+                for side, account in ((Side.DEBIT, placed["debit"]), (Side.CREDIT, placed["credit"])):
+                    await _append(view, account, {**base, "side": side.value, "amount_vnd": event.amount_vnd}, event)
+            view.delete(key)
+
+
+async def _append(
+    view: ProjectionView, account: str, record: dict[str, Any], event: Transfer.Posted | Hold.Posted
+) -> None:
+    number = int(await view.get(count_key(account)) or 0) + 1
+    view.put(count_key(account), number)
+    view.put(entry_key(account, number), {**record, "number": number, "at": event.timestamp.isoformat()})
+
+
+async def account_entries(
+    rows: ProjectionStore, account: str, after: int, limit: int
+) -> tuple[list[JSONValue], int | None]:
+    """Up to ``limit`` entries numbered above ``after``, and the cursor of the next page
+    (None when this page reached the last entry)."""
+    count = int((await rows.get_rows(NAME, [count_key(account)])).get(count_key(account)) or 0)
+    last = min(count, after + limit)
+    keys = [entry_key(account, n) for n in range(after + 1, last + 1)]
+    found = await rows.get_rows(NAME, keys)
+    return [found[k] for k in keys if k in found], (last if last < count else None)
