@@ -1,0 +1,51 @@
+"""Signature policy at its exact boundaries, with the server's clock given."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from adapters.http.signatures import Headers, SignatureRejected, SignedMessage, VerificationKey, verify_request
+from adapters.http.signing import RequestSigner
+from domain.model.clients import KeyAlgorithm
+
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+URL = "https://api.example/v1/payees/p1?x=1"
+SECRET = b"s" * 32
+SIGNER = RequestSigner("cl_1.k1", SECRET, KeyAlgorithm.HMAC_SHA256)
+
+
+async def lookup(key_id: str, at: datetime) -> VerificationKey:
+    if key_id != "cl_1.k1":
+        raise SignatureRejected("keyid", "unknown")
+    return VerificationKey(key_id, KeyAlgorithm.HMAC_SHA256, SECRET)
+
+
+async def verify(created: datetime, body: bytes = b"{}", components: tuple[str, ...] | None = None) -> None:
+    headers = SIGNER.sign("POST", URL, body, {}, created=created, components=components)
+    message = SignedMessage("POST", URL, Headers(headers.items()))
+    await verify_request(message, body, lookup, NOW)
+
+
+@pytest.mark.parametrize("offset_s", [-300, 0, 300])
+async def test_created_within_300_s_either_way_is_accepted(offset_s: int) -> None:
+    await verify(NOW + timedelta(seconds=offset_s))
+
+
+@pytest.mark.parametrize("offset_s", [-301, 301])
+async def test_created_beyond_300_s_is_refused(offset_s: int) -> None:
+    with pytest.raises(SignatureRejected) as refused:
+        await verify(NOW + timedelta(seconds=offset_s))
+    assert refused.value.check == "created"
+
+
+async def test_the_query_and_the_digest_must_be_covered() -> None:
+    with pytest.raises(SignatureRejected) as refused:
+        await verify(NOW, components=("@method", "@path", "content-digest"))
+    assert refused.value.check == "covered-components"
+    assert "@query" in refused.value.detail
+
+
+async def test_a_signature_over_an_empty_body_needs_no_digest() -> None:
+    await verify(NOW, body=b"", components=("@method", "@path", "@query"))
