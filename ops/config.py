@@ -35,6 +35,9 @@ class Config:
     checkpoint_interval_s: float = 60.0
     client_cache_ttl_s: float = 1.0  # how long a revocation may take to reach a running service
     wallet_payee_id: str = "wallets"  # the payee whose collection account takes wallet top-ups
+    # A transfer booked before its payment expired still pays it when the bank's notice
+    # arrives at most this long after the expiry (credit_bank_transfer's accepted_delay).
+    bank_notice_delay_s: float = 600.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -55,6 +58,7 @@ class Config:
             checkpoint_interval_s=float(_int(env, "CITYSETTLE_CHECKPOINT_INTERVAL_S", 60, 1, 86_400)),
             client_cache_ttl_s=float(_int(env, "CITYSETTLE_CLIENT_CACHE_TTL_S", 1, 0, 300)),
             wallet_payee_id=env.get("CITYSETTLE_WALLET_PAYEE", base.wallet_payee_id),
+            bank_notice_delay_s=float(_int(env, "CITYSETTLE_BANK_NOTICE_DELAY_S", 600, 0, 86_400)),
         )
 
     def with_overrides(self, **overrides: Any) -> Config:

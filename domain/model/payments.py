@@ -7,8 +7,12 @@
 - lifecycle: pending → paid | expired | cancelled; only a pending payment takes credits
   towards its amount; ``paid_vnd`` never exceeds ``amount_vnd`` (the excess of an
   overpayment is owed back to the payer);
-- a credit arriving after expiry or cancellation is recorded as late: it changes no
-  balance due and waits for finance to accept or refund it;
+- lateness is judged by the bank's booking time: a credit booked before the payment
+  expired counts when its notice arrives up to an accepted delay after expiry (a bank's
+  notification can lag its booking); one booked at or after expiry, notified beyond that
+  delay, or arriving after cancellation is late: it changes no balance due and waits for
+  finance to accept or refund it. A booking time later than the notice's arrival is
+  taken as the arrival (the bank's clock ran ahead);
 - the same bank transaction is credited at most once (`BankCredit` ids are derived
   from the bank's transaction id).
 """
@@ -16,7 +20,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -187,13 +191,22 @@ class Payment(Aggregate):
     def due_vnd(self) -> int:
         return self.amount_vnd - self.paid_vnd
 
-    def credit(self, bank_tx_id: str, amount_vnd: int, at: datetime) -> CreditApplied:
-        """Apply a bank credit; say how much went to the payee and how much is excess."""
+    def credit(
+        self,
+        bank_tx_id: str,
+        amount_vnd: int,
+        at: datetime,
+        *,
+        booked_at: datetime | None = None,
+        accepted_delay: timedelta = timedelta(0),
+    ) -> CreditApplied:
+        """Apply a bank credit received at ``at`` and booked by the bank at ``booked_at``
+        (default: ``at``); say how much went to the payee and how much is excess."""
         if checked_vnd(amount_vnd) == 0:
             raise InvalidValue("a bank credit is for a positive amount")
         if bank_tx_id in self.credits:
             raise InvalidTransition(f"bank transaction {bank_tx_id} was already credited")
-        if self.status is PaymentStatus.PENDING and at >= self.expires_at:
+        if self.status is PaymentStatus.PENDING and not self.on_time(at, booked_at or at, accepted_delay):
             self.trigger_event(self.Expired, timestamp=at)
         if self.status in (PaymentStatus.EXPIRED, PaymentStatus.CANCELLED):
             applied, outcome = 0, CreditOutcome.LATE
@@ -220,11 +233,16 @@ class Payment(Aggregate):
             self.trigger_event(self.Paid, timestamp=at)
         return CreditApplied(outcome, applied, excess)
 
-    def expire(self, at: datetime) -> None:
+    def on_time(self, at: datetime, booked_at: datetime, accepted_delay: timedelta) -> bool:
+        """Whether a credit booked at ``booked_at`` and notified at ``at`` is in time."""
+        return min(booked_at, at) < self.expires_at and at < self.expires_at + accepted_delay
+
+    def expire(self, at: datetime, accepted_delay: timedelta = timedelta(0)) -> None:
+        """Expire an unpaid payment once no credit booked in time can still arrive."""
         if self.status is not PaymentStatus.PENDING:
             raise InvalidTransition(f"payment is {self.status}, not pending")
-        if at < self.expires_at:
-            raise InvalidTransition("the payment has not expired yet")
+        if at < self.expires_at + accepted_delay:
+            raise InvalidTransition("the payment has not expired yet (or a credit booked in time may still arrive)")
         self.trigger_event(self.Expired, timestamp=at)
 
     def cancel(self, reason: str, at: datetime) -> None:

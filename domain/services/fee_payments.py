@@ -6,7 +6,8 @@ new one from `request_invoice_payment`: the next attempt, its own request id and
 reference. The invoice is paid by whichever of its payments completes first (a transfer
 booked on time for a lapsed one may still be notified late); any other that completes
 is owed back by `settle_invoice_on_payment`. A payment that lapsed part-paid owes its
-part back when it expires (`expire_payment`, or the next credit it receives).
+part back when it expires: when the next attempt is asked for after the accepted
+notification delay, by `expire_payment`, or at the next credit it receives.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from domain.model.errors import InvalidTransition
 from domain.model.fees import FeeInvoice, InvoiceStatus, invoice_id
 from domain.model.payments import Payment, PaymentStatus, payment_id
 from domain.services.fees import invoice_view, request_payment_attempt
-from domain.services.payments import CollectionAccount
+from domain.services.payments import DEFAULT_NOTICE_DELAY, CollectionAccount, expire_if_lapsed
 from domain.services.unit_of_work import UnitOfWork, UseCase
 
 DEFAULT_PAY_WITHIN = timedelta(minutes=15)
@@ -28,7 +29,12 @@ MAX_PAYMENT_REQUESTS = 20
 
 
 def request_invoice_payment(
-    invoice_no: str, collection: CollectionAccount, at: datetime, ttl: timedelta = DEFAULT_PAY_WITHIN
+    invoice_no: str,
+    collection: CollectionAccount,
+    at: datetime,
+    ttl: timedelta = DEFAULT_PAY_WITHIN,
+    *,
+    accepted_delay: timedelta = DEFAULT_NOTICE_DELAY,
 ) -> UseCase:
     """The QR payment for what the payer of an issued invoice owes, created at most once
     per attempt.
@@ -47,6 +53,8 @@ def request_invoice_payment(
         last = await _last_payment(uow, invoice)
         if last is not None and last.status is PaymentStatus.PENDING and at < last.expires_at:
             return invoice_view(invoice, last)
+        if last is not None:  # past the notification delay too: its part-paid money is owed back now
+            expire_if_lapsed(uow, last, at, accepted_delay)
         attempt = len(invoice.payment_references)
         if attempt >= MAX_PAYMENT_REQUESTS:
             raise InvalidTransition(

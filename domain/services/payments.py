@@ -33,6 +33,11 @@ from domain.services.unit_of_work import UnitOfWork, UseCase
 
 PaidHandler = Callable[[UnitOfWork, Payment, datetime], Awaitable[None]]
 PAYMENT_TTL_MAX = timedelta(days=30)
+# How long after a payment's expiry the notice of a transfer booked before it still pays
+# it: banks notify within seconds, but a webhook retried after an outage can lag its
+# booking by minutes. Beyond this the credit is late (suspense) whatever its booking time,
+# so an old booking time can never pay a payment long replaced by another one.
+DEFAULT_NOTICE_DELAY = timedelta(minutes=10)
 # References tried for one request: one collision in 2^65 already, four in a row never.
 REFERENCE_CANDIDATES = 4
 
@@ -133,14 +138,26 @@ class BankNotice:
 
 
 def credit_bank_transfer(
-    notice: BankNotice, at: datetime, on_paid: Mapping[PaymentPurpose, PaidHandler] | None = None
+    notice: BankNotice,
+    at: datetime,
+    on_paid: Mapping[PaymentPurpose, PaidHandler] | None = None,
+    *,
+    accepted_delay: timedelta = DEFAULT_NOTICE_DELAY,
 ) -> UseCase:
-    """Record one bank notice and post its money (see the module docstring).
+    """Record one bank notice received at ``at`` and post its money (module docstring).
 
-    The answer says ``duplicate: true`` when this notice was recorded before, also when
-    the earlier delivery was committed while this one was running: the bank gets
-    "duplicate", never an error, and nothing more is written.
+    Lateness is judged by the bank's booking time (``notice.booked_at``): a transfer
+    booked before its payment expired pays it when the notice arrives at most
+    ``accepted_delay`` after the expiry (`DEFAULT_NOTICE_DELAY`; the service reads it
+    from ``CITYSETTLE_BANK_NOTICE_DELAY_S``). The answer says ``duplicate: true`` when
+    this notice was recorded before, also when the earlier delivery was committed while
+    this one was running: the bank gets "duplicate", never an error, and nothing more
+    is written.
     """
+    if notice.booked_at.tzinfo is None:
+        raise InvalidValue("a bank notice's booking time must carry its UTC offset")
+    if accepted_delay < timedelta(0):
+        raise InvalidValue("the accepted notification delay cannot be negative")
 
     async def use_case(uow: UnitOfWork) -> dict[str, Any]:
         checked_vnd(notice.amount_vnd)
@@ -160,19 +177,7 @@ def credit_bank_transfer(
             outcome = CreditOutcome.UNMATCHED
             entries.append(credit(suspense(), notice.amount_vnd))
         else:
-            was_pending = payment.status is PaymentStatus.PENDING
-            applied = payment.credit(notice.bank_tx_id, notice.amount_vnd, at)
-            outcome = applied.outcome
-            if applied.outcome is CreditOutcome.LATE:
-                entries.append(credit(suspense(), notice.amount_vnd))
-            if applied.applied_vnd:
-                entries.append(credit(payment.payee_account, applied.applied_vnd))
-            if applied.excess_vnd:
-                entries.append(credit(refunds_payable(), applied.excess_vnd))
-            if was_pending and payment.status is PaymentStatus.PAID and on_paid and payment.purpose in on_paid:
-                await on_paid[payment.purpose](uow, payment, at)
-            if was_pending:
-                _refund_if_expired_unpaid(uow, payment, at)
+            outcome = await _apply(uow, payment, notice, at, entries, on_paid or {}, accepted_delay)
         received = BankCredit.receive(
             bank_bin=notice.bank_bin,
             account_no=notice.account_no,
@@ -192,6 +197,33 @@ def credit_bank_transfer(
         return result
 
     return use_case
+
+
+async def _apply(
+    uow: UnitOfWork,
+    payment: Payment,
+    notice: BankNotice,
+    at: datetime,
+    entries: list[Entry],
+    on_paid: Mapping[PaymentPurpose, PaidHandler],
+    accepted_delay: timedelta,
+) -> CreditOutcome:
+    """Credit ``payment`` with the notice, adding the credit side of its transfer to ``entries``."""
+    was_pending = payment.status is PaymentStatus.PENDING
+    applied = payment.credit(
+        notice.bank_tx_id, notice.amount_vnd, at, booked_at=notice.booked_at, accepted_delay=accepted_delay
+    )
+    if applied.outcome is CreditOutcome.LATE:
+        entries.append(credit(suspense(), notice.amount_vnd))
+    if applied.applied_vnd:
+        entries.append(credit(payment.payee_account, applied.applied_vnd))
+    if applied.excess_vnd:
+        entries.append(credit(refunds_payable(), applied.excess_vnd))
+    if was_pending and payment.status is PaymentStatus.PAID and payment.purpose in on_paid:
+        await on_paid[payment.purpose](uow, payment, at)
+    if was_pending:
+        _refund_if_expired_unpaid(uow, payment, at)
+    return applied.outcome
 
 
 def _credit_result(credit_record: BankCredit, *, duplicate: bool) -> dict[str, Any]:
@@ -219,14 +251,24 @@ def _refund_if_expired_unpaid(uow: UnitOfWork, payment: Payment, at: datetime) -
         owe_back(uow, payment, payment.paid_vnd, f"payment:{payment.reference}:expired-part-paid", "payment.refund", at)
 
 
-def expire_payment(reference: str, at: datetime) -> UseCase:
+def expire_payment(reference: str, at: datetime, accepted_delay: timedelta = DEFAULT_NOTICE_DELAY) -> UseCase:
+    """Expire a pending payment once no transfer booked before its expiry can still be
+    notified in time (``accepted_delay`` after it); what it collected part-paid is owed back."""
+
     async def use_case(uow: UnitOfWork) -> dict[str, Any]:
         payment = await uow.get(Payment, payment_id(reference))
-        payment.expire(at)
+        payment.expire(at, accepted_delay)
         _refund_if_expired_unpaid(uow, payment, at)
         return payment_view(payment)
 
     return use_case
+
+
+def expire_if_lapsed(uow: UnitOfWork, payment: Payment, at: datetime, accepted_delay: timedelta) -> None:
+    """Expire ``payment`` as `expire_payment` would, when it is pending and can be."""
+    if payment.status is PaymentStatus.PENDING and at >= payment.expires_at + accepted_delay:
+        payment.expire(at, accepted_delay)
+        _refund_if_expired_unpaid(uow, payment, at)
 
 
 def cancel_payment(reference: str, reason: str, at: datetime) -> UseCase:

@@ -80,3 +80,47 @@ async def test_an_invoice_with_nothing_left_to_pay_gets_no_payment(store: Any) -
     await issue(store, "HS-A3", channel="vneid")  # the budget pays it all at issue
     with pytest.raises(InvalidTransition, match="is paid"):
         await ask(store, "HS-A3", T0 + MIN)
+
+
+async def credit_booked(store: Any, tx: str, reference: str, booked: datetime, at: datetime) -> dict[str, Any]:
+    notice = BankNotice(TREASURY.bank_bin, TREASURY.account_no, tx, 200_000, reference, booked)
+    return (await execute(store, credit_bank_transfer(notice, at, ON_PAID))).result
+
+
+async def test_a_transfer_booked_before_expiry_but_notified_late_pays_the_invoice(store: Any) -> None:
+    reference = (await issue(store, "HS-B1"))["payment"]["reference"]  # expires 08:15
+    paid = await credit_booked(store, "FT-B1", reference, T0 + 14 * MIN, T0 + 19 * MIN)
+    assert (paid["outcome"], paid["payment"]["status"]) == ("exact", "paid")
+    assert (await get_invoice("HS-B1")(UnitOfWork(store)))["status"] == "paid"
+    assert await posted_balances(store, AGENCY, suspense()) == {AGENCY: 200_000, suspense(): 0}
+    # Booked after the expiry, or notified beyond the accepted delay (10 minutes): late.
+    other = (await issue(store, "HS-B2"))["payment"]["reference"]
+    assert (await credit_booked(store, "FT-B2", other, T0 + 16 * MIN, T0 + 17 * MIN))["outcome"] == "late"
+    third = (await issue(store, "HS-B3"))["payment"]["reference"]
+    assert (await credit_booked(store, "FT-B3", third, T0 + 14 * MIN, T0 + 26 * MIN))["outcome"] == "late"
+    assert await posted_balances(store, AGENCY, suspense()) == {AGENCY: 200_000, suspense(): 400_000}
+
+
+async def test_a_lapsed_payment_notified_late_pays_the_invoice_and_the_next_attempt_is_owed_back(store: Any) -> None:
+    first = (await issue(store, "HS-B4"))["payment"]["reference"]
+    second = (await ask(store, "HS-B4", T0 + 16 * MIN))["payment"]["reference"]
+    await credit_booked(store, "FT-B4", first, T0 + 14 * MIN, T0 + 18 * MIN)  # the citizen had paid in time
+    invoice = await get_invoice("HS-B4")(UnitOfWork(store))
+    assert invoice["status"] == "paid"
+    both = await credit_booked(store, "FT-B5", second, T0 + 19 * MIN, T0 + 19 * MIN)
+    assert both["payment"]["status"] == "paid"
+    assert await posted_balances(store, BANK, AGENCY, refunds_payable()) == {
+        BANK: 400_000,
+        AGENCY: 200_000,
+        refunds_payable(): 200_000,
+    }
+
+
+async def test_a_part_paid_payment_is_expired_and_owed_back_when_the_next_attempt_comes_after_the_delay(
+    store: Any,
+) -> None:
+    first = (await issue(store, "HS-B6"))["payment"]["reference"]
+    notice = BankNotice(TREASURY.bank_bin, TREASURY.account_no, "FT-B6", 50_000, first, T0 + MIN)
+    await execute(store, credit_bank_transfer(notice, T0 + MIN, ON_PAID))
+    await ask(store, "HS-B6", T0 + 26 * MIN)  # 08:15 expiry + 10 minutes have passed
+    assert await posted_balances(store, AGENCY, refunds_payable()) == {AGENCY: 0, refunds_payable(): 50_000}

@@ -20,6 +20,8 @@ from domain.model.references import (
 from tests.support.payments import as_stored_v1
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+EXPIRY = T0 + timedelta(minutes=15)
+DELAY = timedelta(minutes=10)
 
 
 def payment(amount_vnd: int = 50_000, request_id: UUID | None = None) -> Payment:
@@ -193,22 +195,24 @@ def test_invalid_payments_are_refused(field: str, value: object) -> None:
         Payment.create(**kwargs)  # type: ignore[arg-type]
 
 
-credits = st.lists(st.tuples(st.integers(1, 200_000), st.integers(0, 30)), min_size=1, max_size=8)
+# (amount, minute it arrives, minutes the bank booked it before that)
+credits = st.lists(st.tuples(st.integers(1, 200_000), st.integers(0, 30), st.integers(-2, 15)), min_size=1, max_size=8)
 
 
 @given(st.integers(1, 200_000), credits)
-def test_matching_credits_never_creates_or_loses_money(amount: int, arrivals: list[tuple[int, int]]) -> None:
+def test_matching_credits_never_creates_or_loses_money(amount: int, arrivals: list[tuple[int, int, int]]) -> None:
     p = payment(amount)
     applied_total = excess_total = late_total = 0
-    for i, (credit_vnd, minute) in enumerate(arrivals):
-        applied = p.credit(f"tx{i}", credit_vnd, T0 + timedelta(minutes=minute))
+    for i, (credit_vnd, minute, lag) in enumerate(arrivals):
+        at = T0 + timedelta(minutes=minute)
+        applied = p.credit(f"tx{i}", credit_vnd, at, booked_at=at - timedelta(minutes=lag), accepted_delay=DELAY)
         late = credit_vnd if applied.outcome is CreditOutcome.LATE else 0
         assert applied.applied_vnd + applied.excess_vnd + late == credit_vnd
         applied_total += applied.applied_vnd
         excess_total += applied.excess_vnd
         late_total += late
     assert applied_total == p.paid_vnd <= amount
-    assert applied_total + excess_total + late_total == sum(c for c, _ in arrivals)
+    assert applied_total + excess_total + late_total == sum(c for c, _, _ in arrivals)
     assert (p.status is PaymentStatus.PAID) == (p.paid_vnd == amount)
     replayed = None
     for event in p.collect_events():
@@ -221,3 +225,32 @@ def test_a_payment_stored_before_requests_were_recorded_is_read_with_no_request(
     (created,) = p.collect_events()
     replayed = as_stored_v1(created).mutate(None)
     assert (replayed.request_id, replayed.reference, replayed.amount_vnd) == (None, p.reference, p.amount_vnd)
+
+
+@pytest.mark.parametrize(
+    ("booked_after_expiry", "notified_after_expiry", "outcome"),
+    [
+        (timedelta(seconds=-1), timedelta(minutes=5), CreditOutcome.EXACT),  # booked in time, notified late
+        (timedelta(minutes=-3), DELAY - timedelta(seconds=1), CreditOutcome.EXACT),
+        (timedelta(minutes=-3), DELAY, CreditOutcome.LATE),  # beyond the accepted delay
+        (timedelta(0), timedelta(minutes=1), CreditOutcome.LATE),  # booked at expiry
+        (timedelta(minutes=5), timedelta(seconds=-1), CreditOutcome.EXACT),  # bank clock ahead: judged on arrival
+    ],
+)
+def test_lateness_is_judged_by_the_booking_time_within_the_accepted_delay(
+    booked_after_expiry: timedelta, notified_after_expiry: timedelta, outcome: CreditOutcome
+) -> None:
+    p = payment()
+    applied = p.credit(
+        "tx1", 50_000, EXPIRY + notified_after_expiry, booked_at=EXPIRY + booked_after_expiry, accepted_delay=DELAY
+    )
+    assert applied.outcome is outcome
+    assert p.status is (PaymentStatus.PAID if outcome is CreditOutcome.EXACT else PaymentStatus.EXPIRED)
+
+
+def test_a_payment_expires_only_once_no_credit_booked_in_time_can_arrive() -> None:
+    p = payment()
+    with pytest.raises(InvalidTransition, match="booked in time"):
+        p.expire(EXPIRY + DELAY - timedelta(seconds=1), DELAY)
+    p.expire(EXPIRY + DELAY, DELAY)
+    assert p.status is PaymentStatus.EXPIRED

@@ -13,6 +13,7 @@ def test_defaults_are_the_embedded_store_on_localhost() -> None:
     assert (config.host, config.port) == ("127.0.0.1", 8080)
     assert config.codec.cipher_key is None
     assert config.checkpoint_key_file is None
+    assert config.bank_notice_delay_s == 600
 
 
 def test_environment_is_read_and_flags_override_it() -> None:
@@ -22,6 +23,7 @@ def test_environment_is_read_and_flags_override_it() -> None:
         "CITYSETTLE_COMPRESS": "1",
         "CITYSETTLE_BATCH_EVENTS_MAX": "500",
         "CITYSETTLE_CHECKPOINT_KEY_FILE": "/run/secrets/k.pem",
+        "CITYSETTLE_BANK_NOTICE_DELAY_S": "1800",
     }
     config = Config.from_env(env).with_overrides(port=None, host="0.0.0.0")
     assert config.port == 9000
@@ -29,6 +31,7 @@ def test_environment_is_read_and_flags_override_it() -> None:
     assert config.codec.compress is True
     assert config.batch_events_max == 500
     assert config.checkpoint_key_file == Path("/run/secrets/k.pem")
+    assert config.bank_notice_delay_s == 1800
 
 
 @pytest.mark.parametrize(
@@ -38,6 +41,7 @@ def test_environment_is_read_and_flags_override_it() -> None:
         ({"CITYSETTLE_PORT": "70000"}, "CITYSETTLE_PORT must be between 1 and 65535"),
         ({"CITYSETTLE_COMPRESS": "maybe"}, "CITYSETTLE_COMPRESS must be 0 or 1"),
         ({"CITYSETTLE_BATCH_EVENTS_MAX": "0"}, "CITYSETTLE_BATCH_EVENTS_MAX must be between"),
+        ({"CITYSETTLE_BANK_NOTICE_DELAY_S": "-1"}, "CITYSETTLE_BANK_NOTICE_DELAY_S must be between 0 and 86400"),
     ],
 )
 def test_bad_settings_name_the_variable(env: dict[str, str], message: str) -> None:
