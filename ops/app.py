@@ -55,6 +55,7 @@ async def _event_store(app: web.Application) -> AsyncIterator[None]:
         sealer=sealer,
         projections=store,
         wallet_payee_id=config.wallet_payee_id,
+        on_signature_rejected=lambda check: app[METRICS].signature_failures.labels(check).inc(),
     )
     log.info("event store open: %s", redact_url(config.store_url))
     yield

@@ -16,6 +16,7 @@ class Metrics:
     appended_events: Counter
     batch_events: Histogram
     log_head: Gauge
+    signature_failures: Counter
 
     @classmethod
     def create(cls) -> Metrics:
@@ -43,6 +44,12 @@ class Metrics:
                 registry=registry,
             ),
             log_head=Gauge("citysettle_eventstore_head_position", "Last committed global position", registry=registry),
+            signature_failures=Counter(
+                "citysettle_http_signature_failures",
+                "Requests refused for their signature, by the check that failed",
+                ["check"],
+                registry=registry,
+            ),
         )
 
     def observe_batch(self, appends: int, events: int) -> None:

@@ -20,6 +20,10 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _ignore(check: str) -> None:
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class ApiLimits:
     """Explicit bounds of the API (a request body, a page of a list)."""
@@ -36,6 +40,7 @@ class ApiServices:
     projections: ProjectionStore
     clock: Callable[[], datetime] = utc_now
     wallet_payee_id: str = "wallets"  # the payee whose collection account takes wallet top-ups
+    on_signature_rejected: Callable[[str], None] = _ignore  # told the failed check (a metric)
     limits: ApiLimits = field(default_factory=ApiLimits)
 
 

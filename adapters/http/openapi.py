@@ -109,4 +109,6 @@ def _error_statuses(route: Route) -> list[int]:
         statuses.append(400)
     if route.request is not None or route.method in ("POST", "PUT"):
         statuses.append(413)
+    if route.request is not None:
+        statuses.append(415)
     return sorted(set(statuses))

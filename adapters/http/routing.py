@@ -7,8 +7,8 @@ the spec cannot drift from what is served.
 
 The pipeline, in order: read the body (bounded: 413), verify the signature (401,
 naming the failed check), check the role (403), require an Idempotency-Key on a
-signed POST/PUT (400), decode the body strictly into its type (422 naming the
-field), run the handler, encode its answer.
+signed POST/PUT (400), require JSON (415) and decode the body strictly into its type
+(422 naming the field), run the handler, encode its answer.
 """
 
 from __future__ import annotations
@@ -106,6 +106,8 @@ def bind(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]
                 f"{PROBLEM_BASE}forbidden",
             )
         request_key = _request_key(request, body, caller) if route.idempotent and caller is not None else None
+        if route.request is not None:
+            _require_json(request, body)
         decoded = decode_body(route.request, body)
         reply = await route.handler(Call(request, services, caller, decoded, request_key, at))
         if isinstance(reply, web.StreamResponse):
@@ -140,6 +142,7 @@ async def _authenticate(request: web.Request, body: bytes, services: ApiServices
     try:
         await verify_request(message, body, lookup, at)
     except SignatureRejected as exc:
+        services.on_signature_rejected(exc.check)
         raise Problem(
             401, "Signature rejected", exc.detail, f"{PROBLEM_BASE}signature-rejected", check=exc.check
         ) from exc
@@ -158,6 +161,13 @@ def _request_key(request: web.Request, body: bytes, caller: Caller) -> RequestKe
     # the request's identity: what it does (method, target) and with which body
     digest = hashlib.sha256(f"{request.method} {request.raw_path}\n".encode() + body).digest()
     return RequestKey(caller.client_id, key, digest)
+
+
+def _require_json(request: web.Request, body: bytes) -> None:
+    if body and request.content_type != JSON:
+        raise Problem(
+            415, "Unsupported media type", f"the body must be {JSON}", f"{PROBLEM_BASE}unsupported-media-type"
+        )
 
 
 def decode_body(body_type: type[Any] | None, body: bytes) -> Any:

@@ -10,6 +10,7 @@ from aiohttp import ClientResponse
 
 from adapters.http.api import all_routes
 from domain.model.clients import Role
+from tests.integration.test_http_fees import INVOICE, SERVICE, seed
 from tests.support.api import Api, ClientFactory, start_api
 
 
@@ -48,3 +49,60 @@ async def test_real_answers_match_the_spec(api: Api) -> None:
     await check_against_spec(spec, "PUT", path, await api.call(admin, "PUT", "/v1/payees/stp", body))
     await check_against_spec(spec, "PUT", path, await api.call(admin, "PUT", "/v1/payees/stp", {"name": 1}))
     await check_against_spec(spec, "PUT", path, await api.call(None, "PUT", "/v1/payees/stp", body))
+
+
+async def test_answers_of_every_resource_match_the_spec(api: Api) -> None:
+    spec = await (await api.call(None, "GET", "/openapi.json")).json()
+    admin = await seed(api)
+    terminal, finance = await api.client(Role.TERMINAL), await api.client(Role.FINANCE)
+    checks: list[tuple[str, str, ClientResponse]] = [
+        ("PUT", "/v1/fees/services/{service_code}", await api.call(admin, "PUT", "/v1/fees/services/LLTP-01", SERVICE)),
+        (
+            "PUT",
+            "/v1/fees/services/{service_code}",
+            await api.call(admin, "PUT", "/v1/fees/services/X", {**SERVICE, "amount_vnd": 1.5}),
+        ),
+    ]
+    issued = await api.call(terminal, "POST", "/v1/fees/invoices", INVOICE)
+    invoice = await issued.json()
+    checks.append(("POST", "/v1/fees/invoices", issued))
+    checks.append(
+        (
+            "GET",
+            "/v1/fees/invoices/{invoice_no}",
+            await api.call(terminal, "GET", f"/v1/fees/invoices/{invoice['invoice_no']}"),
+        )
+    )
+    checks.append(("GET", "/v1/fees/invoices/{invoice_no}", await api.call(terminal, "GET", "/v1/fees/invoices/none")))
+    ask = {"purpose": "fee_invoice", "purpose_id": invoice["invoice_no"]}
+    checks.append(("POST", "/v1/payments", await api.call(terminal, "POST", "/v1/payments", ask)))
+    checks.append(("POST", "/v1/payments", await api.call(terminal, "POST", "/v1/payments", ask, idempotency_key=None)))
+    payment = f"/v1/payments/{invoice['payment']['id']}"
+    checks.append(("GET", "/v1/payments/{payment_id}", await api.call(terminal, "GET", payment)))
+    checks.append(("GET", "/v1/payments/{payment_id}", await api.call(finance, "GET", payment)))
+    checks.append(
+        (
+            "POST",
+            "/v1/payments/{payment_id}/cancel",
+            await api.call(terminal, "POST", f"{payment}/cancel", {"reason": "r"}),
+        )
+    )
+    checks.append(
+        (
+            "POST",
+            "/v1/fees/invoices/{invoice_no}/cancel",
+            await api.call(terminal, "POST", f"/v1/fees/invoices/{invoice['invoice_no']}/cancel", {"reason": "r"}),
+        )
+    )
+    checks.append(
+        ("GET", "/v1/ledger/accounts/{account_id}", await api.call(finance, "GET", "/v1/ledger/accounts/suspense"))
+    )
+    checks.append(
+        (
+            "GET",
+            "/v1/ledger/accounts/{account_id}/entries",
+            await api.call(finance, "GET", "/v1/ledger/accounts/suspense/entries"),
+        )
+    )
+    for method, path, response in checks:
+        await check_against_spec(spec, method, path, response)

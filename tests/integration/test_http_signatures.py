@@ -66,7 +66,9 @@ async def test_a_signature_by_another_key_is_refused(api: Api) -> None:
 async def test_a_body_changed_after_signing_fails_the_digest(api: Api) -> None:
     admin = await api.client(Role.ADMIN)
     url = str(api.http.make_url("/v1/payees/p1"))
-    signed = admin.sign("PUT", url, json.dumps(PAYEE).encode(), {"Idempotency-Key": "k1"})
+    signed = admin.sign(
+        "PUT", url, json.dumps(PAYEE).encode(), {"Content-Type": "application/json", "Idempotency-Key": "k1"}
+    )
     tampered = json.dumps({**PAYEE, "name": "Someone else"}).encode()
     response = await api.http.put("/v1/payees/p1", data=tampered, headers=signed)
     assert (await problem(response, 401))["check"] == "content-digest"
@@ -76,7 +78,9 @@ async def test_a_body_must_be_covered_by_the_digest(api: Api) -> None:
     admin = await api.client(Role.ADMIN)
     url = str(api.http.make_url("/v1/payees/p1"))
     data = json.dumps(PAYEE).encode()
-    signed = admin.sign("PUT", url, b"", {"Idempotency-Key": "k1"}, components=("@method", "@path"))
+    signed = admin.sign(
+        "PUT", url, b"", {"Content-Type": "application/json", "Idempotency-Key": "k1"}, components=("@method", "@path")
+    )
     response = await api.http.put("/v1/payees/p1", data=data, headers=signed)
     body = await problem(response, 401)
     assert body["check"] == "covered-components"
@@ -87,7 +91,9 @@ async def test_a_query_must_be_covered(api: Api) -> None:
     admin = await api.client(Role.ADMIN)
     url = str(api.http.make_url("/v1/payees/p1?x=1"))
     data = json.dumps(PAYEE).encode()
-    signed = admin.sign("PUT", url, data, {"Idempotency-Key": "k1"}, components=("@method", "@path"))
+    signed = admin.sign(
+        "PUT", url, data, {"Content-Type": "application/json", "Idempotency-Key": "k1"}, components=("@method", "@path")
+    )
     response = await api.http.put("/v1/payees/p1?x=1", data=data, headers=signed)
     assert "@query" in (await problem(response, 401))["detail"]
 
@@ -96,7 +102,7 @@ async def test_whatever_else_is_covered_is_verified_too(api: Api) -> None:
     admin = await api.client(Role.ADMIN)
     url = str(api.http.make_url("/v1/payees/p1"))
     data = json.dumps(PAYEE).encode()
-    headers = {"Idempotency-Key": "k1", "X-Terminal": "counter-7"}
+    headers = {"Content-Type": "application/json", "Idempotency-Key": "k1", "X-Terminal": "counter-7"}
     components = ("@method", "@path", "@authority", "x-terminal", "content-digest")
     signed = admin.sign("PUT", url, data, headers, components=components)
     response = await api.http.put("/v1/payees/p1", data=data, headers={**signed, "X-Terminal": "counter-8"})
@@ -161,3 +167,11 @@ async def test_hmac_clients_sign_with_their_sealed_secret(
     assert (await api.call(admin, "PUT", "/v1/payees/p1", PAYEE)).status == 201
     wrong = RequestSigner(admin.key_id, b"x" * 32, KeyAlgorithm.HMAC_SHA256)
     assert (await problem(await api.call(wrong, "PUT", "/v1/payees/p1", PAYEE), 401))["check"] == "signature"
+
+
+async def test_signature_failures_are_counted_by_check(api: Api) -> None:
+    await api.call(None, "PUT", "/v1/payees/p1", PAYEE)
+    await api.call(RequestSigner("cl_nobody.k1", ed25519_material()[0]), "PUT", "/v1/payees/p1", PAYEE)
+    text = await (await api.call(None, "GET", "/metrics")).text()
+    assert 'citysettle_http_signature_failures_total{check="signature-missing"} 1.0' in text
+    assert 'citysettle_http_signature_failures_total{check="keyid"} 1.0' in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -120,3 +121,12 @@ async def test_a_body_over_the_service_limit_is_413_before_signature_checks(
     api = await start_api(aiohttp_client, store_url, request_body_max_bytes=1_000)
     response = await api.call(None, "PUT", "/v1/payees/p1", raw=b"x" * 5_000)
     assert response.status == 413
+
+
+async def test_a_body_that_is_not_json_by_its_type_is_415(api: Api) -> None:
+    admin = await api.client(Role.ADMIN)
+    response = await api.call(
+        admin, "PUT", "/v1/payees/p1", raw=json.dumps(PAYEE).encode(), headers={"Content-Type": "text/plain"}
+    )
+    assert response.status == 415
+    assert await api.store.load(payee_stream_id("p1")) == []

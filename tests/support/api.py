@@ -95,7 +95,7 @@ class Api:
         data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
         sent = dict(headers or {})
         if data:
-            sent["Content-Type"] = "application/json"
+            sent.setdefault("Content-Type", "application/json")
         if idempotency_key == "auto" and method in ("POST", "PUT"):
             sent["Idempotency-Key"] = str(uuid.uuid4())
         elif idempotency_key is not None and idempotency_key != "auto":
