@@ -1,7 +1,8 @@
 """``citysettle reconcile``: a bank statement against the ledger, with reports for finance.
 
 Exit codes: 0 reconciled (every line and item matched, balances agree), 3 exceptions
-remain (see the reports), 1 the statement cannot be read (the message says why).
+remain (see the reports), 1 the statement cannot be read or holds no statement (the
+message says why; nothing is recorded).
 The same file given twice is imported once. A statement a file holds twice, line for
 line (banks reuse MT940's :20:/:28C:), is read once and listed under
 ``inputs.repeated_statements`` in report.json and on stderr; never dropped unsaid.

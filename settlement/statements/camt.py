@@ -11,8 +11,9 @@ Fields are found by walking an element's children and mapping each child's tag t
 local name with one dict lookup. Namespaced ``findtext`` per field walks the children
 again for every field and costs several times more on a million entries.
 
-The parser neither loads DTDs nor expands entities nor touches the network: statements
-come from outside.
+The parser neither loads DTDs nor expands entities nor touches the network, and a
+document that declares a DTD at all is refused, saying so: statements come from outside,
+and an entity left unexpanded would silently drop text (``ID-&x;-END`` read as ``ID-``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from settlement.statements.model import (
     normalise_account,
     reference_or_none,
 )
+from settlement.statements.xml_guard import refuse_dtd, root_namespace
 
 _NAMESPACE = re.compile(rb"urn:iso:std:iso:20022:tech:xsd:camt\.(05[34])\.001\.(\d\d)")
 _ROLES = {
@@ -52,8 +54,11 @@ _CONTAINER = {"053": "Stmt", "054": "Ntfctn"}
 
 
 def camt_namespace(head: bytes) -> tuple[str, str, str] | None:
-    """``(kind, version, namespace)`` of a camt.053/054 document, from its first bytes."""
-    found = _NAMESPACE.search(head)
+    """``(kind, version, namespace)`` of a camt.053/054 document, from the namespace of its
+    root element in the first bytes (a camt namespace elsewhere, say in a schemaLocation,
+    does not make a document camt)."""
+    namespace = root_namespace(head)
+    found = _NAMESPACE.fullmatch(namespace.encode()) if namespace else None
     if found is None:
         return None
     message, version = found.group(1).decode(), found.group(2).decode()
@@ -67,6 +72,7 @@ def read_camt(stream: IO[bytes], kind: str, version: str, namespace: str) -> Ite
     container = _CONTAINER[kind[-3:]]
     tags = [f"{{{namespace}}}{name}" for name in (container, "Acct", "Bal", "Ntry")]
     header: dict[str, Any] = {}
+    undated: date | None = None  # the day of an entry without BookgDt (camt.054 only)
     balances: list[Balance] = []
     entries: list[Entry] = []
     events = etree.iterparse(
@@ -78,16 +84,20 @@ def read_camt(stream: IO[bytes], kind: str, version: str, namespace: str) -> Ite
         load_dtd=False,
         remove_blank_text=True,
     )
+    checked = False
     try:
         for _, element in events:
+            if not checked:
+                refuse_dtd(element)  # the DOCTYPE precedes every element: one look suffices
+                checked = True
             name = local(element.tag)
             if name == "Ntry":
-                entries.append(_entry(reader, element, len(entries) + 1))
+                entries.append(_entry(reader, element, len(entries) + 1, undated))
                 _release(element)
                 continue
             if name == container:
                 yield _statement(kind, version, header, balances, entries)
-                header, balances, entries = {}, [], []
+                header, balances, entries, undated = {}, [], [], None
                 _release(element)
                 continue
             parent = element.getparent()
@@ -95,6 +105,7 @@ def read_camt(stream: IO[bytes], kind: str, version: str, namespace: str) -> Ite
                 continue  # an Acct or Bal nested deeper than the statement is not ours
             if name == "Acct":
                 header = _header(local, element)
+                undated = _notified_on(kind, header)
             else:
                 balances.append(_balance(reader, element))
     except etree.XMLSyntaxError as exc:
@@ -183,7 +194,20 @@ def _balance(reader: DetailReader, element: Any) -> Balance:
     )
 
 
-def _entry(reader: DetailReader, ntry: Any, number: int) -> Entry:
+def _notified_on(kind: str, header: dict[str, Any]) -> date | None:
+    """A notification reports entries as the bank books them: one without BookgDt (it is
+    optional) is booked on its ValDt, else on the day the notification was created (CreDtTm,
+    in the bank's own offset). A statement has FrToDt and dated balances instead."""
+    created = header.get("CreDtTm") or ""
+    if kind != "camt.054" or not created:
+        return None
+    try:
+        return date.fromisoformat(created[:10])
+    except ValueError:
+        raise StatementError(f"{kind} notification {header.get('Id', '?')!r}: CreDtTm {created!r} is no date") from None
+
+
+def _entry(reader: DetailReader, ntry: Any, number: int, undated: date | None) -> Entry:
     """One Ntry. Plain locals rather than a dict of fields: this runs a million times."""
     local = reader.local
     amount = currency = direction = status = svcr = code = entry_ref = reversal = info = None
@@ -221,6 +245,8 @@ def _entry(reader: DetailReader, ntry: Any, number: int) -> Entry:
             charges = reader.charges(child, charges)
     if currency is None or amount is None or direction not in ("CRDT", "DBIT"):
         raise StatementError(f"entry {number} lacks its amount, currency or CdtDbtInd")
+    if booked is None and undated is not None:
+        booked = valued or undated
     return Entry(
         to_minor(amount, currency),
         currency,

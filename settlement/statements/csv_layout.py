@@ -73,16 +73,23 @@ _ROLES = {
 
 
 def looks_like_csv(head: str) -> bool:
+    """A header row naming one of the required columns: the layout is meant, even when
+    other required columns are missing (`read_csv` names them)."""
     header = head.lstrip("\ufeff").splitlines()[0] if head.strip() else ""
-    names = {name.strip().lower() for name in header.split(",")}
-    return all(column in names for column in REQUIRED)
+    names = {name.strip().strip('"').lower() for name in header.split(",")}
+    return "," in header and any(column in names for column in REQUIRED)
 
 
 def read_csv(lines: Iterable[str]) -> Iterator[Statement]:
     reader = csv.DictReader(lines)
-    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+    # Header names compare as the layout documents them: lower case, without padding.
+    reader.fieldnames = [name.strip().lower() for name in reader.fieldnames or []]
+    missing = [c for c in REQUIRED if c not in reader.fieldnames]
     if missing:
-        raise StatementError(f"CSV statement lacks the column(s) {', '.join(missing)} (see the documented layout)")
+        raise StatementError(
+            f"CSV statement lacks the required column(s) {', '.join(missing)}; its header names "
+            f"{', '.join(reader.fieldnames) or 'nothing'} (see the documented layout)"
+        )
     groups: dict[tuple[str, str], tuple[list[Balance], list[Entry]]] = {}
     for number, row in enumerate(reader, start=2):
         try:

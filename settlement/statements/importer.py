@@ -29,6 +29,7 @@ from settlement.statements.csv_layout import looks_like_csv, read_csv
 from settlement.statements.errors import StatementError
 from settlement.statements.model import Statement
 from settlement.statements.mt940 import read_mt940
+from settlement.statements.xml_guard import root_namespace
 
 STATEMENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://citysettle.example/bank-statement")
 _HEAD_BYTES = 65_536
@@ -108,7 +109,9 @@ def detect_format(head: bytes) -> StatementFormat:
     if text.startswith(b"<"):
         found = camt_namespace(head)
         if found is None:
-            raise StatementError("XML file is not an ISO 20022 camt.053 or camt.054 document")
+            namespace = root_namespace(head)
+            named = f" (its root element's namespace is {namespace!r})" if namespace is not None else ""
+            raise StatementError(f"XML file is not an ISO 20022 camt.053 or camt.054 document{named}")
         return StatementFormat.CAMT053 if found[0] == "camt.053" else StatementFormat.CAMT054
     if _MT940_START.search(head):
         return StatementFormat.MT940
@@ -126,8 +129,18 @@ def read_statement_file(stream: IO[bytes], fmt: StatementFormat | None = None) -
     reader = _HashingReader(head, stream)
     statements = list(_parse(detected, head, reader))
     digest = reader.drain()
+    if not statements:
+        raise StatementError(f"the file holds no statement ({_EMPTY[detected]}): there is nothing to reconcile")
     imported, repeated = _identify(digest, statements)
     return StatementFile(digest, detected, imported, repeated)
+
+
+_EMPTY = {
+    StatementFormat.CAMT053: "no Stmt in the camt.053 document",
+    StatementFormat.CAMT054: "no Ntfctn in the camt.054 document",
+    StatementFormat.MT940: "no MT940 message with a :20: field",
+    StatementFormat.CSV: "no row under the CSV header",
+}
 
 
 def _same_content(one: Statement, other: Statement) -> bool:

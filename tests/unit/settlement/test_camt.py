@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 
 import pytest
@@ -133,15 +134,58 @@ def test_bad_amount_names_the_entry_or_the_balance() -> None:
         read_statement_file(io.BytesIO(balance.encode()))
 
 
-def test_entities_are_not_expanded() -> None:
+XXE = '<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/hostname">]>'
+BOMB = '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa">' + "".join(
+    f'<!ENTITY {"b" * (n + 1)} "{("&" + ("b" * n if n else "a") + ";") * 10}">' for n in range(9)
+)
+
+
+@pytest.mark.parametrize("doctype", [XXE, BOMB + "]>"])
+def test_a_document_with_a_dtd_is_refused_saying_why(doctype: str) -> None:
     out = io.StringIO()
-    write_camt053(out, [GenLine(1_000, acct_svcr_ref="FT1", remittance="&secret;")])
-    text = out.getvalue().replace(
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        '<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE d [<!ENTITY secret SYSTEM "file:///etc/passwd">]>',
+    write_camt053(out, [GenLine(1_000, acct_svcr_ref="FT1", remittance="ID-&x;-END")], statement_id="ID-&x;-END")
+    text = out.getvalue().replace('<?xml version="1.0" encoding="UTF-8"?>', doctype)
+    text = text.replace("&x;", "&bbbbbbbbb;") if doctype.startswith(BOMB) else text
+    with pytest.raises(StatementError, match=r"declares a DTD .* entity bomb.*external entities"):
+        read_statement_file(io.BytesIO(text.encode()))
+
+
+def test_the_root_element_decides_whether_xml_is_camt() -> None:
+    other = (
+        '<?xml version="1.0"?><Document xmlns="urn:example:invoice" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+        ' xsi:schemaLocation="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08 camt.053.001.08.xsd"><Stmt/></Document>'
     )
-    try:
-        statement = read_statement_file(io.BytesIO(text.encode())).statements[0].statement
-    except StatementError:
-        return  # refusing the document is as good as not expanding it
-    assert "root:" not in statement.entries[0].details[0].remittance
+    with pytest.raises(StatementError, match=r"not an ISO 20022 camt\.053 or camt\.054 document.*urn:example:invoice"):
+        read_statement_file(io.BytesIO(other.encode()))
+
+
+def test_a_camt_document_without_statements_is_refused() -> None:
+    empty = (
+        '<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">'
+        "<BkToCstmrStmt><GrpHdr><MsgId>M1</MsgId></GrpHdr></BkToCstmrStmt></Document>"
+    )
+    with pytest.raises(StatementError, match=r"holds no statement \(no Stmt in the camt\.053 document"):
+        read_statement_file(io.BytesIO(empty.encode()))
+
+
+def _notification(lines: list[GenLine]) -> str:
+    """The generated camt.053 as a camt.054 without BookgDt (optional there)."""
+    out = io.StringIO()
+    write_camt053(out, lines)
+    text = re.sub(r"<BookgDt>.*?</BookgDt>|<Bal>.*?</Bal>", "", out.getvalue())
+    for old, new in (("camt.053", "camt.054"), ("BkToCstmrStmt", "BkToCstmrDbtCdtNtfctn"), ("Stmt>", "Ntfctn>")):
+        text = text.replace(old, new)
+    return text
+
+
+def test_camt054_without_booking_dates_takes_the_value_date_else_the_creation_day() -> None:
+    text = _notification([GenLine(1_000, acct_svcr_ref="FT1"), GenLine(2_000, acct_svcr_ref="FT2")])
+    text = text.replace("<ValDt><Dt>2026-11-23</Dt></ValDt>", "", 1)  # the first entry has no date at all
+    statement = read_statement_file(io.BytesIO(text.encode())).statements[0].statement
+    assert [(e.booking_date, e.value_date) for e in statement.entries] == [
+        (date(2026, 11, 24), None),  # the notification's CreDtTm, 2026-11-24T06:00:00+07:00
+        (date(2026, 11, 23), date(2026, 11, 23)),
+    ]
+    assert statement.dates() == (date(2026, 11, 23), date(2026, 11, 24))
+    sample = load("camt054_v8_uetr_minimal__genkgo.xml").statements[0].statement
+    assert sample.entries[0].booking_date == date(2007, 10, 18)

@@ -81,3 +81,10 @@ def test_identity_is_file_hash_account_and_statement_id() -> None:
     assert distinct([first, again]) == first.statements  # a second import adds nothing
     other = load("mt940_abnamro__wolph-mt940.sta")
     assert len(distinct([first, other, first])) == 28
+
+
+def test_a_csv_lacking_required_columns_names_them() -> None:
+    with pytest.raises(StatementError, match=r"lacks the required column\(s\) direction, booking_date; its header"):
+        read_statement_file(io.BytesIO(b"Account,Currency,Amount\n0011004455667,VND,200000\n"))
+    with pytest.raises(StatementError, match=r"holds no statement \(no row under the CSV header"):
+        read_statement_file(io.BytesIO(HEADER.encode() + b"\n"))
