@@ -22,8 +22,16 @@ from ops.config import Config
 from ops.projections import projections, replay, summarise
 from ops.stores import open_store
 
-EXIT_NO_STORE = 2  # as for a configuration error
+EXIT_NO_STORE = 2  # as for a configuration error; also a keyring without a checkpoint's key
+EXIT_BEHIND = 3  # replay: the live projections have not caught up with the log
 EXIT_TAMPERED = 4
+
+
+class UnknownCheckpointKey(ValueError):
+    """A checkpoint names a key the given keyring lacks: the operator's keyring is wrong
+    (or incomplete), which says nothing yet about the history itself."""
+
+
 EXPORT_PAGE = 5_000
 
 
@@ -33,6 +41,7 @@ async def verify(config: Config, out: TextIO, keyring: KeyRing | None = None) ->
     store = await open_store(config, create=False)
     try:
         checkpoints = await store.checkpoints()
+        _refuse_unknown_keys(checkpoints, keyring)
         bad_signature = _first_bad_signature(checkpoints, keyring)
         pins = {c.position: c.hash for c in checkpoints} if keyring is not None else {}
         head, broken = await verify_chain(store, pins=pins)
@@ -43,7 +52,7 @@ async def verify(config: Config, out: TextIO, keyring: KeyRing | None = None) ->
         "verified_through": head.position,
         "head_hash": head.hash.hex(),
         "checkpoints": len(checkpoints),
-        "checkpoints_verified": keyring is not None,
+        "checkpoints_verified": keyring is not None and bad_signature is None,
     }
     problems = []
     if broken is not None:
@@ -58,6 +67,15 @@ async def verify(config: Config, out: TextIO, keyring: KeyRing | None = None) ->
     position, reason = min(problems)
     out.write(json.dumps({"status": "tampered", "first_bad_position": position, "reason": reason, **report}) + "\n")
     return EXIT_TAMPERED
+
+
+def _refuse_unknown_keys(checkpoints: list[Checkpoint], keyring: KeyRing | None) -> None:
+    unknown = next((c for c in checkpoints if keyring is not None and not keyring.knows(c.key_id)), None)
+    if unknown is not None:
+        raise UnknownCheckpointKey(
+            f"checkpoint at position {unknown.position} is signed by key {unknown.key_id}, which is not in the "
+            "keyring; give the keyring that holds it (--keyring or $CITYSETTLE_CHECKPOINT_KEYRING)"
+        )
 
 
 def _first_bad_signature(checkpoints: list[Checkpoint], keyring: KeyRing | None) -> tuple[int, str] | None:
@@ -102,7 +120,7 @@ async def replay_projections(config: Config, out: TextIO) -> int:
         await store.close()
     report = summarise(outcomes)
     out.write(json.dumps(report) + "\n")
-    return 0 if report["status"] == "identical" else EXIT_TAMPERED
+    return {"identical": 0, "behind": EXIT_BEHIND}.get(report["status"], EXIT_TAMPERED)
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -112,7 +130,7 @@ def _config(args: argparse.Namespace) -> Config:
 def _run(command: Coroutine[Any, Any, int]) -> int:
     try:
         return asyncio.run(command)
-    except StoreNotFound as exc:
+    except (StoreNotFound, UnknownCheckpointKey) as exc:
         print(f"citysettle: {exc}", file=sys.stderr)
         return EXIT_NO_STORE
 
@@ -137,7 +155,9 @@ def register(commands: Any) -> None:
     audit_cmd = commands.add_parser("audit", help="verify or replay the event history")
     audit_sub = audit_cmd.add_subparsers(dest="audit_command", required=True)
     verify_cmd = audit_sub.add_parser(
-        "verify", help="recompute the hash chain; exit 4 at the first bad position, 2 when there is no store"
+        "verify",
+        help="recompute the hash chain; exit 4 at the first bad position, 2 when there is no store "
+        "or the keyring lacks the key of a checkpoint",
     )
     verify_cmd.add_argument("--store")
     verify_cmd.add_argument(
@@ -146,7 +166,9 @@ def register(commands: Any) -> None:
     verify_cmd.set_defaults(handler=_verify_command)
 
     replay_cmd = audit_sub.add_parser(
-        "replay", help="rebuild every projection from the log and compare it with the live one; exit 4 if different"
+        "replay",
+        help="rebuild every projection from the log and compare it with the live one; exit 4 if different, "
+        "3 if the live projections are behind the log",
     )
     replay_cmd.add_argument("--store")
     replay_cmd.set_defaults(handler=lambda a: _run(replay_projections(_config(a), sys.stdout)))

@@ -85,6 +85,9 @@ class KeyRing:
         }
         return json.dumps(raw, indent=2, sort_keys=True)
 
+    def knows(self, key_id: str) -> bool:
+        return key_id in self._keys
+
     def problem_with(self, checkpoint: Checkpoint) -> str | None:
         """Why the checkpoint's signature is not acceptable, or None when it is."""
         key = self._keys.get(checkpoint.key_id)

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import pytest
+
 from adapters.eventstore.chain import GENESIS_HASH, chain_hash
 from adapters.eventstore.checkpoints import CheckpointSigner, KeyRing, write_new_key
 from adapters.eventstore.codec import EncodedEvent
-from ops.audit import EXIT_TAMPERED, verify
+from ops.audit import EXIT_NO_STORE, EXIT_TAMPERED, UnknownCheckpointKey, verify
 from ops.checkpointing import checkpoint_once
 from ops.config import Config
 from ops.stores import open_store
 from tests.support.aggregates import Wallet
+from tests.support.cli import citysettle
 
 
 async def _seed_and_checkpoint(url: str, tmp_path: Path) -> KeyRing:
@@ -75,6 +79,7 @@ async def test_forged_checkpoint_is_caught(tmp_path: Path) -> None:
     assert code == EXIT_TAMPERED
     assert report["first_bad_position"] == 10
     assert report["reason"] == "checkpoint signature does not verify"
+    assert report["checkpoints_verified"] is False
 
 
 async def test_truncated_log_is_caught(tmp_path: Path) -> None:
@@ -94,3 +99,27 @@ def _rehash(conn: sqlite3.Connection) -> None:
     for position, stream_id, version, topic, state in rows:
         prev = chain_hash(prev, position, EncodedEvent(UUID(bytes=stream_id), version, topic, bytes(state)))
         conn.execute("UPDATE events SET hash = ? WHERE position = ?", (prev, position))
+
+
+async def test_a_keyring_without_the_signing_key_is_an_operator_error(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/h.db"
+    await _seed_and_checkpoint(url, tmp_path)
+    kid = write_new_key(tmp_path / "other.pem", tmp_path / "other.json")
+    first = (await _checkpoints(url))[0]
+    expected = f"checkpoint at position 5 is signed by key {first.key_id}, which is not in the keyring"
+    assert first.key_id != kid
+    with pytest.raises(UnknownCheckpointKey, match=f"^{re.escape(expected)}"):
+        await verify(Config(store_url=url), io.StringIO(), KeyRing.from_json_file(tmp_path / "other.json"))
+    done = citysettle("audit", "verify", "--store", url, "--keyring", str(tmp_path / "other.json"))
+    assert done.returncode == EXIT_NO_STORE
+    assert expected in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout == "", "no tampered verdict is given"
+
+
+async def _checkpoints(url: str) -> list[Any]:
+    store = await open_store(Config(store_url=url))
+    try:
+        return list(await store.checkpoints())
+    finally:
+        await store.close()

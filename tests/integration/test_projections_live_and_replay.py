@@ -17,7 +17,7 @@ from domain.services.fees import issue_fee_invoice
 from domain.services.projections import ProjectionRunner
 from domain.services.unit_of_work import execute
 from ops.app import create_app
-from ops.audit import EXIT_TAMPERED, replay_projections
+from ops.audit import EXIT_BEHIND, EXIT_TAMPERED, replay_projections
 from ops.config import Config
 from ops.keys import STORE
 from ops.projections import projections
@@ -69,3 +69,26 @@ async def test_replay_matches_and_then_catches_an_altered_row(store_url: str) ->
     report = json.loads(out.getvalue())
     balances = next(p for p in report["projections"] if p["name"] == LedgerBalances.name)
     assert balances["differing_keys"] == [key]
+
+
+async def test_replay_says_when_the_live_projections_are_behind_the_log(store_url: str) -> None:
+    store = await open_store(Config(store_url=store_url))
+    try:
+        await execute(store, subsidised("HS-B0"))
+        await ProjectionRunner(store, store, LedgerBalances()).catch_up()
+        caught_up = await store.tracking_position(LedgerBalances.name)
+        await execute(store, subsidised("HS-B1"))  # the live projections never see this one
+        head = (await store.head()).position
+    finally:
+        await store.close()
+    out = io.StringIO()
+    assert await replay_projections(Config(store_url=store_url), out) == EXIT_BEHIND
+    report = json.loads(out.getvalue())
+    assert report["status"] == "behind"
+    balances = next(p for p in report["projections"] if p["name"] == LedgerBalances.name)
+    assert (balances["position"], balances["behind"], balances["identical"]) == (caught_up, head - caught_up, True)
+    assert balances["rebuilt_rows"] >= balances["rows"] > 0
+    never_built = next(p for p in report["projections"] if p["name"] != LedgerBalances.name and p["position"] == 0)
+    assert never_built["behind"] == head
+    assert f"{LedgerBalances.name}: live projection is {head - caught_up} events behind" in report["message"]
+    assert "rebuilt from the log:" in report["message"]
