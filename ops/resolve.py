@@ -1,5 +1,11 @@
 """``citysettle resolve``: a finance user's decision on one reconciliation exception.
 
+Booking a difference needs our ledger account of the statement's bank account. It is
+taken from the ledger side of the exception, else from the accounts the run recorded
+(those booked on, and payees' registered collection accounts), else from the collection
+accounts registered since; only an account that none of these knows needs
+``--account NUMBER=bank:BIN:NUMBER``.
+
 Exit codes: 0 recorded (and its transfer posted), 1 refused (the message says why:
 unknown run or case, already resolved, a resolution the category does not allow),
 2 no event store at the URL (it opens existing stores only, and creates nothing).
@@ -20,8 +26,10 @@ from domain.model.errors import DomainError
 from domain.services.unit_of_work import execute
 from ops.config import Config
 from ops.stores import open_store
+from settlement.ledger_side import registered_accounts
 from settlement.reconciliation_service import resolve_exception
 from settlement.runs import Resolution
+from settlement.statements.model import normalise_account
 
 EXIT_REFUSED = 1
 EXIT_NO_STORE = 2  # as for a configuration error
@@ -30,7 +38,7 @@ EXIT_NO_STORE = 2  # as for a configuration error
 async def resolve(config: Config, args: argparse.Namespace) -> dict[str, Any]:
     store = await open_store(config, create=False)
     try:
-        known = dict(pair.split("=", 1) for pair in args.account)
+        known = {**await registered_accounts(store), **dict(args.account)}
         use_case = resolve_exception(
             args.run,
             args.case,
@@ -43,6 +51,24 @@ async def resolve(config: Config, args: argparse.Namespace) -> dict[str, Any]:
         return (await execute(store, use_case)).result
     finally:
         await store.close()
+
+
+def ledger_account_pair(text: str) -> tuple[str, str]:
+    """``NUMBER=bank:BIN:ACCOUNT_NO``, as ``--account`` takes it (NUMBER as the statement
+    names the account: its number, or its IBAN)."""
+    number, _, account = text.partition("=")
+    kind, bank_bin, account_no = ([*account.split(":"), "", ""])[:3]
+    if not (
+        normalise_account(number)
+        and account.count(":") == 2
+        and kind == "bank"
+        and (bank_bin.isdigit() and len(bank_bin) == 6)
+        and (account_no.isascii() and account_no.isalnum() and len(account_no) <= 19)
+    ):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not NUMBER=bank:BIN:NUMBER (e.g. 0011004455667=bank:970436:0011004455667)"
+        )
+    return normalise_account(number), account
 
 
 def _command(args: argparse.Namespace) -> int:
@@ -70,8 +96,10 @@ def register(commands: Any) -> None:
         "--account",
         action="append",
         default=[],
-        metavar="NUMBER=LEDGER_ACCOUNT",
-        help="our ledger account for a statement account number, e.g. 0011004455667=bank:970436:0011004455667",
+        type=ledger_account_pair,
+        metavar="NUMBER=bank:BIN:NUMBER",
+        help="our ledger account for a statement account number that neither the run nor a payee's registered "
+        "collection account names, e.g. 0011004455667=bank:970436:0011004455667",
     )
     cmd.add_argument("--store", help="event store URL (default: $CITYSETTLE_STORE or embedded SQLite)")
     cmd.set_defaults(handler=_command)

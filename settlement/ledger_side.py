@@ -12,9 +12,12 @@ statement), a credit is money out. Its details come from the events that caused 
   that booked them gives their value date (the exception's day, not the day of the
   decision) and the case they resolve, which the matching sets aside for that case.
 
-Every resolution recorded is returned too (also those that booked nothing), so a later
-run can show its case as resolved. The log is read in pages (bounded memory per read)
-and only events of those four kinds are decoded. Dates are taken in the bank's time zone (Vietnam: UTC+7, no DST).
+Our accounts by number (what a statement calls them) come from the postings and from
+the collection accounts registered for payees (`Payee`), so an account nothing has been
+booked on yet is still known as ours. Every resolution recorded is returned too (also
+those that booked nothing), so a later run can show its case as resolved. The log is
+read in pages (bounded memory per read) and only events of those kinds are decoded.
+Dates are taken in the bank's time zone (Vietnam: UTC+7, no DST).
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
-from domain.model.ledger import AccountKind, account_kind
+from domain.model.ledger import AccountKind, account_kind, bank_clearing
+from domain.model.payees import Payee
 from domain.model.payments import BankCredit
 from domain.model.transfers import Transfer
 from domain.ports import LogRecord
@@ -41,7 +45,14 @@ PAGE_SIZE = 5_000
 LEDGER_CURRENCY = "VND"
 _TOPICS = frozenset(
     get_topic(t)
-    for t in (Transfer.Posted, BankCredit.Received, SettlementBatch.Closed, ReconciliationRun.ExceptionResolved)
+    for t in (
+        Transfer.Posted,
+        BankCredit.Received,
+        SettlementBatch.Closed,
+        ReconciliationRun.ExceptionResolved,
+        Payee.Registered,
+        Payee.Changed,
+    )
 )
 
 
@@ -81,6 +92,7 @@ class _Log:
     batches: dict[str, str]  # SettlementBatch id -> EndToEndId of its payout
     resolved: dict[str, str] = field(default_factory=dict)  # case key -> description
     value_dates: dict[str, date] = field(default_factory=dict)  # resolution transfer cause -> value date
+    registered: dict[str, str] = field(default_factory=dict)  # collection account number -> clearing account
     last_position: int = 0
 
 
@@ -112,9 +124,31 @@ async def read_ledger_side(
             movement[number] += signed
             items.append(item)
     balances = {n: LedgerBalance(n, LEDGER_CURRENCY, opening[n], opening[n] + movement[n]) for n in sorted(opening)}
-    ledger_accounts = {account_number(p.account): p.account for p in log.postings}
+    ledger_accounts = {**log.registered, **{account_number(p.account): p.account for p in log.postings}}
     payouts = {e2e: batch for batch, e2e in log.batches.items()}
     return LedgerSide(tuple(items), balances, ledger_accounts, log.last_position, payouts, log.resolved)
+
+
+_PAYEE_TOPICS = frozenset(get_topic(t) for t in (Payee.Registered, Payee.Changed))
+
+
+async def registered_accounts(store: LogReader, page_size: int = PAGE_SIZE) -> dict[str, str]:
+    """The collection accounts registered for payees, by number: ``{number: bank:<bin>:<number>}``."""
+    log = _Log([], {}, {})
+    position = 0
+    while records := await store.read_log(position, page_size):
+        position = records[-1].position
+        for record in records:
+            if record.topic in _PAYEE_TOPICS:
+                _registered(store.decode(record), None, log)
+    return log.registered
+
+
+def _registered(event: Any, wanted: set[str] | None, log: _Log) -> None:
+    if event.collection_account:
+        account = bank_clearing(event.collection_account["bank_bin"], event.collection_account["account_no"])
+        if wanted is None or account_number(account) in wanted:
+            log.registered[account_number(account)] = account
 
 
 async def _read(store: LogReader, wanted: set[str] | None, page_size: int) -> _Log:
@@ -132,6 +166,8 @@ async def _read(store: LogReader, wanted: set[str] | None, page_size: int) -> _L
                 log.batches[str(event.originator_id)] = event.end_to_end_id
             elif isinstance(event, ReconciliationRun.ExceptionResolved):
                 _resolution(event, log)
+            elif isinstance(event, Payee.Registered | Payee.Changed):
+                _registered(event, wanted, log)
             elif isinstance(event, Transfer.Posted):
                 postings = _postings(event, wanted)
                 if postings:

@@ -40,7 +40,11 @@ def bank_account_of(exception: Mapping[str, Any], known: Mapping[str, str]) -> s
     for line in exception["lines"]:
         if line["account"] in known:
             return known[line["account"]]
-    raise InvalidValue("the exception's bank account is not one of ours; name its ledger account")
+    numbers = ", ".join(sorted({str(line["account"]) for line in exception["lines"]}))
+    raise InvalidValue(
+        f"statement account {numbers} is not one of ours: register it as a payee's collection_account, "
+        f"or name its ledger account with --account {numbers}=bank:<BIN>:{numbers}"
+    )
 
 
 def resolution_entries(
