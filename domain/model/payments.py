@@ -13,8 +13,13 @@
   delay, or arriving after cancellation is late: it changes no balance due and waits for
   finance to accept or refund it. A booking time later than the notice's arrival is
   taken as the arrival (the bank's clock ran ahead);
-- the same bank transaction is credited at most once (`BankCredit` ids are derived
-  from the bank's transaction id).
+- the same bank transaction is credited at most once: a bank numbers its own
+  transactions, so a credit is identified by (bank BIN, account, transaction id), in
+  `BankCredit` ids and in a payment's credits alike.
+
+`BankCredit` records every notice of one such identity: the first is the credit; a
+repeat with the same amount is a duplicate (nothing happens); a repeat with another
+amount is not the same transfer, and is recorded as a conflicting notice for finance.
 """
 
 from __future__ import annotations
@@ -55,6 +60,10 @@ class CreditOutcome(StrEnum):
     OVERPAID = "overpaid"  # completes it; the excess is owed back
     LATE = "late"  # after expiry or cancellation: held in suspense for a decision
     UNMATCHED = "unmatched"  # no payment found: suspense
+    # The bank's transaction id was already used with another amount or on another of
+    # our accounts at that bank: not the same transfer, not necessarily a new one either;
+    # suspense, for finance to decide.
+    REPEATED_ID = "repeated_id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,16 +102,24 @@ class Payment(Aggregate):
             state["request_id"] = None
 
     class Credited(Aggregate.Event):
+        class_version = 2
+        bank_bin: str | None  # None: recorded before credits named their account (v1),
+        account_no: str | None  # which was then taken to be the payment's own
         bank_tx_id: str
         amount_vnd: int
         applied_vnd: int
         excess_vnd: int
         outcome: str
 
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["bank_bin"] = state["account_no"] = None
+
         def apply(self, aggregate: Payment) -> None:
             aggregate.paid_vnd += self.applied_vnd
             aggregate.excess_vnd += self.excess_vnd
-            aggregate.credits.append(self.bank_tx_id)
+            bank_bin, account_no = self.bank_bin or aggregate.bank_bin, self.account_no or aggregate.account_no
+            aggregate.credits.append(f"{bank_bin}/{account_no}/{self.bank_tx_id}")
             if self.outcome == CreditOutcome.LATE:
                 aggregate.late_vnd += self.amount_vnd
 
@@ -145,7 +162,7 @@ class Payment(Aggregate):
         self.paid_vnd = 0
         self.excess_vnd = 0
         self.late_vnd = 0
-        self.credits: list[str] = []
+        self.credits: list[str] = []  # "<bin>/<account>/<transaction id>" of every credit taken
 
     @classmethod
     def create(
@@ -199,13 +216,17 @@ class Payment(Aggregate):
         *,
         booked_at: datetime | None = None,
         accepted_delay: timedelta = timedelta(0),
+        bank_bin: str | None = None,
+        account_no: str | None = None,
     ) -> CreditApplied:
-        """Apply a bank credit received at ``at`` and booked by the bank at ``booked_at``
-        (default: ``at``); say how much went to the payee and how much is excess."""
+        """Apply a bank credit received at ``at`` on the account ``bank_bin``/``account_no``
+        (default: the payment's own) and booked by the bank at ``booked_at`` (default:
+        ``at``); say how much went to the payee and how much is excess."""
         if checked_vnd(amount_vnd) == 0:
             raise InvalidValue("a bank credit is for a positive amount")
-        if bank_tx_id in self.credits:
-            raise InvalidTransition(f"bank transaction {bank_tx_id} was already credited")
+        bank_bin, account_no = bank_bin or self.bank_bin, account_no or self.account_no
+        if self.has_credit(bank_bin, account_no, bank_tx_id):
+            raise InvalidTransition(f"bank transaction {bank_tx_id} on {bank_bin}/{account_no} was already credited")
         if self.status is PaymentStatus.PENDING and not self.on_time(at, booked_at or at, accepted_delay):
             self.trigger_event(self.Expired, timestamp=at)
         if self.status in (PaymentStatus.EXPIRED, PaymentStatus.CANCELLED):
@@ -223,6 +244,8 @@ class Payment(Aggregate):
         self.trigger_event(
             self.Credited,
             timestamp=at,
+            bank_bin=bank_bin,
+            account_no=account_no,
             bank_tx_id=bank_tx_id,
             amount_vnd=amount_vnd,
             applied_vnd=applied,
@@ -232,6 +255,9 @@ class Payment(Aggregate):
         if self.status is PaymentStatus.PENDING and self.due_vnd == 0:
             self.trigger_event(self.Paid, timestamp=at)
         return CreditApplied(outcome, applied, excess)
+
+    def has_credit(self, bank_bin: str, account_no: str, bank_tx_id: str) -> bool:
+        return f"{bank_bin}/{account_no}/{bank_tx_id}" in self.credits
 
     def on_time(self, at: datetime, booked_at: datetime, accepted_delay: timedelta) -> bool:
         """Whether a credit booked at ``booked_at`` and notified at ``at`` is in time."""
@@ -254,7 +280,8 @@ class Payment(Aggregate):
 
 
 class BankCredit(Aggregate):
-    """A bank's notice that money arrived: recorded once per bank transaction."""
+    """A bank's notice that money arrived, once per (bank BIN, account, transaction id);
+    later notices of the same identity with another amount are kept as conflicts."""
 
     class Received(Aggregate.Created):
         bank_bin: str
@@ -265,6 +292,17 @@ class BankCredit(Aggregate):
         booked_at: datetime
         payment_reference: str | None
         outcome: str
+
+    class ConflictingNoticeReceived(Aggregate.Event):
+        """The bank notified this transaction again with another amount."""
+
+        number: int  # 1 for the first conflict of this credit, and so on
+        amount_vnd: int
+        note: str
+        booked_at: datetime
+
+        def apply(self, aggregate: BankCredit) -> None:
+            aggregate.conflicting_amounts.append(self.amount_vnd)
 
     def __init__(
         self,
@@ -285,6 +323,23 @@ class BankCredit(Aggregate):
         self.booked_at = booked_at
         self.payment_reference = payment_reference
         self.outcome = CreditOutcome(outcome)
+        self.conflicting_amounts: list[int] = []
+
+    def receive_again(self, amount_vnd: int, note: str, booked_at: datetime, at: datetime) -> int | None:
+        """A later notice of this credit: None when it repeats one already recorded (the
+        same amount: a duplicate); otherwise it is recorded and its conflict number returned."""
+        if checked_vnd(amount_vnd) in (self.amount_vnd, *self.conflicting_amounts):
+            return None
+        number = len(self.conflicting_amounts) + 1
+        self.trigger_event(
+            self.ConflictingNoticeReceived,
+            timestamp=at,
+            number=number,
+            amount_vnd=amount_vnd,
+            note=note[:500],
+            booked_at=booked_at,
+        )
+        return number
 
     @classmethod
     def receive(

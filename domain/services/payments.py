@@ -29,6 +29,8 @@ from domain.model.payments import (
 )
 from domain.model.references import find_reference, legacy_reference, make_reference
 from domain.model.transfers import Transfer
+from domain.services.bank_credits import OTHER_ACCOUNT, credit_result, on_another_account, repeated_notice
+from domain.services.bank_credits import BankNotice as BankNotice  # re-exported: the bank adapters' input
 from domain.services.unit_of_work import UnitOfWork, UseCase
 
 PaidHandler = Callable[[UnitOfWork, Payment, datetime], Awaitable[None]]
@@ -125,18 +127,6 @@ def _asked_for(payment: Payment) -> tuple[int, PaymentPurpose, str]:
     return payment.amount_vnd, payment.purpose, payment.purpose_id
 
 
-@dataclass(frozen=True, slots=True)
-class BankNotice:
-    """A bank's transfer notification, already authenticated by its adapter."""
-
-    bank_bin: str
-    account_no: str
-    bank_tx_id: str
-    amount_vnd: int
-    note: str
-    booked_at: datetime
-
-
 def credit_bank_transfer(
     notice: BankNotice,
     at: datetime,
@@ -146,13 +136,23 @@ def credit_bank_transfer(
 ) -> UseCase:
     """Record one bank notice received at ``at`` and post its money (module docstring).
 
+    A credit is identified by (``notice.bank_bin``, ``notice.account_no``,
+    ``notice.bank_tx_id``): banks number their own transactions. A notice of an identity
+    already recorded is a duplicate when its amount is the same; with another amount, or
+    with an id the same bank already used on another of our accounts, it is recorded, its
+    money goes to suspense and the answer's ``flag`` says why (`bank_credits`).
+
     Lateness is judged by the bank's booking time (``notice.booked_at``): a transfer
     booked before its payment expired pays it when the notice arrives at most
     ``accepted_delay`` after the expiry (`DEFAULT_NOTICE_DELAY`; the service reads it
-    from ``CITYSETTLE_BANK_NOTICE_DELAY_S``). The answer says ``duplicate: true`` when
-    this notice was recorded before, also when the earlier delivery was committed while
-    this one was running: the bank gets "duplicate", never an error, and nothing more
-    is written.
+    from ``CITYSETTLE_BANK_NOTICE_DELAY_S``).
+
+    The answer: ``bank_credit_id``, ``bank_tx_id``, ``amount_vnd``, ``outcome``,
+    ``payment_reference``, ``duplicate``, ``flag`` (None, ``amount_differs`` or
+    ``other_account``) and, when a payment was credited, ``payment``. ``duplicate`` is
+    true when this notice was recorded before, also when the earlier delivery committed
+    while this one was running: the bank gets "duplicate", never an error, and nothing
+    more is written.
     """
     if notice.booked_at.tzinfo is None:
         raise InvalidValue("a bank notice's booking time must carry its UTC offset")
@@ -163,17 +163,21 @@ def credit_bank_transfer(
         checked_vnd(notice.amount_vnd)
         credit_id = bank_credit_id(notice.bank_bin, notice.account_no, notice.bank_tx_id)
         earlier = await uow.find(BankCredit, credit_id)
-        if earlier is not None:  # the bank notified twice: nothing more happens
-            return _credit_result(earlier, duplicate=True)
+        if earlier is not None:  # the bank notified this transaction before
+            return repeated_notice(uow, earlier, notice, at)
         reference = find_reference(notice.note)
         payment = await uow.find(Payment, payment_id(reference)) if reference else None
-        if payment is not None and notice.bank_tx_id in payment.credits:
+        if payment is not None and payment.has_credit(*_identity(notice)):
             # The same notice, processed by someone else between our two reads: the
             # payment and the credit record commit together, so the record is there now.
-            return _credit_result(await uow.get(BankCredit, credit_id), duplicate=True)
+            return repeated_notice(uow, await uow.get(BankCredit, credit_id), notice, at)
         clearing = bank_clearing(notice.bank_bin, notice.account_no)
         entries: list[Entry] = [debit(clearing, notice.amount_vnd)]
-        if payment is None:
+        flag = None
+        if await on_another_account(uow, notice, at):
+            outcome, flag = CreditOutcome.REPEATED_ID, OTHER_ACCOUNT
+            entries.append(credit(suspense(), notice.amount_vnd))
+        elif payment is None:
             outcome = CreditOutcome.UNMATCHED
             entries.append(credit(suspense(), notice.amount_vnd))
         else:
@@ -189,14 +193,18 @@ def credit_bank_transfer(
             outcome=outcome,
             at=at,
         )
-        transfer = Transfer.post(f"bank-credit:{credit_id}", f"bank_credit.{outcome.value}", entries, at)
-        uow.add(received, transfer)
-        result = _credit_result(received, duplicate=False)
+        kind = f"bank_credit.{outcome.value}" + (f".{flag}" if flag else "")
+        uow.add(received, Transfer.post(f"bank-credit:{credit_id}", kind, entries, at))
+        result = credit_result(received, duplicate=False, flag=flag)
         if payment is not None:
             result["payment"] = payment_view(payment)
         return result
 
     return use_case
+
+
+def _identity(notice: BankNotice) -> tuple[str, str, str]:
+    return notice.bank_bin, notice.account_no, notice.bank_tx_id
 
 
 async def _apply(
@@ -211,7 +219,13 @@ async def _apply(
     """Credit ``payment`` with the notice, adding the credit side of its transfer to ``entries``."""
     was_pending = payment.status is PaymentStatus.PENDING
     applied = payment.credit(
-        notice.bank_tx_id, notice.amount_vnd, at, booked_at=notice.booked_at, accepted_delay=accepted_delay
+        notice.bank_tx_id,
+        notice.amount_vnd,
+        at,
+        booked_at=notice.booked_at,
+        accepted_delay=accepted_delay,
+        bank_bin=notice.bank_bin,
+        account_no=notice.account_no,
     )
     if applied.outcome is CreditOutcome.LATE:
         entries.append(credit(suspense(), notice.amount_vnd))
@@ -224,17 +238,6 @@ async def _apply(
     if was_pending:
         _refund_if_expired_unpaid(uow, payment, at)
     return applied.outcome
-
-
-def _credit_result(credit_record: BankCredit, *, duplicate: bool) -> dict[str, Any]:
-    return {
-        "bank_credit_id": str(credit_record.id),
-        "bank_tx_id": credit_record.bank_tx_id,
-        "amount_vnd": credit_record.amount_vnd,
-        "outcome": credit_record.outcome.value,
-        "payment_reference": credit_record.payment_reference,
-        "duplicate": duplicate,
-    }
 
 
 def owe_back(uow: UnitOfWork, payment: Payment, amount_vnd: int, cause: str, kind: str, at: datetime) -> None:

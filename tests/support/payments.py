@@ -10,12 +10,13 @@ from eventsourcing.persistence import StoredEvent
 from adapters.eventstore.codec import CodecOptions, build_mapper
 
 
-def as_stored_v1(created: Any) -> Any:
-    """``created`` (a `Payment.Created`) read back from the state the v1 class stored:
-    no ``request_id``, no ``class_version``."""
+def as_stored_v1(event: Any, *added: str) -> Any:
+    """``event`` read back from the state its v1 class stored: without the fields v2
+    ``added`` (default: `Payment.Created`'s ``request_id``) and without ``class_version``."""
     mapper = build_mapper(CodecOptions())
-    stored = mapper.to_stored_event(created)
+    stored = mapper.to_stored_event(event)
     state = json.loads(stored.state)
-    del state["request_id"], state["class_version"]
+    for name in (*(added or ("request_id",)), "class_version"):
+        del state[name]
     v1 = StoredEvent(stored.originator_id, stored.originator_version, stored.topic, json.dumps(state).encode())
     return mapper.to_domain_event(v1)

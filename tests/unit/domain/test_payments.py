@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain.model.bank_transactions import BankTransaction
 from domain.model.errors import InvalidTransition, InvalidValue
 from domain.model.ledger import PartyKind, payable
-from domain.model.payments import CreditOutcome, Payment, PaymentPurpose, PaymentStatus, payment_id
+from domain.model.payments import BankCredit, CreditOutcome, Payment, PaymentPurpose, PaymentStatus, payment_id
 from domain.model.references import (
     REFERENCE_LENGTH,
     find_reference,
@@ -254,3 +255,47 @@ def test_a_payment_expires_only_once_no_credit_booked_in_time_can_arrive() -> No
         p.expire(EXPIRY + DELAY - timedelta(seconds=1), DELAY)
     p.expire(EXPIRY + DELAY, DELAY)
     assert p.status is PaymentStatus.EXPIRED
+
+
+def test_the_same_transaction_id_on_two_accounts_is_two_credits() -> None:
+    p = payment()
+    assert p.credit("FT1", 20_000, T0).outcome is CreditOutcome.PARTIAL  # on the payment's own account
+    other = p.credit("FT1", 30_000, T0, bank_bin="970415", account_no="1140000077")
+    assert (other.outcome, p.status) == (CreditOutcome.EXACT, PaymentStatus.PAID)
+    with pytest.raises(InvalidTransition, match="970415/1140000077"):
+        p.credit("FT1", 30_000, T0, bank_bin="970415", account_no="1140000077")
+
+
+def test_a_credit_stored_before_credits_named_their_account_is_on_the_payments_own() -> None:
+    p = payment()
+    p.credit("FT1", 20_000, T0)
+    created, credited = p.collect_events()
+    replayed = as_stored_v1(credited, "bank_bin", "account_no").mutate(created.mutate(None))
+    assert replayed.has_credit(p.bank_bin, p.account_no, "FT1")
+    assert not replayed.has_credit("970415", p.account_no, "FT1")
+
+
+def test_a_repeated_notice_is_a_duplicate_or_a_recorded_conflict() -> None:
+    record = BankCredit.receive(
+        bank_bin="970436",
+        account_no="0011004455667",
+        bank_tx_id="FT1",
+        amount_vnd=50_000,
+        note="x",
+        booked_at=T0,
+        payment_reference=None,
+        outcome=CreditOutcome.UNMATCHED,
+        at=T0,
+    )
+    assert record.receive_again(50_000, "x again", T0, T0) is None
+    assert record.receive_again(5_000, "x", T0, T0) == 1
+    assert record.receive_again(5_000, "x", T0, T0) is None
+    assert record.receive_again(7_000, "x", T0, T0) == 2
+    assert record.conflicting_amounts == [5_000, 7_000]
+
+
+def test_a_bank_transaction_id_remembers_the_accounts_it_credited() -> None:
+    seen = BankTransaction.first_credit(bank_bin="970436", bank_tx_id="FT1", account_no="A1", amount_vnd=1, at=T0)
+    assert seen.credit_on("A1", 1, T0) is False
+    assert seen.credit_on("A2", 1, T0) is True
+    assert seen.accounts == ["A1", "A2"]
