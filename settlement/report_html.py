@@ -136,6 +136,11 @@ def write_html(result: Reconciliation, out: TextIO, summary: Mapping[str, Any]) 
         f"{escape(s['kind'])} {escape(s['statement_id'])} ({escape(s['account'])}, {s['entries']:,} entries)"
         for s in summary["statements"]
     )
+    statements += "".join(
+        f"<br>{escape(r['file'])}: statement {r['position']} ({escape(r['statement_id'])}, {escape(r['account'])}) "
+        f"repeats statement {r['same_as']} line for line and is read once"
+        for r in summary.get("inputs", {}).get("repeated_statements", [])
+    )
     out.write(
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Reconciliation report</title>'
         f"<style>{_STYLE}</style></head><body>\n<h1>Reconciliation report</h1>\n<p>Statements: {statements}</p>\n"

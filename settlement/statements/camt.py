@@ -73,6 +73,7 @@ def read_camt(stream: IO[bytes], kind: str, version: str, namespace: str) -> Ite
     tags = [f"{{{namespace}}}{name}" for name in (container, "Acct", "Bal", "Ntry")]
     header: dict[str, Any] = {}
     undated: date | None = None  # the day of an entry without BookgDt (camt.054 only)
+    sent = ""  # GrpHdr/CreDtTm, for a notification without its own CreDtTm
     balances: list[Balance] = []
     entries: list[Entry] = []
     events = etree.iterparse(
@@ -105,7 +106,8 @@ def read_camt(stream: IO[bytes], kind: str, version: str, namespace: str) -> Ite
                 continue  # an Acct or Bal nested deeper than the statement is not ours
             if name == "Acct":
                 header = _header(local, element)
-                undated = _notified_on(kind, header)
+                sent = sent or _group_created(local, parent)
+                undated = _notified_on(kind, header.get("CreDtTm") or sent)
             else:
                 balances.append(_balance(reader, element))
     except etree.XMLSyntaxError as exc:
@@ -194,17 +196,26 @@ def _balance(reader: DetailReader, element: Any) -> Balance:
     )
 
 
-def _notified_on(kind: str, header: dict[str, Any]) -> date | None:
+def _group_created(local: Callable[[str], str | None], container: Any) -> str:
+    """GrpHdr/CreDtTm, read while the group header is still in the tree (the first statement)."""
+    document = container.getparent()
+    for group in document if document is not None else ():
+        if local(group.tag) == "GrpHdr":
+            return next(((c.text or "").strip() for c in group if local(c.tag) == "CreDtTm"), "")
+    return ""
+
+
+def _notified_on(kind: str, created: str) -> date | None:
     """A notification reports entries as the bank books them: one without BookgDt (it is
-    optional) is booked on its ValDt, else on the day the notification was created (CreDtTm,
-    in the bank's own offset). A statement has FrToDt and dated balances instead."""
-    created = header.get("CreDtTm") or ""
+    optional) is booked on its ValDt, else on the day the notification was created (its
+    CreDtTm, else the message's, in the bank's own offset). A statement has FrToDt and
+    dated balances instead."""
     if kind != "camt.054" or not created:
         return None
     try:
         return date.fromisoformat(created[:10])
     except ValueError:
-        raise StatementError(f"{kind} notification {header.get('Id', '?')!r}: CreDtTm {created!r} is no date") from None
+        raise StatementError(f"{kind} notification: CreDtTm {created!r} is no date") from None
 
 
 def _entry(reader: DetailReader, ntry: Any, number: int, undated: date | None) -> Entry:

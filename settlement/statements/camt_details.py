@@ -17,7 +17,7 @@ from settlement.currencies import to_minor
 from settlement.statements.model import Batch, Charge, Charges, Direction, Party, TxDetail, reference_or_none
 
 _NAMES = (  # noqa: SIM905 - one string reads better than seventy one-word lines
-    "Stmt Ntfctn Acct Bal Ntry Id Ccy Svcr ElctrncSeqNb CreDtTm FrToDt FrDtTm ToDtTm Tp Amt CdtDbtInd Dt DtTm "
+    "GrpHdr Stmt Ntfctn Acct Bal Ntry Id Ccy Svcr ElctrncSeqNb CreDtTm FrToDt FrDtTm ToDtTm Tp Amt CdtDbtInd Dt DtTm "
     "RvslInd Sts Cd Prtry BookgDt ValDt NtryRef AcctSvcrRef BkTxCd Domn Fmly SubFmlyCd AmtDtls InstdAmt TxAmt "
     "Chrgs TtlChrgsAndTaxAmt Rcrd ChrgInclInd NtryDtls Btch MsgId PmtInfId NbOfTxs TtlAmt TxDtls Refs EndToEndId "
     "UETR TxId InstrId MndtId RltdPties Dbtr Cdtr DbtrAcct CdtrAcct Pty Nm IBAN Othr RmtInf Ustrd Strd CdtrRefInf "

@@ -52,6 +52,8 @@ def test_a_repeated_message_is_read_once_and_the_report_says_so(tmp_path: Path) 
     ]
     assert json.loads(done.stdout)["repeated_statements"] == 1
     assert "statement 3 (STMT/1/1, account 0011004455667) repeats statement 1" in done.stderr
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "day.sta: statement 3 (STMT/1/1, 0011004455667) repeats statement 1 line for line" in html
 
 
 NO_STATEMENT = {

@@ -189,3 +189,10 @@ def test_camt054_without_booking_dates_takes_the_value_date_else_the_creation_da
     assert statement.dates() == (date(2026, 11, 23), date(2026, 11, 24))
     sample = load("camt054_v8_uetr_minimal__genkgo.xml").statements[0].statement
     assert sample.entries[0].booking_date == date(2007, 10, 18)
+    # Without the notification's own CreDtTm (optional), the message's GrpHdr/CreDtTm dates it.
+    text = text.replace(
+        "<GrpHdr><MsgId>M-S1</MsgId><CreDtTm>2026-11-24", "<GrpHdr><MsgId>M-S1</MsgId><CreDtTm>2026-11-25"
+    )
+    text = text.replace("<Id>S1</Id><CreDtTm>2026-11-24T06:00:00+07:00</CreDtTm>", "<Id>S1</Id>")
+    statement = read_statement_file(io.BytesIO(text.encode())).statements[0].statement
+    assert statement.entries[0].booking_date == date(2026, 11, 25)
