@@ -4,14 +4,17 @@ A use case is an async function of a `UnitOfWork` that loads aggregates, calls t
 model, and returns a JSON-able result. `execute` appends every new event of every
 aggregate it touched in one atomic write together with the client's idempotency
 record, whose response is that result. A `StreamConflict` (someone else wrote first)
-re-runs the use case on fresh state, a bounded number of times.
+re-runs the use case on fresh state, a bounded number of times. With an
+`AggregateCache`, the aggregates of its classes are kept after a commit and brought up
+to date on the next use — never replayed from their first event again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 from uuid import UUID
@@ -20,6 +23,7 @@ from eventsourcing.domain import Aggregate, DomainEventProtocol
 
 from domain.model.errors import DomainError, NotFound
 from domain.ports import EventStore, IdempotencyKeyReused, IdempotencyRecord, StreamConflict
+from domain.services.aggregate_cache import AggregateCache
 
 A = TypeVar("A", bound=Aggregate)
 MAX_ATTEMPTS = 5
@@ -55,9 +59,11 @@ class Outcome:
 class UnitOfWork:
     """Aggregates loaded or created during one attempt of a use case."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, cache: AggregateCache | None = None) -> None:
         self._store = store
+        self._cache = cache
         self._seen: dict[UUID, Aggregate] = {}
+        self._absent: set[UUID] = set()  # looked for and not stored: not asked again
 
     async def get(self, cls: type[A], aggregate_id: UUID) -> A:
         found = await self.find(cls, aggregate_id)
@@ -70,19 +76,32 @@ class UnitOfWork:
             seen = self._seen[aggregate_id]
             assert isinstance(seen, cls), f"{aggregate_id} is a {type(seen).__name__}, not a {cls.__name__}"
             return seen
-        aggregate: Any = None
-        for event in await self._store.load(aggregate_id):
+        if aggregate_id in self._absent:
+            return None
+        aggregate: Any = self._cache.take(aggregate_id) if self._cache and self._cache.caches(cls) else None
+        for event in await self._store.load(aggregate_id, after_version=aggregate.version if aggregate else 0):
             aggregate = cast(Any, event).mutate(aggregate)
         if aggregate is None:
+            self._absent.add(aggregate_id)
             return None
         if not isinstance(aggregate, cls):
             raise NotFound(f"{cls.__name__.lower()} {aggregate_id} not found")
         self._seen[aggregate_id] = aggregate
         return aggregate
 
+    async def prefetch(self, cls: type[Aggregate], aggregate_ids: Iterable[UUID]) -> None:
+        """Load many aggregates at once (concurrent reads, not one round trip after
+        another); later `find` and `get` calls for them ask the store nothing."""
+        wanted = {i for i in aggregate_ids if i not in self._seen and i not in self._absent}
+        await asyncio.gather(*(self.find(cls, i) for i in wanted))
+
     def add(self, *aggregates: Aggregate) -> None:
         for aggregate in aggregates:
             self._seen[aggregate.id] = aggregate
+            self._absent.discard(aggregate.id)
+
+    def aggregates(self) -> list[Aggregate]:
+        return list(self._seen.values())
 
     def new_events(self) -> list[DomainEventProtocol[UUID]]:
         events: list[DomainEventProtocol[UUID]] = []
@@ -94,24 +113,34 @@ class UnitOfWork:
 UseCase = Callable[[UnitOfWork], Awaitable[dict[str, Any]]]
 
 
-async def execute(store: EventStore, use_case: UseCase, request_key: RequestKey | None = None) -> Outcome:
+async def execute(
+    store: EventStore,
+    use_case: UseCase,
+    request_key: RequestKey | None = None,
+    cache: AggregateCache | None = None,
+) -> Outcome:
     if request_key is not None:
         earlier = await store.find_idempotency(request_key.client_id, request_key.key)
         if earlier is not None:
             return _replay(earlier, request_key)
     for _ in range(MAX_ATTEMPTS):
-        uow = UnitOfWork(store)
+        uow = UnitOfWork(store, cache)
         result = await use_case(uow)
         record = None
         if request_key is not None:
             response = json.dumps(result, sort_keys=True, separators=(",", ":")).encode()
             record = IdempotencyRecord(request_key.client_id, request_key.key, request_key.request_hash, response)
+        events = uow.new_events()
+        if not events and record is None:  # nothing to write (a read, a redelivered batch)
+            return Outcome(result)
         try:
-            committed = await store.append(uow.new_events(), record)
+            committed = await store.append(events, record)
         except StreamConflict:
             continue
         if committed.replayed and committed.response is not None:
             return Outcome(json.loads(committed.response), replayed=True)
+        if cache is not None:
+            cache.keep(uow.aggregates())
         return Outcome(result)
     raise TooMuchContention(f"gave up after {MAX_ATTEMPTS} concurrent modifications; retry later")
 
