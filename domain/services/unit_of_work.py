@@ -63,7 +63,7 @@ class UnitOfWork:
         self._store = store
         self._cache = cache
         self._seen: dict[UUID, Aggregate] = {}
-        self._absent: set[UUID] = set()  # looked for and not stored: not asked again
+        self._absent: set[UUID] = set()  # prefetched and not stored: not asked again
 
     async def get(self, cls: type[A], aggregate_id: UUID) -> A:
         found = await self.find(cls, aggregate_id)
@@ -82,7 +82,6 @@ class UnitOfWork:
         for event in await self._store.load(aggregate_id, after_version=aggregate.version if aggregate else 0):
             aggregate = cast(Any, event).mutate(aggregate)
         if aggregate is None:
-            self._absent.add(aggregate_id)
             return None
         if not isinstance(aggregate, cls):
             raise NotFound(f"{cls.__name__.lower()} {aggregate_id} not found")
@@ -94,6 +93,9 @@ class UnitOfWork:
         another); later `find` and `get` calls for them ask the store nothing."""
         wanted = {i for i in aggregate_ids if i not in self._seen and i not in self._absent}
         await asyncio.gather(*(self.find(cls, i) for i in wanted))
+        # Only what was prefetched is taken as absent: a use case that looks again for a
+        # stream it did not find (another writer may have created it since) still can.
+        self._absent.update(i for i in wanted if i not in self._seen)
 
     def add(self, *aggregates: Aggregate) -> None:
         for aggregate in aggregates:
