@@ -56,6 +56,7 @@ async def _event_store(app: web.Application) -> AsyncIterator[None]:
         projections=store,
         wallet_payee_id=config.wallet_payee_id,
         on_signature_rejected=lambda check: app[METRICS].signature_failures.labels(check).inc(),
+        on_device_batch=app[METRICS].observe_device_batch,
     )
     log.info("event store open: %s", redact_url(config.store_url))
     yield

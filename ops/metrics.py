@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -17,6 +19,8 @@ class Metrics:
     batch_events: Histogram
     log_head: Gauge
     signature_failures: Counter
+    device_events: Counter
+    device_sequence_gaps: Counter
 
     @classmethod
     def create(cls) -> Metrics:
@@ -50,7 +54,24 @@ class Metrics:
                 ["check"],
                 registry=registry,
             ),
+            device_events=Counter(
+                "citysettle_device_events", "Device events received, by status", ["status"], registry=registry
+            ),
+            device_sequence_gaps=Counter(
+                "citysettle_device_sequence_gaps",
+                "Sequence numbers a device skipped (events not received, or not yet)",
+                ["device"],
+                registry=registry,
+            ),
         )
+
+    def observe_device_batch(self, answer: Mapping[str, Any]) -> None:
+        """Count a device batch's answer (`domain.services.devices.ingest_batch`)."""
+        for status, field in (("accepted", "accepted"), ("duplicate", "duplicates"), ("rejected", "rejected")):
+            self.device_events.labels(status).inc(answer[field])
+        missing = sum(gap["last"] - gap["first"] + 1 for gap in answer["sequence_gaps"])
+        if missing:
+            self.device_sequence_gaps.labels(answer["device_id"]).inc(missing)
 
     def observe_batch(self, appends: int, events: int) -> None:
         self.appends.inc(appends)

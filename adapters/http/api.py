@@ -8,11 +8,31 @@ from types import ModuleType
 
 from aiohttp import web
 
-from adapters.http import fees, ledger, payees, payment_events, payments
+from adapters.http import (
+    fees,
+    ledger,
+    meters,
+    parking,
+    parking_reservations,
+    parking_sessions,
+    payees,
+    payment_events,
+    payments,
+)
 from adapters.http.openapi import openapi_document
 from adapters.http.routing import Route, bind
 
-RESOURCES: tuple[ModuleType, ...] = (payees, fees, payments, payment_events, ledger)
+RESOURCES: tuple[ModuleType, ...] = (
+    payees,
+    fees,
+    payments,
+    payment_events,
+    ledger,
+    meters,
+    parking,
+    parking_sessions,
+    parking_reservations,
+)
 OPENAPI_PATH = "/openapi.json"
 
 

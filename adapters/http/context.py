@@ -5,15 +5,18 @@ per request, so nothing is held at module level."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from aiohttp import web
 
 from adapters.http.auth import ClientDirectory
 from adapters.secrets import SecretSealer
 from domain.ports import EventStore, ProjectionStore
+from domain.services.aggregate_cache import AggregateCache
+from domain.services.devices import ingestion_cache
 
 
 def utc_now() -> datetime:
@@ -21,6 +24,10 @@ def utc_now() -> datetime:
 
 
 def _ignore(check: str) -> None:
+    return None
+
+
+def _unobserved(answer: Mapping[str, Any]) -> None:
     return None
 
 
@@ -41,6 +48,8 @@ class ApiServices:
     clock: Callable[[], datetime] = utc_now
     wallet_payee_id: str = "wallets"  # the payee whose collection account takes wallet top-ups
     on_signature_rejected: Callable[[str], None] = _ignore  # told the failed check (a metric)
+    on_device_batch: Callable[[Mapping[str, Any]], None] = _unobserved  # told each batch's answer (metrics)
+    device_cache: AggregateCache = field(default_factory=ingestion_cache)  # devices and lots between batches
     limits: ApiLimits = field(default_factory=ApiLimits)
 
 

@@ -82,10 +82,13 @@ class Route:
     signed: bool = True
     query: tuple[tuple[str, str], ...] = ()  # optional integer query parameters: (name, description)
     body_max_bytes: int | None = None  # default: the API's limit
+    # False when the body deduplicates itself (a device batch: each event's own id), so
+    # no Idempotency-Key is needed.
+    keyed: bool = True
 
     @property
     def idempotent(self) -> bool:
-        return self.signed and self.method in ("POST", "PUT")
+        return self.signed and self.keyed and self.method in ("POST", "PUT")
 
 
 def roles(*names: Role) -> frozenset[Role]:

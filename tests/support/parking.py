@@ -66,10 +66,10 @@ async def run(store: Any, use_case: UseCase) -> dict[str, Any]:
     return (await execute(store, use_case)).result
 
 
-async def open_lot(store: Any, wallet_vnd: int = 500_000) -> None:
-    """Zone A: 50 cars (2 reservable), 200 motorbikes; the driver's wallet topped up with
-    ``wallet_vnd`` (500,000 VND by default) by QR bank transfer the day before."""
-    since = T0 - timedelta(days=1)
+async def open_lot(store: Any, wallet_vnd: int = 500_000, since: datetime = T0 - timedelta(days=1)) -> None:
+    """Zone A: 50 cars (2 reservable), 200 motorbikes, tariffs in force ``since`` (the day
+    before T0); the driver's wallet topped up with ``wallet_vnd`` (500,000 VND by default)
+    by QR bank transfer then."""
     zones = {"A": {VehicleClass.CAR: Spaces(50, 2), VehicleClass.MOTORBIKE: Spaces(200)}}
     await run(store, register_lot(RegisterLot(LOT, OPERATOR, "Lý Thái Tổ", zones, since)))
     for tariff in (CAR_TARIFF, MOTO_TARIFF):
