@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from adapters.http.problems import PROBLEM_JSON
-from adapters.http.routing import JSON, Route
+from adapters.http.routing import IDEMPOTENCY_KEY_PATTERN, JSON, Route
 
 PATH_PARAMETER = re.compile(r"{([^}/]+)}")
 REF = "#/components/schemas/{name}"
@@ -86,7 +86,13 @@ def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
     ]
     if route.idempotent:
         parameters.append(
-            {"name": "Idempotency-Key", "in": "header", "required": True, "schema": {"type": "string", "minLength": 1}}
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": True,
+                "description": "scoped per client; a retry with the same key and request replays the answer",
+                "schema": {"type": "string", "pattern": f"^{IDEMPOTENCY_KEY_PATTERN}$"},
+            }
         )
     operation: dict[str, Any] = {
         "summary": route.summary,

@@ -54,7 +54,10 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return problem_response(Problem(exc.status, exc.reason, exc.text or exc.reason), request.path)
+        response = problem_response(Problem(exc.status, exc.reason, exc.text or exc.reason), request.path)
+        if "Allow" in exc.headers:  # a 405 must say which methods the resource has (RFC 9110)
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
     except tuple(ERROR_MAP) as exc:
         status, title = ERROR_MAP[type(exc)]
         return problem_response(Problem(status, title, str(exc)), request.path)

@@ -14,6 +14,7 @@ signed POST/PUT (400), require JSON (415) and decode the body strictly into its 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +32,8 @@ from domain.services.unit_of_work import RequestKey
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX = 255
+IDEMPOTENCY_KEY_PATTERN = r"[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*"  # printable ASCII, not only spaces
+IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 JSON = "application/json"
 
 
@@ -154,11 +157,11 @@ async def _authenticate(request: web.Request, body: bytes, services: ApiServices
 
 def _request_key(request: web.Request, body: bytes, caller: Caller) -> RequestKey:
     key = request.headers.get(IDEMPOTENCY_HEADER, "")
-    if not key.strip() or len(key) > IDEMPOTENCY_KEY_MAX or not key.isprintable():
+    if not IDEMPOTENCY_KEY.fullmatch(key):
         raise Problem(
             400,
             "Idempotency-Key required",
-            f"a {request.method} needs an {IDEMPOTENCY_HEADER} header of 1-{IDEMPOTENCY_KEY_MAX} printable characters",
+            f"a {request.method} needs an {IDEMPOTENCY_HEADER} header of printable ASCII (not only spaces)",
             f"{PROBLEM_BASE}idempotency-key-required",
         )
     # the request's identity: what it does (method, target) and with which body

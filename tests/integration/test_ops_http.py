@@ -103,3 +103,10 @@ async def test_domain_errors_become_typed_problems(aiohttp_client: ClientFactory
     assert response.status == InsufficientFunds.status
     assert body["type"].endswith(f"/problems/{InsufficientFunds.code}")
     assert "25000 VND needed" in body["detail"]
+
+
+async def test_method_not_allowed_keeps_its_allow_header(client: TestClient[Any, Any]) -> None:
+    response = await client.request("TRACE", "/v1/payees/p1")
+    assert response.status == 405
+    assert response.content_type == "application/problem+json"
+    assert "PUT" in response.headers["Allow"]
