@@ -65,7 +65,7 @@ def repeated_notice(uow: UnitOfWork, earlier: BankCredit, notice: BankNotice, at
     recorded and posted to suspense (see the module docstring)."""
     number = earlier.receive_again(notice.amount_vnd, notice.note, notice.booked_at, at)
     if number is None:
-        flag = AMOUNT_DIFFERS if notice.amount_vnd != earlier.amount_vnd else None
+        flag = AMOUNT_DIFFERS if notice.amount_vnd != earlier.amount_vnd else _flag_of(earlier)
         return {**credit_result(earlier, duplicate=True, flag=flag), "amount_vnd": notice.amount_vnd}
     clearing = bank_clearing(notice.bank_bin, notice.account_no)
     entries = [debit(clearing, notice.amount_vnd), credit(suspense(), notice.amount_vnd)]
@@ -73,6 +73,12 @@ def repeated_notice(uow: UnitOfWork, earlier: BankCredit, notice: BankNotice, at
     uow.add(Transfer.post(cause, f"bank_credit.{CreditOutcome.REPEATED_ID.value}.{AMOUNT_DIFFERS}", entries, at))
     result = credit_result(earlier, duplicate=False, flag=AMOUNT_DIFFERS)
     return {**result, "amount_vnd": notice.amount_vnd, "outcome": CreditOutcome.REPEATED_ID.value}
+
+
+def _flag_of(record: BankCredit) -> str | None:
+    # Only a credit on another account is recorded with this outcome (a conflicting
+    # amount is recorded on the earlier credit instead).
+    return OTHER_ACCOUNT if record.outcome is CreditOutcome.REPEATED_ID else None
 
 
 async def on_another_account(uow: UnitOfWork, notice: BankNotice, at: datetime) -> bool:

@@ -110,7 +110,7 @@ async def test_the_same_id_on_another_account_at_the_same_bank_is_recorded_in_su
     assert await posted_balances(store, second, suspense()) == {second: 200_000, suspense(): 200_000}
     assert await suspense_kinds(store) == ["bank_credit.repeated_id.other_account"]
     again = await notify(store, SAME_BANK, "FT26327003", 200_000, unpaid)
-    assert (again["duplicate"], again["outcome"]) == (True, "repeated_id")
+    assert (again["duplicate"], again["outcome"], again["flag"]) == (True, "repeated_id", "other_account")
 
 
 ACCOUNTS = (TREASURY, OTHER_BANK, SAME_BANK)
