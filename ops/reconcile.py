@@ -30,6 +30,8 @@ from settlement.matching import reconcile
 from settlement.outcomes import MatchOptions, Reconciliation
 from settlement.reconciliation_service import paid_out_batches, record_reconciliation
 from settlement.reports import write_reports
+from settlement.resolve_commands import ResolveCommands
+from settlement.runs import run_id_of
 from settlement.services import match_paid_out_batches
 from settlement.statements import (
     Statement,
@@ -178,7 +180,8 @@ def run(args: argparse.Namespace) -> tuple[int, Reconciliation | None]:
         steps.set_description_str("reconcile: writing reports")
         inputs = _inputs(args.statement, files, first, last)
         _warn_repeated(inputs["repeated_statements"])
-        write_reports(result, args.out, inputs)
+        run = str(run_id_of(result, identities, first, last, side.last_position))
+        write_reports(result, args.out, inputs, ResolveCommands(run, args.store, frozenset(side.ledger_accounts)))
         steps.set_description_str("reconcile: recording the run")
         recorded = asyncio.run(record_run(config, result, identities, first, last, side))
     totals = result.totals()

@@ -12,7 +12,7 @@ from domain.model.transfers import Transfer, transfer_id
 from domain.services.unit_of_work import UnitOfWork, UseCase
 from settlement.outcomes import Reconciliation
 from settlement.resolutions import resolution_entries
-from settlement.runs import ReconciliationRun, Resolution, exception_key, run_id
+from settlement.runs import ReconciliationRun, Resolution, exception_key, run_id_of
 
 
 def run_view(run: ReconciliationRun) -> dict[str, Any]:
@@ -48,7 +48,7 @@ def record_reconciliation(
     """Idempotent: the same inputs name the same run, which is returned as it is."""
 
     async def use_case(uow: UnitOfWork) -> dict[str, Any]:
-        identifier = run_id(identities, first_day, last_day, ledger_position, repr(result.options))
+        identifier = run_id_of(result, identities, first_day, last_day, ledger_position)
         existing = await uow.find(ReconciliationRun, identifier)
         if existing is not None:
             return run_view(existing)

@@ -13,7 +13,9 @@ from html import escape
 from typing import Any, TextIO
 
 from settlement.currencies import format_minor
-from settlement.outcomes import CATEGORIES, Category, Reconciliation
+from settlement.outcomes import CATEGORIES, Case, Category, Reconciliation
+from settlement.resolve_commands import ResolveCommands
+from settlement.statements.model import Entry
 
 HTML_ROWS_MAX = 1_000
 _COLOURS = {
@@ -28,6 +30,7 @@ _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem;color:#222}
 table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}
 td.n{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#2e7d32}.bad{color:#c62828}
+code{font-size:.85em}tr.cmd td{border-top:none;background:#fafafa}
 .banner{padding:.8rem 1rem;font-weight:600}.banner.ok{background:#e8f5e9}.banner.bad{background:#ffebee}
 """
 
@@ -97,35 +100,85 @@ def _amount(value: int | None, currency: str) -> str:
     return "" if value is None else f"{format_minor(value, currency)} {escape(currency)}"
 
 
-def _exceptions_table(result: Reconciliation) -> str:
-    rows = []
-    for number, case in enumerate(result.cases[:HTML_ROWS_MAX], start=1):
-        bank = "<br>".join(
-            f"#{i} {e.booking_date or ''} {e.direction.value} {format_minor(e.amount_minor, e.currency)} "
-            f"{escape(e.currency)} {escape(e.acct_svcr_ref or '')}"
-            for i in case.lines
-            for e in (result.entries[i],)
-        )
-        ledger = "<br>".join(
-            f"{escape(it.item_id)} {it.booking_date} {it.direction.value} {format_minor(it.amount_minor, it.currency)} "
-            f"{escape(it.currency)} {escape(it.payment_reference or it.bank_tx_id or '')}"
-            for i in case.items
-            for it in (result.items[i],)
-        )
-        state = f"resolved: {escape(case.resolution)}" if case.resolution else "settled" if case.settled else "open"
-        rows.append(
-            f"<tr><td class=n>{number}</td><td>{escape(case.category.value)}</td><td>{state}</td>"
-            f"<td>{escape(case.reason)}</td><td>{bank}</td><td>{ledger}</td></tr>"
-        )
+def line_text(entry: Entry) -> str:
+    """The transfer note of a statement line: its transactions' remittance and the entry's info."""
+    return " | ".join(t for t in [*(d.remittance for d in entry.details), entry.additional_info or ""] if t)
+
+
+def line_counterparty(entry: Entry) -> str | None:
+    party = entry.details[0].counterparty if entry.details else None
+    return party.name if party else None
+
+
+def _cells(values: list[str]) -> str:
+    return f"<td>{'<br>'.join(values)}</td>"
+
+
+def _case_row(result: Reconciliation, number: int, case: Case, commands: ResolveCommands | None) -> str:
+    entries = [(i, result.entries[i]) for i in case.lines]
+    items = [result.items[i] for i in case.items]
+    state = f"resolved: {escape(case.resolution)}" if case.resolution else "settled" if case.settled else "open"
+    bank = [
+        f"#{i} {e.direction.value} {format_minor(e.amount_minor, e.currency)} {escape(e.currency)} "
+        f"{escape(e.acct_svcr_ref or '')}"
+        for i, e in entries
+    ]
+    ledger = [
+        f"{escape(it.item_id)} {it.direction.value} {format_minor(it.amount_minor, it.currency)} "
+        f"{escape(it.currency)} {escape(it.payment_reference or it.bank_tx_id or '')}"
+        for it in items
+    ]
+    row = (
+        f"<tr><td class=n>{number}</td><td>{escape(case.category.value)}</td><td>{state}</td>"
+        f"<td>{escape(case.reason)}</td>{_cells(bank)}"
+        f"{_cells([str(e.booking_date or '') for _, e in entries])}"
+        f"{_cells([str(e.value_date or '') for _, e in entries])}"
+        f"{_cells([escape(line_counterparty(e) or '') for _, e in entries])}"
+        f"{_cells([escape(line_text(e)) for _, e in entries])}"
+        f"{_cells(ledger)}{_cells([str(it.booking_date) for it in items])}</tr>"
+    )
+    resolve = commands.for_case(result, number, case) if commands else []
+    if resolve:
+        codes = "<br>".join(f"<code>{escape(c)}</code>" for c in resolve)
+        row += f"<tr class=cmd><td></td><td colspan={len(_COLUMNS) - 1}>{codes}</td></tr>"
+    return row
+
+
+_COLUMNS = (
+    "#",
+    "category",
+    "state",
+    "reason",
+    "bank line",
+    "booked (bank)",
+    "value date",
+    "counterparty",
+    "note",
+    "ledger item",
+    "booked (ledger)",
+)
+
+
+def _exceptions_table(result: Reconciliation, commands: ResolveCommands | None) -> str:
+    rows = [_case_row(result, number, case, commands) for number, case in enumerate(result.cases[:HTML_ROWS_MAX], 1)]
     more = len(result.cases) - HTML_ROWS_MAX
     note = f"<p>{more:,} more exceptions are in report.csv and report.json.</p>" if more > 0 else ""
+    head = "".join(f"<th>{escape(c)}</th>" for c in _COLUMNS)
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>{note}"
+
+
+def _run_line(run_id: str | None) -> str:
+    if run_id is None:
+        return ""
     return (
-        "<table><tr><th>#</th><th>category</th><th>state</th><th>reason</th><th>bank</th><th>ledger</th></tr>"
-        f"{''.join(rows)}</table>{note}"
+        f"<p>Run <code>{escape(run_id)}</code>: decide each open case with one of the "
+        "<code>citysettle resolve</code> commands under it, with your reason and name for REASON and USER.</p>\n"
     )
 
 
-def write_html(result: Reconciliation, out: TextIO, summary: Mapping[str, Any]) -> None:
+def write_html(
+    result: Reconciliation, out: TextIO, summary: Mapping[str, Any], commands: ResolveCommands | None = None
+) -> None:
     open_cases = summary["open_exceptions"]
     banner = (
         '<p class="banner ok">Reconciled: every line and item is matched and the balances agree.</p>'
@@ -144,7 +197,8 @@ def write_html(result: Reconciliation, out: TextIO, summary: Mapping[str, Any]) 
     out.write(
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Reconciliation report</title>'
         f"<style>{_STYLE}</style></head><body>\n<h1>Reconciliation report</h1>\n<p>Statements: {statements}</p>\n"
+        f"{_run_line(summary.get('run'))}"
         f"{banner}\n<h2>Summary</h2>\n{_summary_table(summary['categories'], summary['totals'])}\n"
         f"{_chart(summary['categories'])}\n<h2>Balances</h2>\n{_balance_table(summary['balances'])}\n"
-        f"<h2>Exceptions</h2>\n{_exceptions_table(result)}\n</body></html>\n"
+        f"<h2>Exceptions</h2>\n{_exceptions_table(result, commands)}\n</body></html>\n"
     )

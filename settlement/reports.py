@@ -22,7 +22,8 @@ from typing import Any, TextIO
 
 from settlement.currencies import format_minor
 from settlement.outcomes import STAGES, Case, Reconciliation
-from settlement.report_html import write_html
+from settlement.report_html import line_counterparty, line_text, write_html
+from settlement.resolve_commands import ResolveCommands
 
 CSV_COLUMNS = (
     "case",
@@ -36,6 +37,7 @@ CSV_COLUMNS = (
     "statement_id",
     "account",
     "booking_date",
+    "value_date",
     "direction",
     "amount",
     "currency",
@@ -50,8 +52,6 @@ CSV_COLUMNS = (
 def line_view(result: Reconciliation, line: int) -> dict[str, Any]:
     entry = result.entries[line]
     statement = result.statements[result.line_statement[line]]
-    detail = entry.details[0] if entry.details else None
-    party = detail.counterparty if detail else None
     return {
         "line": line,
         "statement_id": statement.statement_id,
@@ -69,8 +69,8 @@ def line_view(result: Reconciliation, line: int) -> dict[str, Any]:
         + [v for d in entry.details for v in (d.acct_svcr_ref, d.tx_id, d.uetr) if v],
         "end_to_end_ids": [d.end_to_end_id for d in entry.details if d.end_to_end_id],
         "transactions": len(entry.details),
-        "text": " | ".join(t for t in [*(d.remittance for d in entry.details), entry.additional_info or ""] if t),
-        "counterparty": party.name if party else None,
+        "text": line_text(entry),
+        "counterparty": line_counterparty(entry),
     }
 
 
@@ -92,7 +92,9 @@ def item_view(result: Reconciliation, item: int) -> dict[str, Any]:
     }
 
 
-def case_view(result: Reconciliation, number: int, case: Case) -> dict[str, Any]:
+def case_view(
+    result: Reconciliation, number: int, case: Case, commands: ResolveCommands | None = None
+) -> dict[str, Any]:
     return {
         "case": number,
         "category": case.category.value,
@@ -103,6 +105,7 @@ def case_view(result: Reconciliation, number: int, case: Case) -> dict[str, Any]
         "ledger": [item_view(result, item) for item in case.items],
         "related_bank": [line_view(result, line) for line in case.related_lines],
         "related_ledger": [item_view(result, item) for item in case.related_items],
+        "resolve": commands.for_case(result, number, case) if commands else [],
     }
 
 
@@ -140,11 +143,15 @@ def _categories(result: Reconciliation) -> tuple[dict[str, Any], dict[str, Any]]
     return categories, totals
 
 
-def summary(result: Reconciliation, inputs: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Everything in report.json but the exceptions."""
+def summary(
+    result: Reconciliation, inputs: Mapping[str, Any] | None = None, run_id: str | None = None
+) -> dict[str, Any]:
+    """Everything in report.json but the exceptions; ``run`` is the id `citysettle resolve`
+    takes (the run is recorded under it)."""
     categories, totals = _categories(result)
     options = result.options
     return {
+        "run": run_id,
         "inputs": dict(inputs or {}),
         "reconciled": result.reconciled,
         "options": {
@@ -182,13 +189,16 @@ def summary(result: Reconciliation, inputs: Mapping[str, Any] | None = None) -> 
     }
 
 
-def write_json(result: Reconciliation, out: TextIO, head_data: Mapping[str, Any]) -> None:
+def write_json(
+    result: Reconciliation, out: TextIO, head_data: Mapping[str, Any], commands: ResolveCommands | None = None
+) -> None:
     """``head_data`` is `summary` of the same result (computed once for all three reports)."""
     head = json.dumps(head_data, indent=2, ensure_ascii=False)
     out.write(head[:-2] + ',\n  "exceptions": [')
     for number, case in enumerate(result.cases, start=1):
         out.write(
-            ("\n    " if number == 1 else ",\n    ") + json.dumps(case_view(result, number, case), ensure_ascii=False)
+            ("\n    " if number == 1 else ",\n    ")
+            + json.dumps(case_view(result, number, case, commands), ensure_ascii=False)
         )
     out.write("\n  ]\n}\n" if result.cases else "]\n}\n")
 
@@ -210,6 +220,7 @@ def _csv_rows(result: Reconciliation) -> Iterator[list[Any]]:
                 view.get("statement_id", ""),
                 view["account"],
                 view["booking_date"],
+                view.get("value_date") or "",
                 view["direction"],
                 view["amount"],
                 view["currency"],
@@ -227,15 +238,21 @@ def write_csv(result: Reconciliation, out: TextIO) -> None:
     writer.writerows(_csv_rows(result))
 
 
-def write_reports(result: Reconciliation, directory: Path, inputs: Mapping[str, Any] | None = None) -> list[Path]:
-    """Write report.json, report.csv and report.html into ``directory`` (created if needed)."""
+def write_reports(
+    result: Reconciliation,
+    directory: Path,
+    inputs: Mapping[str, Any] | None = None,
+    commands: ResolveCommands | None = None,
+) -> list[Path]:
+    """Write report.json, report.csv and report.html into ``directory`` (created if
+    needed); with ``commands``, the run id and each open case's resolve commands."""
     directory.mkdir(parents=True, exist_ok=True)
     paths = [directory / "report.json", directory / "report.csv", directory / "report.html"]
-    head = summary(result, inputs)
+    head = summary(result, inputs, commands.run_id if commands else None)
     with paths[0].open("w", encoding="utf-8", newline="\n") as out:
-        write_json(result, out, head)
+        write_json(result, out, head, commands)
     with paths[1].open("w", encoding="utf-8", newline="") as out:
         write_csv(result, out)
     with paths[2].open("w", encoding="utf-8", newline="\n") as out:
-        write_html(result, out, head)
+        write_html(result, out, head, commands)
     return paths

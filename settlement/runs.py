@@ -48,6 +48,11 @@ def run_id(statements: Sequence[str], first: date, last: date, ledger_position: 
     return uuid5(RUN_NAMESPACE, key)
 
 
+def run_id_of(result: Reconciliation, identities: Sequence[str], first: date, last: date, ledger_position: int) -> UUID:
+    """The id a run of this result is recorded under (see `run_id`)."""
+    return run_id(identities, first, last, ledger_position, repr(result.options))
+
+
 def _line(result: Reconciliation, line: int, identities: Sequence[str]) -> dict[str, Any]:
     entry = result.entries[line]
     statement, index = result.line_position(line)
@@ -181,7 +186,7 @@ class ReconciliationRun(Aggregate):
             raise InvalidValue("one identity per reconciled statement is needed")
         return cls._create(
             cls.Recorded,
-            id=run_id(identities, first_day, last_day, ledger_position, repr(result.options)),
+            id=run_id_of(result, identities, first_day, last_day, ledger_position),
             timestamp=at,
             statements=list(identities),
             first_day=first_day.isoformat(),

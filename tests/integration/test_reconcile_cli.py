@@ -29,6 +29,7 @@ from settlement.payouts import BankAccount
 from settlement.services import close_settlement_batch
 from tests.support.catalogue import CATALOGUE, TREASURY
 from tests.support.cli import citysettle
+from tests.support.csv_statements import write_csv_statement
 from tests.support.fixtures import BANK_FIXTURES
 from tests.support.settlement import claim_for
 from tests.support.statements import GenLine, write_camt053
@@ -361,14 +362,15 @@ def test_resolve_opens_existing_stores_only(tmp_path: Path) -> None:
 
 def _balances_only(path: Path, day: date, balance_vnd: int) -> Path:
     """A CSV statement of a day without movements: only its opening and closing balance."""
-    before = (day - timedelta(days=1)).isoformat()
-    rows = [
-        "record,account,statement_id,currency,amount,direction,booking_date",
-        f"OPBD,{TREASURY.account_no},{day},VND,{balance_vnd},CRDT,{before}",
-        f"CLBD,{TREASURY.account_no},{day},VND,{balance_vnd},CRDT,{day}",
-    ]
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return path
+    common = {"account": TREASURY.account_no, "statement_id": day, "currency": "VND", "amount": balance_vnd}
+    before = day - timedelta(days=1)
+    return write_csv_statement(
+        path,
+        [
+            {"record": "OPBD", **common, "direction": "CRDT", "booking_date": before},
+            {"record": "CLBD", **common, "direction": "CRDT", "booking_date": day},
+        ],
+    )
 
 
 def test_a_resolution_is_booked_on_the_exceptions_day(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from domain.services.unit_of_work import execute
 from ops.config import Config
 from ops.stores import open_store
 from tests.support.cli import citysettle
+from tests.support.csv_statements import write_csv_statement
 
 DAY = date(2026, 11, 23)
 ACCOUNT = "1500201095555"  # the agency's own collection account, where nothing was booked yet
@@ -40,12 +41,10 @@ async def _store(url: str, *, register: bool) -> None:
 
 
 def _stray_credit(path: Path) -> Path:
-    rows = [
-        "record,account,statement_id,currency,amount,direction,booking_date,bank_tx_id,remittance",
-        f"entry,{ACCOUNT},{DAY},VND,50000,CRDT,{DAY},FT26327STRAY9,chuyen nham",
-    ]
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    return path
+    row = {"account": ACCOUNT, "statement_id": DAY, "currency": "VND", "amount": 50_000, "direction": "CRDT"}
+    return write_csv_statement(
+        path, [{**row, "booking_date": DAY, "bank_tx_id": "FT26327STRAY9", "remittance": "chuyen nham"}]
+    )
 
 
 def _run(url: str, tmp_path: Path) -> tuple[str, int]:
