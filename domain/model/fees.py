@@ -4,11 +4,16 @@
 - ``amount_vnd = subsidy_vnd + payer_due_vnd``, all fixed at issue from the catalogue
   entry and the subsidy rule that applied (its legal basis is recorded with it);
 - lifecycle: issued → paid → refunded, or issued → cancelled; an invoice the budget
-  covers entirely (payer due 0) is paid the moment it is issued;
+  covers entirely (payer due 0) is paid the moment it is issued, and is reversed by
+  cancelling it (paid → cancelled): there is no payer's money to refund;
 - the payer's part is asked for by one payment at a time: a new one is requested only
   when the last lapsed or was cancelled unpaid (the use case checks the payment); the
   first of the invoice's payments to complete pays it, any other is owed back; a refund
-  never exceeds what the payer paid.
+  never exceeds what the payer paid;
+- a refund gives back the budget's share in the same proportion as the payer's
+  (``subsidy_returned_vnd = subsidy_vnd * refunded_vnd // payer_due_vnd``, rounded down,
+  by less than one đồng), so a full refund, like a cancellation, leaves the agency
+  nothing of the fee.
 """
 
 from __future__ import annotations
@@ -129,14 +134,26 @@ class FeeInvoice(Aggregate):
 
         def apply(self, aggregate: FeeInvoice) -> None:
             aggregate.status = InvoiceStatus.CANCELLED
+            # Cancelling has always given the budget its whole share back.
+            aggregate.subsidy_returned_vnd = aggregate.subsidy_vnd
 
     class Refunded(Aggregate.Event):
+        """``amount_vnd`` goes back to the payer, ``subsidy_returned_vnd`` to the budget."""
+
+        class_version = 2
         amount_vnd: int
         reason: str
+        subsidy_returned_vnd: int
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Refunds recorded before version 2 gave the payer's money back and nothing else.
+            state["subsidy_returned_vnd"] = 0
 
         def apply(self, aggregate: FeeInvoice) -> None:
             aggregate.status = InvoiceStatus.REFUNDED
             aggregate.refunded_vnd = self.amount_vnd
+            aggregate.subsidy_returned_vnd = self.subsidy_returned_vnd
 
     def __init__(
         self,
@@ -163,6 +180,7 @@ class FeeInvoice(Aggregate):
         self.payment_reference: str | None = None  # the payment asked for last
         self.payment_references: list[str] = []  # every payment asked for, oldest first
         self.refunded_vnd = 0
+        self.subsidy_returned_vnd = 0
 
     @classmethod
     def issue(cls, *, invoice_no: str, payer_id: str, service: FeeService, channel: str, at: datetime) -> FeeInvoice:
@@ -205,14 +223,33 @@ class FeeInvoice(Aggregate):
         self.trigger_event(self.Paid, timestamp=at, payment_reference=payment_reference)
 
     def cancel(self, reason: str, at: datetime) -> None:
-        self._require(InvoiceStatus.ISSUED)
+        """Cancel an invoice not paid yet, or one the budget paid in full (issued by mistake)."""
+        budget_paid_all = self.status is InvoiceStatus.PAID and self.payer_due_vnd == 0
+        if self.status is not InvoiceStatus.ISSUED and not budget_paid_all:
+            raise InvalidTransition(
+                f"invoice {self.invoice_no} is {self.status}; only an unpaid invoice or one the budget "
+                "paid in full can be cancelled (refund one the payer paid)"
+            )
         self.trigger_event(self.Cancelled, timestamp=at, reason=reason)
 
-    def refund(self, amount_vnd: int, reason: str, at: datetime) -> None:
+    def refund(self, amount_vnd: int, reason: str, at: datetime) -> int:
+        """Refund ``amount_vnd`` of what the payer paid; returns the budget's share given back with it."""
         self._require(InvoiceStatus.PAID)
+        if self.payer_due_vnd == 0:
+            raise InvalidTransition(
+                f"the budget paid invoice {self.invoice_no} in full; cancel it to give the budget its share back"
+            )
         if not 0 < checked_vnd(amount_vnd) <= self.payer_due_vnd:
             raise InvalidValue(f"can refund 1..{self.payer_due_vnd} VND the payer paid, not {amount_vnd}")
-        self.trigger_event(self.Refunded, timestamp=at, amount_vnd=amount_vnd, reason=reason)
+        subsidy_returned_vnd = self.subsidy_vnd * amount_vnd // self.payer_due_vnd
+        self.trigger_event(
+            self.Refunded,
+            timestamp=at,
+            amount_vnd=amount_vnd,
+            reason=reason,
+            subsidy_returned_vnd=subsidy_returned_vnd,
+        )
+        return subsidy_returned_vnd
 
     def _require(self, status: InvoiceStatus) -> None:
         if self.status is not status:

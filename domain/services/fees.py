@@ -1,6 +1,13 @@
 """Use cases of one-stop-counter fees: issue an invoice (with its payment), settle,
 cancel and refund it, posting the subsidy and refund transfers with the events.
 
+Reversals: cancelling gives the budget its whole share back (agency → subsidy account);
+a refund moves the payer's amount from the agency to refunds payable and the budget's
+share in the same proportion back to the subsidy account (`FeeInvoice.refund`), so a
+full refund leaves the agency nothing of the fee. Both reversals of the subsidy share
+the transfer cause ``fee-invoice:<no>:subsidy:reversal``: an invoice is cancelled or
+refunded once, and a retried command cannot post it twice.
+
 A paid payment the invoice can no longer take (see `settle_invoice_on_payment`) is not
 refused: its money goes on from the agency's payable to refunds payable."""
 
@@ -34,6 +41,7 @@ def invoice_view(invoice: FeeInvoice, payment: Payment | None = None) -> dict[st
         "subsidy_vnd": invoice.subsidy_vnd,
         "payer_due_vnd": invoice.payer_due_vnd,
         "refunded_vnd": invoice.refunded_vnd,
+        "subsidy_returned_vnd": invoice.subsidy_returned_vnd,
         "legal_basis": invoice.legal_basis,
         "payment_reference": invoice.payment_reference,
     }
@@ -145,9 +153,7 @@ def cancel_fee_invoice(invoice_no: str, reason: str, at: datetime) -> UseCase:
             payment = await uow.get(Payment, payment_id(invoice.payment_reference))
             if payment.status is PaymentStatus.PENDING:  # an expired one needs nothing more
                 payment.cancel(f"invoice cancelled: {reason}", at)
-        if invoice.subsidy_vnd and invoice.budget_id:
-            subsidy_transfer = await uow.get(Transfer, transfer_id(f"fee-invoice:{invoice_no}:subsidy"))
-            uow.add(subsidy_transfer.reversal(f"fee-invoice:{invoice_no}:subsidy:reversal", at))
+        await _return_subsidy(uow, invoice, invoice.subsidy_vnd, at)
         return invoice_view(invoice, payment)
 
     return use_case
@@ -156,7 +162,7 @@ def cancel_fee_invoice(invoice_no: str, reason: str, at: datetime) -> UseCase:
 def refund_fee_invoice(invoice_no: str, amount_vnd: int, reason: str, at: datetime) -> UseCase:
     async def use_case(uow: UnitOfWork) -> dict[str, Any]:
         invoice = await uow.get(FeeInvoice, invoice_id(invoice_no))
-        invoice.refund(amount_vnd, reason, at)
+        subsidy_returned_vnd = invoice.refund(amount_vnd, reason, at)
         agency = payable(PartyKind.AGENCY, invoice.agency_id)
         uow.add(
             Transfer.post(
@@ -166,9 +172,31 @@ def refund_fee_invoice(invoice_no: str, amount_vnd: int, reason: str, at: dateti
                 at,
             )
         )
+        await _return_subsidy(uow, invoice, subsidy_returned_vnd, at)
         return invoice_view(invoice)
 
     return use_case
+
+
+async def _return_subsidy(uow: UnitOfWork, invoice: FeeInvoice, amount_vnd: int, at: datetime) -> None:
+    """Give ``amount_vnd`` of the budget's share back: agency → the budget's subsidy account.
+
+    Posted as a reversal of the issue's subsidy transfer (``reversal:fee.subsidy``), so the
+    settlement figures take it off the agency's subsidy income, not off its collections.
+    """
+    if not amount_vnd or invoice.budget_id is None:
+        return
+    granted = await uow.get(Transfer, transfer_id(f"fee-invoice:{invoice.invoice_no}:subsidy"))
+    agency = payable(PartyKind.AGENCY, invoice.agency_id)
+    uow.add(
+        Transfer.post(
+            f"fee-invoice:{invoice.invoice_no}:subsidy:reversal",
+            f"reversal:{granted.kind}",
+            [debit(agency, amount_vnd), credit(subsidy(invoice.budget_id), amount_vnd)],
+            at,
+            reversal_of=str(granted.id),
+        )
+    )
 
 
 def get_invoice(invoice_no: str) -> UseCase:

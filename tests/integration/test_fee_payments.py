@@ -24,6 +24,7 @@ from domain.services.payments import BankNotice, credit_bank_transfer, expire_pa
 from domain.services.unit_of_work import RequestKey, UnitOfWork, execute
 from tests.support.catalogue import CATALOGUE, TREASURY
 from tests.support.ledger import posted_balances
+from tests.support.settlement import claim_for
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 BANK = bank_clearing(TREASURY.bank_bin, TREASURY.account_no)
@@ -226,3 +227,53 @@ async def test_a_part_paid_payment_that_expires_is_owed_back(store: Any) -> None
         refunds_payable(): 70_000,
         suspense(): 180_000,
     }
+
+
+BUDGET = subsidy("ngan-sach-ha-noi")
+
+
+async def test_a_fully_subsidised_invoice_issued_by_mistake_is_cancelled_and_the_budget_gets_its_share_back(
+    store: Any,
+) -> None:
+    await execute(store, issue("HS-S1", channel="vneid"))
+    with pytest.raises(InvalidTransition, match="cancel it"):
+        await execute(store, refund_fee_invoice("HS-S1", 200_000, "issued by mistake", T0))
+    cancelled = (await execute(store, cancel_fee_invoice("HS-S1", "issued by mistake", T0))).result
+    assert (cancelled["status"], cancelled["subsidy_returned_vnd"]) == ("cancelled", 200_000)
+    assert await posted_balances(store, BUDGET, AGENCY) == {BUDGET: 0, AGENCY: 0}
+    head = await store.head()
+    with pytest.raises(InvalidTransition):
+        await execute(store, cancel_fee_invoice("HS-S1", "issued by mistake", T0))
+    assert await store.head() == head
+
+
+async def test_a_full_refund_of_a_partly_subsidised_invoice_gives_each_share_back_to_where_it_came_from(
+    store: Any,
+) -> None:
+    reference = (await execute(store, issue("HS-S2", channel="online"))).result["payment"]["reference"]
+    await execute(store, credit_bank_transfer(notice("FTS2", 100_000, reference), T0, ON_PAID))
+    refunded = (await execute(store, refund_fee_invoice("HS-S2", 100_000, "application rejected", T0))).result
+    assert (refunded["refunded_vnd"], refunded["subsidy_returned_vnd"]) == (100_000, 100_000)
+    expected = {BANK: 100_000, BUDGET: 0, AGENCY: 0, refunds_payable(): 100_000}
+    assert await posted_balances(store, *expected) == expected
+    returned = (await execute(store, transfer_kind("fee-invoice:HS-S2:subsidy:reversal"))).result
+    assert returned == {"kind": "reversal:fee.subsidy", "reversal_of": str(transfer_id("fee-invoice:HS-S2:subsidy"))}
+    # Settlement sees the day as finance would: the budget's share came and went, nothing is owed.
+    figures = (await claim_for(store, AGENCY, T0.date())).figures
+    assert (figures.gross_vnd, figures.subsidy_vnd, figures.refunds_vnd, figures.net_vnd) == (100_000, 0, 100_000, 0)
+
+
+async def test_a_partial_refund_gives_the_budget_the_same_share_of_its_part(store: Any) -> None:
+    reference = (await execute(store, issue("HS-S3", channel="online"))).result["payment"]["reference"]
+    await execute(store, credit_bank_transfer(notice("FTS3", 100_000, reference), T0, ON_PAID))
+    await execute(store, refund_fee_invoice("HS-S3", 25_000, "partly not delivered", T0))
+    expected = {BANK: 100_000, BUDGET: 75_000, AGENCY: 150_000, refunds_payable(): 25_000}
+    assert await posted_balances(store, *expected) == expected
+
+
+def transfer_kind(cause: str) -> Any:
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        transfer = await uow.get(Transfer, transfer_id(cause))
+        return {"kind": transfer.kind, "reversal_of": transfer.reversal_of}
+
+    return use_case
