@@ -1,6 +1,8 @@
 """A payment asked for a purpose: the amount always comes from the purpose itself.
 
-- ``fee_invoice`` (purpose id: the invoice number or id): the payment issued with the invoice;
+- ``fee_invoice`` (purpose id: the invoice number or id): the invoice's payment while it
+  can be paid, else the next attempt's (`request_invoice_payment`), to the agency's
+  collection account;
 - ``parking_session`` (the session id): what the ended session owes, paid to its
   operator's collection account (`request_session_payment`);
 - ``ticket`` (the ticket id): the payment its QR purchase created;
@@ -26,6 +28,7 @@ from domain.model.parking.sessions import ParkingSession
 from domain.model.payments import Payment, PaymentPurpose, PaymentStatus, payment_id
 from domain.model.references import legacy_reference, make_reference
 from domain.model.tickets.ticket import Ticket
+from domain.services.fee_payments import request_invoice_payment
 from domain.services.parking_payments import request_session_payment
 from domain.services.payees import collection_account_of
 from domain.services.payments import REFERENCE_CANDIDATES, payment_view
@@ -48,7 +51,7 @@ class PaymentAsk:
     purpose: PaymentPurpose
     purpose_id: str
     amount_vnd: int | None = None  # wallet top-ups only
-    ttl: timedelta | None = None  # for payments made now (parking, top-ups)
+    ttl: timedelta | None = None  # for a payment made now (not a ticket's, made at purchase)
     request_id: UUID | None = None  # names a top-up, so a retry finds the same payment
 
 
@@ -56,36 +59,38 @@ def request_payment(ask: PaymentAsk, *, at: datetime, scope: tuple[str, ...], wa
     """Result: the payment's view (`payment_view`)."""
     if ask.purpose is not PaymentPurpose.WALLET_TOPUP and ask.amount_vnd is not None:
         raise NotForPurpose("amount_vnd", f"a {ask.purpose.value} payment's amount comes from it (top-ups only)")
-    if ask.purpose in (PaymentPurpose.FEE_INVOICE, PaymentPurpose.TICKET) and ask.ttl is not None:
+    if ask.purpose is PaymentPurpose.TICKET and ask.ttl is not None:
         raise NotForPurpose("ttl_s", f"a {ask.purpose.value} payment was made with its purpose; ttl_s does not apply")
 
     async def use_case(uow: UnitOfWork) -> dict[str, Any]:
         if ask.purpose is PaymentPurpose.FEE_INVOICE:
-            payment = await _invoice_payment(uow, ask.purpose_id, scope)
-        elif ask.purpose is PaymentPurpose.TICKET:
-            payment = await _ticket_payment(uow, ask.purpose_id)
-        elif ask.purpose is PaymentPurpose.PARKING_SESSION:
+            return await _invoice_payment(uow, ask, at, scope)
+        if ask.purpose is PaymentPurpose.PARKING_SESSION:
             return await _session_payment(uow, ask, at, scope)
-        else:
+        if ask.purpose is PaymentPurpose.WALLET_TOPUP:
             return await _topup(uow, ask, at, wallet_payee_id)
+        payment = await _ticket_payment(uow, ask.purpose_id)
         if payment.status is not PaymentStatus.PENDING:
-            raise InvalidTransition(f"the {ask.purpose.value}'s payment {payment.reference} is {payment.status.value}")
+            raise InvalidTransition(f"the ticket's payment {payment.reference} is {payment.status.value}")
         return payment_view(payment)
 
     return use_case
 
 
-async def _invoice_payment(uow: UnitOfWork, invoice_no: str, scope: tuple[str, ...]) -> Payment:
-    """``invoice_no`` is the invoice's number, or its id (what its payment's purpose_id says)."""
+async def _invoice_payment(uow: UnitOfWork, ask: PaymentAsk, at: datetime, scope: tuple[str, ...]) -> dict[str, Any]:
+    """``purpose_id`` is the invoice's number, or its id (what its payment's purpose_id says)."""
     try:
-        stream = UUID(invoice_no)
+        stream = UUID(ask.purpose_id)
     except ValueError:
-        stream = invoice_id(invoice_no)
+        stream = invoice_id(ask.purpose_id)
     invoice = await uow.get(FeeInvoice, stream)
     within_scope(scope, invoice.agency_id)
-    if invoice.payment_reference is None:
-        raise InvalidTransition(f"invoice {invoice_no} is {invoice.status.value} with nothing for the payer to pay")
-    return await uow.get(Payment, payment_id(invoice.payment_reference))
+    collection = await collection_account_of(uow, invoice.agency_id)
+    result = await request_invoice_payment(invoice.invoice_no, collection, at, ask.ttl or DEFAULT_TTL)(uow)
+    if result.get("payment") is None:
+        raise InvalidTransition(f"invoice {invoice.invoice_no} has nothing for the payer to pay")
+    view: dict[str, Any] = result["payment"]
+    return view
 
 
 async def _ticket_payment(uow: UnitOfWork, ticket: str) -> Payment:
