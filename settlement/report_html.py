@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any, TextIO
 
-from settlement.currencies import format_minor
 from settlement.outcomes import CATEGORIES, Case, Category, Reconciliation
+from settlement.report_words import CATEGORY_WORDS, amount, category_label, counted, group
 from settlement.resolve_commands import ResolveCommands
 from settlement.statements.model import Entry
 
@@ -30,49 +30,52 @@ _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2rem;color:#222}
 table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}
 td.n{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#2e7d32}.bad{color:#c62828}
-code{font-size:.85em}tr.cmd td{border-top:none;background:#fafafa}
+code{font-size:.85em}.en{color:#666}tr.cmd td{border-top:none;background:#fafafa}
 .banner{padding:.8rem 1rem;font-weight:600}.banner.ok{background:#e8f5e9}.banner.bad{background:#ffebee}
 """
 
 
 def _sums(sums: Mapping[str, int]) -> str:
-    return "<br>".join(f"{format_minor(v, c)} {escape(c)}" for c, v in sums.items()) or "0"
+    return "<br>".join(amount(v, c) for c, v in sums.items()) or "0"
 
 
 def _chart(categories: Mapping[str, Any]) -> str:
     """Horizontal bars of statement lines and ledger items per category."""
     rows = [(c, categories[c.value]["lines"], categories[c.value]["items"]) for c in CATEGORIES]
     top = max([1] + [max(lines, items) for _, lines, items in rows])
-    width, bar, label = 420, 12, 150
+    width, bar, label = 420, 12, 300
     parts = []
     for i, (category, lines, items) in enumerate(rows):
         y = 10 + i * 38
         colour = _COLOURS[category]
-        parts.append(f'<text x="0" y="{y + 17}" font-size="13">{escape(category.value)}</text>')
-        for j, (count, name) in enumerate(((lines, "bank"), (items, "ledger"))):
+        vi, en = CATEGORY_WORDS[category]
+        parts.append(f'<text x="0" y="{y + 17}" font-size="13">{escape(vi)} ({escape(en)})</text>')
+        for j, (count, name) in enumerate(((lines, "bank line"), (items, "ledger item"))):
             length = max(1, round(width * count / top)) if count else 0
             opacity = "1" if j == 0 else "0.55"
             yy = y + j * (bar + 2)
             parts.append(
                 f'<rect x="{label}" y="{yy}" width="{length}" height="{bar}" fill="{colour}" opacity="{opacity}"/>'
-                f'<text x="{label + length + 4}" y="{yy + 10}" font-size="11">{count:,} {name}</text>'
+                f'<text x="{label + length + 4}" y="{yy + 10}" font-size="11">{counted(count, name)}</text>'
             )
     height = 20 + len(rows) * 38
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{label + width + 120}" height="{height}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{label + width + 140}" height="{height}" role="img" '
         f'aria-label="statement lines and ledger items per category">{"".join(parts)}</svg>'
     )
 
 
 def _summary_table(categories: Mapping[str, Any], totals: Mapping[str, Any]) -> str:
     rows = "".join(
-        f"<tr><td>{escape(name)}</td><td class=n>{c['lines']:,}</td><td class=n>{_sums(c['line_sums_minor'])}</td>"
-        f"<td class=n>{c['items']:,}</td><td class=n>{_sums(c['item_sums_minor'])}</td></tr>"
+        f"<tr><td>{category_label(Category(name))}</td><td class=n>{group(c['lines'])}</td>"
+        f"<td class=n>{_sums(c['line_sums_minor'])}</td>"
+        f"<td class=n>{group(c['items'])}</td><td class=n>{_sums(c['item_sums_minor'])}</td></tr>"
         for name, c in categories.items()
     )
     rows += (
-        f"<tr><th>total</th><th class=n>{totals['lines']:,}</th><th class=n>{_sums(totals['line_sums_minor'])}</th>"
-        f"<th class=n>{totals['items']:,}</th><th class=n>{_sums(totals['item_sums_minor'])}</th></tr>"
+        f"<tr><th>Tổng cộng (total)</th><th class=n>{group(totals['lines'])}</th>"
+        f"<th class=n>{_sums(totals['line_sums_minor'])}</th>"
+        f"<th class=n>{group(totals['items'])}</th><th class=n>{_sums(totals['item_sums_minor'])}</th></tr>"
     )
     return (
         "<table><tr><th>category</th><th>bank lines</th><th>bank sum</th><th>ledger items</th>"
@@ -97,7 +100,7 @@ def _balance_table(balances: list[dict[str, Any]]) -> str:
 
 
 def _amount(value: int | None, currency: str) -> str:
-    return "" if value is None else f"{format_minor(value, currency)} {escape(currency)}"
+    return "" if value is None else amount(value, currency)
 
 
 def line_text(entry: Entry) -> str:
@@ -119,17 +122,16 @@ def _case_row(result: Reconciliation, number: int, case: Case, commands: Resolve
     items = [result.items[i] for i in case.items]
     state = f"resolved: {escape(case.resolution)}" if case.resolution else "settled" if case.settled else "open"
     bank = [
-        f"#{i} {e.direction.value} {format_minor(e.amount_minor, e.currency)} {escape(e.currency)} "
-        f"{escape(e.acct_svcr_ref or '')}"
+        f"#{i} {e.direction.value} {amount(e.amount_minor, e.currency)} {escape(e.acct_svcr_ref or '')}"
         for i, e in entries
     ]
     ledger = [
-        f"{escape(it.item_id)} {it.direction.value} {format_minor(it.amount_minor, it.currency)} "
-        f"{escape(it.currency)} {escape(it.payment_reference or it.bank_tx_id or '')}"
+        f"{escape(it.item_id)} {it.direction.value} {amount(it.amount_minor, it.currency)} "
+        f"{escape(it.payment_reference or it.bank_tx_id or '')}"
         for it in items
     ]
     row = (
-        f"<tr><td class=n>{number}</td><td>{escape(case.category.value)}</td><td>{state}</td>"
+        f"<tr><td class=n>{number}</td><td>{category_label(case.category)}</td><td>{state}</td>"
         f"<td>{escape(case.reason)}</td>{_cells(bank)}"
         f"{_cells([str(e.booking_date or '') for _, e in entries])}"
         f"{_cells([str(e.value_date or '') for _, e in entries])}"
@@ -162,7 +164,8 @@ _COLUMNS = (
 def _exceptions_table(result: Reconciliation, commands: ResolveCommands | None) -> str:
     rows = [_case_row(result, number, case, commands) for number, case in enumerate(result.cases[:HTML_ROWS_MAX], 1)]
     more = len(result.cases) - HTML_ROWS_MAX
-    note = f"<p>{more:,} more exceptions are in report.csv and report.json.</p>" if more > 0 else ""
+    rest = counted(more, "more exception")
+    note = f"<p>{rest} {'is' if more == 1 else 'are'} in report.csv and report.json.</p>" if more > 0 else ""
     head = "".join(f"<th>{escape(c)}</th>" for c in _COLUMNS)
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>{note}"
 
@@ -183,10 +186,11 @@ def write_html(
     banner = (
         '<p class="banner ok">Reconciled: every line and item is matched and the balances agree.</p>'
         if summary["reconciled"]
-        else f'<p class="banner bad">Not reconciled: {open_cases:,} open exceptions; see below.</p>'
+        else f'<p class="banner bad">Not reconciled: {counted(open_cases, "open exception")}; see below.</p>'
     )
     statements = ", ".join(
-        f"{escape(s['kind'])} {escape(s['statement_id'])} ({escape(s['account'])}, {s['entries']:,} entries)"
+        f"{escape(s['kind'])} {escape(s['statement_id'])} "
+        f"({escape(s['account'])}, {counted(s['entries'], 'entry', 'entries')})"
         for s in summary["statements"]
     )
     statements += "".join(

@@ -3,7 +3,8 @@
 - ``report.json``: inputs, balance checks, counts and signed sums per category (amounts
   as integer minor units, ``*_minor``), matches per stage, and every exception with both
   sides. One exception per line, so a large report stays greppable and fast to write.
-- ``report.csv``: the exceptions for a spreadsheet, one row per line or item involved
+- ``report.csv``: the exceptions for a spreadsheet (UTF-8 with a byte-order mark, plain
+  amounts), one row per line or item involved
   (``role`` says whether it is categorised by the case or only shown as context).
   Matched lines are counted in the JSON, not listed: a day has millions of them.
 - ``report.html``: see `settlement.report_html`.
@@ -251,7 +252,8 @@ def write_reports(
     head = summary(result, inputs, commands.run_id if commands else None)
     with paths[0].open("w", encoding="utf-8", newline="\n") as out:
         write_json(result, out, head, commands)
-    with paths[1].open("w", encoding="utf-8", newline="") as out:
+    # With a byte-order mark, spreadsheet programs read the file as UTF-8 (Vietnamese names).
+    with paths[1].open("w", encoding="utf-8-sig", newline="") as out:
         write_csv(result, out)
     with paths[2].open("w", encoding="utf-8", newline="\n") as out:
         write_html(result, out, head, commands)

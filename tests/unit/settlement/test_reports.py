@@ -30,12 +30,13 @@ def test_reports_name_both_sides_and_add_up(tmp_path: Path) -> None:
     mismatch = next(e for e in report["exceptions"] if e["category"] == "amount_mismatch")
     assert mismatch["bank"][0]["amount_minor"] - mismatch["ledger"][0]["amount_minor"] == 500
     assert {e["category"] for e in report["exceptions"]} == set(kinds) - {"matched"}
-    rows = list(csv.DictReader(csv_path.read_text(encoding="utf-8").splitlines()))
+    assert csv_path.read_bytes().startswith(b"\xef\xbb\xbf"), "a byte-order mark, for spreadsheet programs"
+    rows = list(csv.DictReader(csv_path.read_text(encoding="utf-8-sig").splitlines()))
     assert tuple(rows[0]) == CSV_COLUMNS
     assert {r["category"] for r in rows} == set(kinds) - {"matched"}
     html = html_path.read_text(encoding="utf-8")
     assert "<svg" in html
-    assert "amount_mismatch" in html
+    assert '<span lang="vi">Lệch số tiền</span> <span class=en lang="en">(amount mismatch)</span>' in html
     assert not re.search(r"(src|href)=", html)  # nothing loaded from elsewhere
 
 
