@@ -53,6 +53,8 @@ class SessionView(Answer):
     payment_reference: str | None
     amount_due_vnd: int
     overstayed: bool
+    billed_until: str | None = None  # where billing stopped: the end, or the quote's 366-day bound
+    billing_capped: bool = False  # the stay outlasted what can be billed; the operator should look
     transfer_ids: list[str] = []
 
 

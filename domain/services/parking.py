@@ -125,6 +125,8 @@ def session_view(session: ParkingSession) -> dict[str, Any]:
         "payment_reference": session.payment_reference,
         "amount_due_vnd": session.amount_due_vnd,
         "overstayed": session.overstayed,
+        "billed_until": iso(session.billed_until),
+        "billing_capped": session.billing_capped,
     }
 
 

@@ -15,8 +15,10 @@ from domain.model.parking import (
     Channel,
     ParkingLot,
     PaymentMethod,
+    Tariff,
     VehicleClass,
     lot_id,
+    quote,
     session_id,
 )
 from domain.model.transfers import Hold, HoldStatus
@@ -42,6 +44,7 @@ from domain.services.parking_reservations import (
 from domain.services.projections import ProjectionRunner
 from domain.services.unit_of_work import RequestKey, UnitOfWork, execute
 from tests.support.parking import (
+    CAR_TARIFF,
     DRIVER,
     DRIVER_WALLET,
     HOUR,
@@ -186,3 +189,20 @@ async def test_a_lapsed_prepaid_hold_expires_and_the_wallet_pays_directly(store:
     assert await run(store, hold_status) == {"status": HoldStatus.EXPIRED.value}
     assert (await posted(store, DRIVER_WALLET))[DRIVER_WALLET] == 500_000 - ended["fee_vnd"]
     assert (await assert_wallet_agrees_with_ledger(store, DRIVER))["balance_vnd"] == 500_000 - ended["fee_vnd"]
+
+
+async def test_a_stay_longer_than_a_quote_can_bill_ends_capped_and_flagged(store: Any) -> None:
+    await open_lot(store)
+    session = await start(store, arrival("gate-abandoned"))
+    ended = await end(store, session, T0 + timedelta(days=400), PaymentMethod.CASH)
+    billed_until = T0 + timedelta(days=366)
+    assert (ended["status"], ended["billing_capped"], ended["billed_until"]) == (
+        "ended",
+        True,
+        billed_until.isoformat(),
+    )
+    assert ended["fee_vnd"] == quote(Tariff.from_dict(CAR_TARIFF), T0, billed_until).total_vnd == 366 * 300_000
+    assert await posted(store, OPERATOR_CASH, OPERATOR_PAYABLE) == {
+        OPERATOR_CASH: ended["fee_vnd"],
+        OPERATOR_PAYABLE: ended["fee_vnd"],
+    }

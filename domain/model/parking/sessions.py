@@ -23,7 +23,7 @@ from domain.model.parking.common import (
 )
 from domain.model.parking.lots import ParkingLot
 from domain.model.parking.postings import hold_expected_fee, release, session_cause
-from domain.model.parking.quotes import Quote, Segment, quote
+from domain.model.parking.quotes import MAX_BILLABLE, Quote, Segment, quote
 from domain.model.parking.tariffs import TariffSchedule
 from domain.model.transfers import Hold, HoldStatus
 
@@ -42,7 +42,11 @@ class ParkingSession(Aggregate):
       never changes;
     - the expected end only moves later, and never past the maximum stay of the tariff in
       force at the start; ending later is allowed (and flagged ``overstayed``);
-    - the fee is the quote of the lot's tariff schedule for the stay; its segments sum to it;
+    - the fee is the quote of the lot's tariff schedule for the stay; its segments sum to it.
+      A quote covers at most `MAX_BILLABLE` (366 days): a longer stay (an abandoned car, a
+      session nobody ended) still ends, billed for its first `MAX_BILLABLE` only;
+      ``billed_until`` records where billing stopped and ``billing_capped`` flags the
+      session for the operator, who decides what to do about the rest;
     - it has at most one wallet hold at a time, in its driver's wallet for its operator;
     - paying by wallet needs a driver; at the end, ``amount_due_vnd`` is the fee when it is
       paid by QR, 0 when paid in cash, and when paid by wallet the part of the fee the
@@ -77,6 +81,7 @@ class ParkingSession(Aggregate):
             aggregate.held_vnd = self.held_vnd
 
     class Ended(Aggregate.Event):
+        class_version = 2
         ended_at: datetime
         channel: str
         device_id: str | None
@@ -86,10 +91,17 @@ class ParkingSession(Aggregate):
         payment_reference: str | None
         amount_due_vnd: int
         overstayed: bool
+        billed_until: datetime
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            # Before version 2 a session could only end within the quote's bound: all of it was billed.
+            state["billed_until"] = state["ended_at"]
 
         def apply(self, aggregate: ParkingSession) -> None:
             aggregate.status = SessionStatus.ENDED
             aggregate.ended_at = self.ended_at
+            aggregate.billed_until = self.billed_until
             aggregate.ended_via = Channel(self.channel)
             aggregate.fee_vnd = self.fee_vnd
             aggregate.segments = tuple(Segment.from_dict(s) for s in self.segments)
@@ -137,6 +149,7 @@ class ParkingSession(Aggregate):
         self.held_vnd = held_vnd
         self.status = SessionStatus.ACTIVE
         self.ended_at: datetime | None = None
+        self.billed_until: datetime | None = None
         self.ended_via: Channel | None = None
         self.fee_vnd = 0
         self.segments: tuple[Segment, ...] = ()
@@ -245,7 +258,8 @@ class ParkingSession(Aggregate):
         for value, name in ((device_id, "device_id"), (payment_reference, "payment_reference")):
             if value is not None:
                 label(value, name)
-        priced = quote(schedule, self.started_at, at)
+        billed_until = min(at, self.started_at + MAX_BILLABLE)
+        priced = quote(schedule, self.started_at, billed_until)
         due = _amount_due(method, priced.total_vnd, wallet_spendable_vnd)
         booked_end = self.expected_end or schedule.latest_end(self.started_at)
         self.trigger_event(
@@ -260,8 +274,14 @@ class ParkingSession(Aggregate):
             payment_reference=payment_reference,
             amount_due_vnd=due,
             overstayed=at > booked_end,
+            billed_until=billed_until,
         )
         return priced
+
+    @property
+    def billing_capped(self) -> bool:
+        """The stay outlasted what one quote can bill; the operator should look at it."""
+        return self.ended_at is not None and self.billed_until is not None and self.billed_until < self.ended_at
 
     def record_qr_payment(self, payment_reference: str, amount_vnd: int, at: datetime) -> None:
         """The payments module collected the amount due by QR (a QR fee, or what the wallet

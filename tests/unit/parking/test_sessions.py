@@ -5,10 +5,12 @@ from typing import Any
 
 import pytest
 
+from adapters.eventstore.codec import CodecOptions, build_mapper
 from domain.model.errors import InvalidTransition, InvalidValue
 from domain.model.ledger import PartyKind, Side, cash, payable, wallet
 from domain.model.parking import Channel, ParkingSession, PaymentMethod, SessionStatus, VehicleClass, quote
 from domain.model.parking.postings import session_cause, settle_fee
+from domain.model.parking.quotes import MAX_BILLABLE
 from domain.model.transfers import Hold, HoldStatus, Transfer
 from tests.unit.parking.factories import DRIVER, HOUR, MIN, OPERATOR, T0, arrival, registered_lot, replayed
 
@@ -189,6 +191,47 @@ def test_an_overstay_is_flagged_and_still_paid_in_full() -> None:
     schedule = registered_lot().schedule("A", VehicleClass.CAR)
     assert session.overstayed
     assert fee == quote(schedule, T0, T0 + 2 * HOUR).total_vnd
+
+
+def test_a_stay_longer_than_a_quote_can_bill_ends_capped_and_flagged_for_the_operator() -> None:
+    session, _ = start()
+    ended_at = T0 + MAX_BILLABLE + timedelta(days=34)  # a car left for 400 days
+    fee, transfers = end(session, None, ended_at, PaymentMethod.CASH)
+    schedule = registered_lot().schedule("A", VehicleClass.CAR)
+    assert fee == quote(schedule, T0, T0 + MAX_BILLABLE).total_vnd > 0
+    assert moves(transfers) == [(cash(OPERATOR), "debit", fee), (OPERATOR_PAYABLE, "credit", fee)]
+    assert (session.status, session.ended_at, session.billed_until) == (
+        SessionStatus.ENDED,
+        ended_at,
+        T0 + MAX_BILLABLE,
+    )
+    assert session.billing_capped
+    assert session.overstayed
+    assert session.segments[-1].end == T0 + MAX_BILLABLE
+    history = list(session.collect_events())
+    assert vars(replayed(session, history)) == vars(session)
+
+
+def test_a_stay_of_exactly_the_billable_limit_is_billed_whole() -> None:
+    session, _ = start()
+    end(session, None, T0 + MAX_BILLABLE, PaymentMethod.CASH)
+    assert (session.billed_until, session.billing_capped) == (T0 + MAX_BILLABLE, False)
+
+
+def test_an_end_recorded_before_billing_was_capped_reads_as_billed_whole() -> None:
+    mapper = build_mapper(CodecOptions())
+    session, _ = start()
+    end(session, None, T0 + 2 * HOUR, PaymentMethod.CASH)
+    history: list[Any] = list(session.collect_events())
+    stored = mapper.to_stored_event(history[-1])
+    state = mapper.transcoder.decode(stored.state)
+    assert state.pop("class_version") == 2
+    del state["billed_until"]
+    old = type(stored)(stored.originator_id, stored.originator_version, stored.topic, mapper.transcoder.encode(state))
+    rebuilt: Any = None
+    for event in [*history[:-1], mapper.to_domain_event(old)]:
+        rebuilt = event.mutate(rebuilt)
+    assert (rebuilt.billed_until, rebuilt.billing_capped, rebuilt.fee_vnd) == (T0 + 2 * HOUR, False, session.fee_vnd)
 
 
 def test_an_ended_session_refuses_every_change() -> None:
