@@ -15,6 +15,7 @@ from domain.services.ledger_entries import LedgerEntries
 from domain.services.memory_projections import InMemoryProjectionStore
 from domain.services.parking_projections import CashlessShare, LotOccupancy
 from domain.services.projections import ProjectionRunner
+from settlement.cash_on_hand import CashOnHand
 from settlement.payables import PayablePostings
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ REPLAY_ATTEMPTS = 5
 
 
 def projections() -> list[Projection]:
-    return [LedgerBalances(), LedgerEntries(), LotOccupancy(), CashlessShare(), PayablePostings()]
+    return [LedgerBalances(), LedgerEntries(), LotOccupancy(), CashlessShare(), PayablePostings(), CashOnHand()]
 
 
 async def run_projection(store: Any, projection: Projection, stop: asyncio.Event) -> None:

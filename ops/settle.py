@@ -15,7 +15,9 @@ Each batch claims the payee's payable postings that no batch has claimed and tha
 booked before the day's cut-off (`settlement.claims`), so settling a day again, under
 another ``--cutoff`` or after a later day, pays nothing twice. A payee whose open
 postings net to zero or less is listed under ``carried``: nothing is paid and the net is
-carried into its next batch.
+carried into its next batch. An operator is paid only the cash its attendants have
+deposited: cash still held is withheld (``cash`` in each batch) and paid once banked;
+``cash_not_banked`` lists each operator's days whose cash has not all reached the bank.
 
 Exit codes: 0 done (also when there was nothing to pay), 2 refused (one line saying why
 and what to do; nothing closed or written).
@@ -43,10 +45,11 @@ from ops.payee_directory import load_directory
 from ops.stores import Store, open_store
 from settlement.batches import SettlementBatch
 from settlement.calendar import VIETNAM_TZ, SettlementCalendar
+from settlement.cash_on_hand import CashDay, CashOnHand, cash_not_banked
 from settlement.claims import Claim, open_claims
 from settlement.payables import PayablePostings
 from settlement.payouts import BankAccount, PayeeDirectory, payout_instruction
-from settlement.services import close_settlement_batch, reissue_payouts
+from settlement.services import NothingToPay, close_settlement_batch, reissue_payouts
 
 EXIT_REFUSED = 2
 
@@ -55,6 +58,12 @@ async def day_claims(store: Any, calendar: SettlementCalendar, business_date: da
     """Each payee's claim for the day, from the projection caught up with the log."""
     await ProjectionRunner(store, store, PayablePostings()).catch_up()
     return await open_claims(store, business_date, calendar)
+
+
+async def cash_days(store: Any, through: date) -> list[CashDay]:
+    """Operators' days whose cash has not all reached the bank, as of ``through``."""
+    await ProjectionRunner(store, store, CashOnHand()).catch_up()
+    return await cash_not_banked(store, through)
 
 
 Render = Callable[[UnitOfWork, dict[str, Any]], Awaitable[tuple[bytes, Path]]]
@@ -93,37 +102,33 @@ async def settle(config: Config, args: argparse.Namespace, calendar: SettlementC
     store = await open_store(config, create=False)
     try:
         claims = await day_claims(store, calendar, args.date)
-        payable = [claim for claim in claims if claim.net_vnd > 0]
-        # A negative net is not paid: its postings stay open and net against the payee's next batch.
-        carried = [{"payee_account": c.payee_account, "net_vnd": c.net_vnd} for c in claims if c.net_vnd <= 0]
-        unknown = sorted({claim.payee_account for claim in payable} - known)
+        close_all = _close_all(claims, args, calendar, paying, datetime.now(UTC))
+        planned = await close_all(UnitOfWork(store))  # never committed: who would be paid
+        unknown = sorted({batch["payee_account"] for batch in planned["batches"]} - known)
         if unknown:
             raise NotFound(f"no bank account on file for {', '.join(unknown)}; add them to {args.payees}")
-        if not payable:
-            return {
-                "business_date": args.date.isoformat(),
-                "batches": [],
-                "total_vnd": 0,
-                "file": None,
-                "carried": carried,
-            }
+        summary = {
+            "business_date": args.date.isoformat(),
+            "carried": planned["carried"],
+            "cash_not_banked": [day.as_dict() for day in await cash_days(store, args.date)],
+        }
+        if not planned["batches"]:
+            return summary | {"batches": [], "total_vnd": 0, "file": None}
 
         async def render(uow: UnitOfWork, planned: dict[str, Any]) -> tuple[bytes, Path]:
             batches = [await uow.get(SettlementBatch, UUID(view["id"])) for view in planned["batches"]]
             document = _document(args.date, calendar, paying, directory, batches)
             return document, Path(f"payout-{args.date.isoformat()}.xml")
 
-        close_all = _close_all(payable, args, calendar, paying, datetime.now(UTC))
         committed, path = await _issue(store, close_all, render, args.out)
     finally:
         await store.close()
-    return {
-        "business_date": args.date.isoformat(),
-        "batches": committed["batches"],
-        "total_vnd": sum(b["net_vnd"] for b in committed["batches"]),
-        "file": str(path),
-        "carried": carried,
-    }
+    total = sum(b["net_vnd"] for b in committed["batches"])
+    return (
+        summary
+        | {"carried": committed["carried"], "batches": committed["batches"], "total_vnd": total}
+        | {"file": str(path)}
+    )
 
 
 async def reissue(config: Config, args: argparse.Namespace) -> dict[str, Any]:
@@ -173,7 +178,13 @@ def _close_all(
 
     async def close_all(uow: UnitOfWork) -> dict[str, Any]:
         # One unit of work: every payee's batch closes in the same atomic write, or none.
-        return {"batches": [await close(uow) for close in closing]}
+        batches, carried = [], []
+        for claim, close in zip(claims, closing, strict=True):
+            try:
+                batches.append(await close(uow))
+            except NothingToPay as nothing:  # nothing claimed: the net waits for the payee's next batch
+                carried.append({"payee_account": claim.payee_account, "net_vnd": nothing.net_vnd})
+        return {"batches": batches, "carried": carried}
 
     return close_all
 

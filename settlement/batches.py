@@ -7,7 +7,8 @@
   and entry, see `settlement.claims`); no posting is claimed by two batches, because
   each batch is also the next entry of its payee's `PayoutBook` (``book_entry``);
 - its figures are fixed when it is closed, the sums of what it claims, and
-  ``net_vnd`` equals the sum of its parts;
+  ``net_vnd`` equals the sum of its parts plus the operator's cash it releases (cash
+  withheld before, less cash withheld after: `CashWithheld`);
 - closing posts the payout transfer (payee payable → our bank account) in the same
   write, so the payable falls exactly when the instruction is issued;
 - lifecycle: closed → matched (its debit appeared on a bank statement) or
@@ -28,7 +29,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from domain.model.errors import InvalidTransition, InvalidValue
-from settlement.figures import PayableDay
+from settlement.figures import CashWithheld, PayableDay
 
 BATCH_NAMESPACE = uuid5(NAMESPACE_URL, "https://citysettle.example/settlement-batch")
 
@@ -61,8 +62,9 @@ class SettlementBatch(Aggregate):
         postings: list[str]
         earlier_vnd: int
         book_entry: int
+        cash: dict[str, int]
 
-        class_version = 2
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -73,6 +75,11 @@ class SettlementBatch(Aggregate):
             state["postings"] = []
             state["earlier_vnd"] = 0
             state["book_entry"] = 0
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """Version 2 batches withheld no cash."""
+            state["cash"] = CashWithheld().as_dict()
 
     class Matched(Aggregate.Event):
         statement_entry: str
@@ -108,6 +115,7 @@ class SettlementBatch(Aggregate):
         postings: list[str],
         earlier_vnd: int,
         book_entry: int,
+        cash: dict[str, int],
     ) -> None:
         self.payee_account = payee_account
         self.business_date = date.fromisoformat(business_date)
@@ -120,6 +128,7 @@ class SettlementBatch(Aggregate):
         self.postings = tuple(postings)
         self.earlier_vnd = earlier_vnd
         self.book_entry = book_entry
+        self.cash = CashWithheld(**cash)
         self.status = BatchStatus.CLOSED
         self.statement_entry: str | None = None
         self.reissues: list[str] = []  # message ids of the re-issued instructions, oldest first
@@ -138,9 +147,12 @@ class SettlementBatch(Aggregate):
         book_entry: int,
         closed_by: str,
         at: datetime,
+        cash: CashWithheld | None = None,
     ) -> SettlementBatch:
-        if day.net_vnd <= 0:
-            raise InvalidValue(f"nothing to pay {payee_account} for {business_date}: net {day.net_vnd} VND")
+        cash = cash or CashWithheld()
+        net_vnd = day.net_vnd + cash.released_vnd
+        if net_vnd <= 0:
+            raise InvalidValue(f"nothing to pay {payee_account} for {business_date}: net {net_vnd} VND")
         if payout_date < business_date:
             raise InvalidValue("a payout cannot precede its business day")
         if not closed_by:
@@ -161,13 +173,14 @@ class SettlementBatch(Aggregate):
             sequence=sequence,
             payout_date=payout_date.isoformat(),
             figures=day.as_dict(),
-            net_vnd=day.net_vnd,
+            net_vnd=net_vnd,
             # EndToEndId travels with the payout and comes back on the statement (≤ 35 chars).
             end_to_end_id=f"CSB{identifier.hex[:24].upper()}",
             closed_by=closed_by,
             postings=sorted(postings),
             earlier_vnd=earlier_vnd,
             book_entry=book_entry,
+            cash=cash.as_dict(),
         )
 
     def match(self, statement_entry: str, at: datetime) -> None:
@@ -210,4 +223,6 @@ class SettlementBatch(Aggregate):
             "claimed_postings": len(self.postings),
             "earlier_vnd": self.earlier_vnd,
             "book_entry": self.book_entry,
+            "cash_held_vnd": self.cash.after_vnd,
+            "cash_released_vnd": self.cash.released_vnd,
         }

@@ -35,3 +35,26 @@ class PayableDay:
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> PayableDay:
         return cls(**data) if data else cls()
+
+
+@dataclass(frozen=True, slots=True)
+class CashWithheld:
+    """An operator's cash that its attendants still hold, withheld from a payout.
+
+    Cash-funded postings are owed to the operator, but the money is in the attendants'
+    hands, not in our bank: a batch pays them only as far as deposits have banked them.
+    ``after_vnd`` = max(0, cash claimed by all the payee's batches so far - deposited).
+    """
+
+    claimed_vnd: int = 0  # the cash-funded part of the postings this batch claims
+    deposited_vnd: int = 0  # all the operator's deposits the batch knew of
+    before_vnd: int = 0  # withheld when the payee's previous batch closed
+    after_vnd: int = 0  # withheld once this batch is closed
+
+    @property
+    def released_vnd(self) -> int:
+        """Added to the batch's net: positive when deposits banked withheld cash."""
+        return self.before_vnd - self.after_vnd
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)

@@ -8,6 +8,8 @@ statement), a credit is money out. Its details come from the events that caused 
   bank's transaction id, the payment reference and the bank's booking time;
 - ``settlement:<batch id>[:returned]`` transfers: the `SettlementBatch.Closed` gives
   the payout's EndToEndId, which the bank's debit (and a return) carries back;
+- ``cash-deposit:<id>`` transfers: the `CashDeposit.Recorded` gives the deposit slip
+  number, which the bank's credit carries as its reference;
 - ``reconciliation:<case key>`` transfers: the `ReconciliationRun.ExceptionResolved`
   that booked them gives their value date (the exception's day, not the day of the
   decision) and the case they resolve, which the matching sets aside for that case.
@@ -30,6 +32,7 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
+from domain.model.cash_deposits import CashDeposit
 from domain.model.ledger import AccountKind, account_kind, bank_clearing
 from domain.model.payees import Payee
 from domain.model.payments import BankCredit
@@ -52,6 +55,7 @@ _TOPICS = frozenset(
         ReconciliationRun.ExceptionResolved,
         Payee.Registered,
         Payee.Changed,
+        CashDeposit.Recorded,
     )
 )
 
@@ -93,6 +97,7 @@ class _Log:
     resolved: dict[str, str] = field(default_factory=dict)  # case key -> description
     value_dates: dict[str, date] = field(default_factory=dict)  # resolution transfer cause -> value date
     registered: dict[str, str] = field(default_factory=dict)  # collection account number -> clearing account
+    deposits: dict[str, str] = field(default_factory=dict)  # CashDeposit id -> its slip number
     last_position: int = 0
 
 
@@ -168,6 +173,8 @@ async def _read(store: LogReader, wanted: set[str] | None, page_size: int) -> _L
                 _resolution(event, log)
             elif isinstance(event, Payee.Registered | Payee.Changed):
                 _registered(event, wanted, log)
+            elif isinstance(event, CashDeposit.Recorded):
+                log.deposits[str(event.originator_id)] = event.slip_no
             elif isinstance(event, Transfer.Posted):
                 postings = _postings(event, wanted)
                 if postings:
@@ -215,6 +222,8 @@ def _item(posting: _Posting, log: _Log, tz: timezone) -> LedgerItem:
         reference, bank_tx_id = received.payment_reference, received.bank_tx_id
     elif kind == "settlement" and source_id in log.batches:
         end_to_end_id = log.batches[source_id]
+    elif kind == "cash-deposit" and source_id in log.deposits:
+        reference = log.deposits[source_id]
     resolves = posting.cause if posting.cause in log.value_dates else None
     return LedgerItem(
         item_id=f"{posting.transfer_id}/{posting.index}",

@@ -9,21 +9,25 @@ cut-off or business day. The rows do not depend on the cut-off: a posting is kep
 its time, and the cut-off only decides which open postings a business day may claim
 (`settlement.claims`).
 
+A posting whose movement is funded from attendants' cash (``cash:<operator>``, not a
+deposit) also keeps its cash part; deposits (cash -> bank) add up per operator, so a
+batch can withhold the operator's cash not banked yet (`settlement.figures.CashWithheld`).
+
 Rows: ``payees`` (payee accounts seen), ``payee:<payee>`` (the Hanoi calendar dates
-holding open postings, and how many batches of the payee were applied) and
-``open:<payee>|<date>`` (that date's open postings: key -> [time in µs, category,
-signed amount]).
+holding open postings, how many batches of the payee were applied, the operator's cash
+deposits and how much of them the last batch knew of) and ``open:<payee>|<date>``
+(that date's open postings: key -> [time in µs, category, signed amount, cash part]).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.domain import DomainEventProtocol
 
-from domain.model.ledger import AccountKind, Side
+from domain.model.ledger import AccountKind, PartyKind, Side, payable
 from domain.ports import JSONValue, ProjectionView
 from domain.services.postings import Movement, read_ledger_event
 from settlement.batches import SettlementBatch
@@ -74,17 +78,20 @@ def micros(at: datetime) -> int:
 class PayeeRow:
     days: list[str] = field(default_factory=list)  # sorted ISO dates (Hanoi) with open postings
     batches: int = 0  # batches of this payee whose claims are applied
+    deposited_vnd: int = 0  # an operator's cash deposits, all of them
+    deposits_seen_vnd: int = 0  # what the payee's last batch knew of them
 
     @classmethod
     def from_dict(cls, data: JSONValue | None) -> PayeeRow:
-        return cls(list(data["days"]), data["batches"]) if data else cls()
+        return cls(**data) if data else cls()
 
     def as_dict(self) -> dict[str, Any]:
-        return {"days": self.days, "batches": self.batches}
+        return asdict(self)
 
 
 class PayablePostings:
-    name = "payable_postings"
+    # v2: postings keep their cash part, payees their deposits.
+    name = "payable_postings.v2"
 
     async def apply(self, event: DomainEventProtocol[Any], view: ProjectionView) -> None:
         if isinstance(event, SettlementBatch.Closed):
@@ -93,26 +100,43 @@ class PayablePostings:
         change = await read_ledger_event(event, view)
         if change is not None and change.posted is not None and change.posted.kind != PAYOUT_KIND:
             await _open(change.posted, view)
+            await _deposit(change.posted, view)
+
+
+async def _payee_row(view: ProjectionView, payee: str) -> PayeeRow:
+    """The payee's row; a payee seen for the first time joins the ``payees`` list."""
+    row = await view.get(payee_key(payee))
+    if row is None:
+        payees = list(await view.get(PAYEES_KEY) or [])
+        view.put(PAYEES_KEY, sorted([*payees, payee]))
+    return PayeeRow.from_dict(row)
 
 
 async def _open(movement: Movement, view: ProjectionView) -> None:
     local_date = movement.at.astimezone(VIETNAM_TZ).date().isoformat()
+    from_cash = movement.touches(AccountKind.CASH) and not movement.touches(AccountKind.BANK_CLEARING)
     for posting in movement.postings:
         if posting.account_kind is not AccountKind.PAYABLE:
             continue
         category, sign = category_of(movement.kind, posting.side)
         payee = posting.account
-        row = PayeeRow.from_dict(await view.get(payee_key(payee)))
-        if row.days == [] and row.batches == 0:
-            payees = list(await view.get(PAYEES_KEY) or [])
-            if payee not in payees:
-                view.put(PAYEES_KEY, sorted([*payees, payee]))
+        row = await _payee_row(view, payee)
         if local_date not in row.days:
             row.days = sorted([*row.days, local_date])
-            view.put(payee_key(payee), row.as_dict())
+        view.put(payee_key(payee), row.as_dict())
+        owed = posting.amount_vnd if posting.side is Side.CREDIT else -posting.amount_vnd
         postings = dict(await view.get(open_key(payee, local_date)) or {})
-        postings[posting.key] = [micros(movement.at), category, sign * posting.amount_vnd]
+        postings[posting.key] = [micros(movement.at), category, sign * posting.amount_vnd, owed if from_cash else 0]
         view.put(open_key(payee, local_date), postings)
+
+
+async def _deposit(movement: Movement, view: ProjectionView) -> None:
+    for flow in movement.cash_flows():
+        if flow.deposited_vnd:
+            payee = payable(PartyKind.OPERATOR, flow.operator_id)
+            row = await _payee_row(view, payee)
+            row.deposited_vnd += flow.deposited_vnd
+            view.put(payee_key(payee), row.as_dict())
 
 
 async def _claim(event: SettlementBatch.Closed, view: ProjectionView) -> None:
@@ -128,5 +152,7 @@ async def _claim(event: SettlementBatch.Closed, view: ProjectionView) -> None:
             view.delete(key)
             row.days.remove(local_date)
     # Batches closed before batches claimed postings (book_entry 0) are not in any book.
-    row.batches = max(row.batches, event.book_entry)
+    if event.book_entry:
+        row.batches = event.book_entry
+        row.deposits_seen_vnd = event.cash["deposited_vnd"]
     view.put(payee_key(event.payee_account), row.as_dict())

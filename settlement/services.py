@@ -16,14 +16,19 @@ from domain.services.unit_of_work import UnitOfWork, UseCase
 from settlement.batches import MAX_BATCHES_PER_DAY, BatchStatus, SettlementBatch, batch_id
 from settlement.calendar import SettlementCalendar
 from settlement.claims import Claim
+from settlement.figures import CashWithheld
 from settlement.payables import PAYOUT_KIND
 from settlement.payout_book import PayoutBook, payout_book_id
 from settlement.payouts import BankAccount, PayeeDirectory
 
 
 class NothingToPay(InvalidValue):
-    """The payee's open postings net to zero or less: nothing is claimed, they stay open
-    and net against its next batch."""
+    """The payee's open postings (with the cash it withholds or releases) net to zero or
+    less: nothing is claimed, they stay open and net against its next batch."""
+
+    def __init__(self, message: str, net_vnd: int) -> None:
+        super().__init__(message)
+        self.net_vnd = net_vnd
 
 
 def close_settlement_batch(
@@ -50,8 +55,10 @@ def close_settlement_batch(
                 f"the figures for {payee} are stale: {book.batches} batches are closed, the figures "
                 f"know of {claim.batches_seen}; settle again"
             )
-        if claim.net_vnd <= 0:
-            raise NothingToPay(f"nothing to pay {payee} for {business_date}: net {claim.net_vnd} VND")
+        cash = _cash_withheld(book, claim)
+        net = claim.net_vnd + cash.released_vnd
+        if net <= 0:
+            raise NothingToPay(f"nothing to pay {payee} for {business_date}: net {net} VND", net)
         batch = SettlementBatch.close(
             payee_account=payee,
             business_date=business_date,
@@ -60,11 +67,12 @@ def close_settlement_batch(
             day=claim.figures,
             postings=claim.postings,
             earlier_vnd=claim.earlier_vnd,
+            cash=cash,
             book_entry=book.batches + 1,
             closed_by=closed_by,
             at=at,
         )
-        book.record(batch.id, business_date.isoformat(), batch.net_vnd, at)
+        book.record(batch.id, business_date.isoformat(), batch.net_vnd, cash, at)
         payout = Transfer.post(
             f"settlement:{batch.id}",
             PAYOUT_KIND,
@@ -78,6 +86,18 @@ def close_settlement_batch(
         return batch.view()
 
     return use_case
+
+
+def _cash_withheld(book: PayoutBook, claim: Claim) -> CashWithheld:
+    """An operator's cash that batches have claimed but no deposit has banked yet is
+    withheld from its payouts; what later deposits bank is released (paid) again."""
+    claimed = book.cash_claimed_vnd + claim.cash_vnd
+    return CashWithheld(
+        claimed_vnd=claim.cash_vnd,
+        deposited_vnd=claim.deposited_vnd,
+        before_vnd=book.cash_held_vnd,
+        after_vnd=max(0, claimed - claim.deposited_vnd),
+    )
 
 
 async def _next_sequence(uow: UnitOfWork, payee_account: str, business_date: date) -> int:

@@ -58,6 +58,31 @@ class Movement:
     def touches(self, kind: AccountKind) -> bool:
         return any(p.account_kind is kind for p in self.postings)
 
+    def cash_flows(self) -> list[CashFlow]:
+        """What this movement did to attendants' cash (``cash:<operator>``): a movement
+        between cash and a bank account is a deposit (or the reversal of one); any other
+        movement of cash is cash collected (or given back)."""
+        deposit = self.touches(AccountKind.BANK_CLEARING)
+        flows = []
+        for posting in self.postings:
+            if posting.account_kind is not AccountKind.CASH:
+                continue
+            operator = posting.account.split(":", 1)[1]
+            if deposit:
+                signed = posting.amount_vnd if posting.side is Side.CREDIT else -posting.amount_vnd
+                flows.append(CashFlow(operator, 0, signed))
+            else:
+                signed = posting.amount_vnd if posting.side is Side.DEBIT else -posting.amount_vnd
+                flows.append(CashFlow(operator, signed, 0))
+        return flows
+
+
+@dataclass(frozen=True, slots=True)
+class CashFlow:
+    operator_id: str
+    collected_vnd: int  # signed: taken in by the attendants (negative: given back)
+    deposited_vnd: int  # signed: paid into the bank (negative: a deposit reversed)
+
 
 @dataclass(frozen=True, slots=True)
 class OpenHold:

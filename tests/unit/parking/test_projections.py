@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from domain.model.parking import Channel, ParkingSession, PaymentMethod, Spaces, VehicleClass, lot_id
@@ -12,25 +11,10 @@ from domain.services.parking_projections import (
     occupancy_key,
     share_key,
 )
+from tests.support.views import FakeView
 from tests.unit.parking.factories import DRIVER, HOUR, MIN, T0, arrival, registered_lot
 
 LOT = lot_id("HK-01")
-
-
-class FakeView:
-    """A projection's rows in a dict; reads return copies, as the store's would."""
-
-    def __init__(self) -> None:
-        self.rows: dict[str, JSONValue] = {}
-
-    async def get(self, key: str) -> JSONValue | None:
-        return copy.deepcopy(self.rows.get(key))
-
-    def put(self, key: str, value: JSONValue) -> None:
-        self.rows[key] = copy.deepcopy(value)
-
-    def delete(self, key: str) -> None:
-        self.rows.pop(key, None)
 
 
 async def run(projection: Projection, events: list[Any]) -> dict[str, JSONValue]:

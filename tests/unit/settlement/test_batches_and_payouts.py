@@ -17,8 +17,9 @@ from domain.model.errors import InvalidTransition, InvalidValue, NotFound
 from domain.model.ledger import PartyKind, Side, payable
 from settlement.batches import BatchStatus, SettlementBatch, batch_id
 from settlement.calendar import VIETNAM_TZ, SettlementCalendar
-from settlement.figures import PayableDay
+from settlement.figures import CashWithheld, PayableDay
 from settlement.payables import category_of
+from settlement.payout_book import PayoutBook
 from settlement.payouts import BankAccount, PayeeDirectory, payout_instruction
 
 OPERATOR = payable(PartyKind.OPERATOR, "hanoi-parking")
@@ -176,7 +177,7 @@ def test_a_batch_stored_before_batches_claimed_postings_is_read_as_it_paid() -> 
     mapper = build_mapper(CodecOptions())
     stored = mapper.to_stored_event(close().collect_events()[0])
     state = json.loads(stored.state)
-    for field in ("postings", "earlier_vnd", "book_entry", "class_version"):
+    for field in ("postings", "earlier_vnd", "book_entry", "cash", "class_version"):
         del state[field]
     state["figures"]["paid_out_vnd"] = 500_000  # version 1 figures counted earlier batches of the day
     state["net_vnd"] = 446_700
@@ -184,4 +185,25 @@ def test_a_batch_stored_before_batches_claimed_postings_is_read_as_it_paid() -> 
     batch = event.mutate(None)
     assert isinstance(batch, SettlementBatch)
     assert (batch.net_vnd, batch.postings, batch.book_entry, batch.earlier_vnd) == (446_700, (), 0, 0)
-    assert batch.figures == day()
+    assert (batch.figures, batch.cash) == (day(), CashWithheld())
+
+
+def test_a_book_entry_stored_before_cash_was_withheld_withheld_none() -> None:
+    mapper = build_mapper(CodecOptions())
+    book = PayoutBook.open(OPERATOR, T)
+    book.record(uuid4(), "2026-11-23", 100_000, CashWithheld(claimed_vnd=5, after_vnd=5), T)
+    opened, recorded = (mapper.to_stored_event(e) for e in book.collect_events())
+    state = json.loads(recorded.state)
+    for field in ("cash_claimed_vnd", "cash_held_vnd", "class_version"):
+        del state[field]
+    old = dataclasses.replace(recorded, state=json.dumps(state).encode())
+    replayed: Any = None
+    for stored in (opened, old):
+        event: Any = mapper.to_domain_event(stored)
+        replayed = event.mutate(replayed)
+    assert (replayed.batches, replayed.paid_vnd, replayed.cash_claimed_vnd, replayed.cash_held_vnd) == (
+        1,
+        100_000,
+        0,
+        0,
+    )
