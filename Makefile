@@ -30,10 +30,12 @@ run: $(STAMP) $(CHECKPOINT_KEY)
 		$(VENV)/bin/citysettle serve --store '$(STORE)' --host $(HOST) --port $(PORT)
 
 # Lint and types first (cheap, and CI must hold the same bar), then makes sure PostgreSQL
-# is reachable (starts or installs it) and runs the whole suite against a throwaway
-# database that the test session creates and drops.
+# is reachable (starts or installs it) and Debian's Chromium is installed (the browser
+# test of report.html), and runs the whole suite against a throwaway database that the
+# test session creates and drops.
 test: $(STAMP) lint
 	@bash scripts/ensure_postgres.sh
+	@bash scripts/ensure_chromium.sh
 	CITYSETTLE_TEST_PG_URL=postgresql://citysettle:citysettle@127.0.0.1:5432/postgres \
 		$(PY) -m pytest -q
 

@@ -2,7 +2,9 @@
 
 Exit codes: 0 reconciled (every line and item matched, balances agree), 3 exceptions
 remain (see the reports), 1 the statement cannot be read or holds no statement (the
-message says why; nothing is recorded).
+message says why; nothing is recorded), 2 no event store at the URL: like `settle` and
+`resolve` it opens an existing store only (`serve` and `demo` create one) and then
+writes no report.
 The same file given twice is imported once. A statement a file holds twice, line for
 line (banks reuse MT940's :20:/:28C:), is read once and listed under
 ``inputs.repeated_statements`` in report.json and on stderr; never dropped unsaid.
@@ -22,6 +24,7 @@ from typing import IO, Any, cast
 
 from tqdm import tqdm
 
+from adapters.eventstore.base import StoreNotFound
 from domain.services.unit_of_work import execute
 from ops.config import Config
 from ops.stores import open_store
@@ -43,6 +46,7 @@ from settlement.statements import (
 )
 
 EXIT_UNREADABLE = 1
+EXIT_NO_STORE = 2  # as for a configuration error
 EXIT_EXCEPTIONS = 3
 
 
@@ -77,7 +81,7 @@ def statement_period(statements: Sequence[Statement]) -> tuple[date, date]:
 
 
 async def ledger_side(config: Config, accounts: Sequence[str], first: date, last: date) -> LedgerSide:
-    store = await open_store(config)
+    store = await open_store(config, create=False)
     try:
         return await read_ledger_side(store, first_day=first, last_day=last, accounts=accounts)
     finally:
@@ -89,7 +93,7 @@ async def record_run(
 ) -> dict[str, Any]:
     """Keep the run's findings as events (the same inputs record nothing new), and mark
     the settlement batches whose payout the statement showed."""
-    store = await open_store(config)
+    store = await open_store(config, create=False)
     try:
         use_case = record_reconciliation(
             result,
@@ -163,7 +167,11 @@ def run(args: argparse.Namespace) -> tuple[int, Reconciliation | None]:
     steps = tqdm(total=3, desc="reconcile", leave=False, disable=not sys.stderr.isatty(), bar_format="{desc}")
     with steps:
         steps.set_description_str("reconcile: reading the ledger")
-        side = asyncio.run(ledger_side(config, sorted({s.account for s in statements}), first, last))
+        try:
+            side = asyncio.run(ledger_side(config, sorted({s.account for s in statements}), first, last))
+        except StoreNotFound as exc:
+            print(f"citysettle reconcile: {exc}", file=sys.stderr)
+            return EXIT_NO_STORE, None
         steps.set_description_str(
             f"reconcile: matching {sum(len(s.entries) for s in statements):,} lines, {len(side.items):,} items"
         )
@@ -221,7 +229,7 @@ def register(commands: Any) -> None:
         metavar="YYYY-MM-DD",
         help="the ledger day to reconcile (default: the statement's period)",
     )
-    cmd.add_argument("--store", help="event store URL (default: $CITYSETTLE_STORE or embedded SQLite)")
+    cmd.add_argument("--store", help="an existing event store's URL (default: $CITYSETTLE_STORE or embedded SQLite)")
     cmd.add_argument(
         "--out",
         type=Path,

@@ -10,9 +10,9 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable, Sequence
 
-from settlement.currencies import format_minor
 from settlement.ledger_items import LedgerItem
 from settlement.outcomes import CATEGORIES, STAGES, Case, Category, Match, Stage
+from settlement.reasons import Money, Reason, reason
 from settlement.statements.model import Entry
 
 MATCHED = CATEGORIES.index(Category.MATCHED) + 1
@@ -69,7 +69,7 @@ class Book:
     def case(
         self,
         category: Category,
-        reason: str,
+        reason: Reason,
         lines: Sequence[int],
         items: Sequence[int],
         *,
@@ -156,15 +156,21 @@ class Book:
                 )
 
 
-def _mismatch(line_currencies: set[str], item_currencies: set[str], line_sum: int, item_sum: int, stage: Stage) -> str:
+def _mismatch(
+    line_currencies: set[str], item_currencies: set[str], line_sum: int, item_sum: int, stage: Stage
+) -> Reason:
     if len(line_currencies | item_currencies) > 1:
-        return (
+        return reason(
             f"same transaction by {stage.value}, but the bank booked it in {'/'.join(sorted(line_currencies))} "
             f"and the ledger in {'/'.join(sorted(item_currencies))}"
         )
     currency = next(iter(line_currencies))
-    difference = format_minor(line_sum - item_sum, currency)
-    return (
-        f"same transaction by {stage.value}: bank {format_minor(line_sum, currency)} {currency}, "
-        f"ledger {format_minor(item_sum, currency)} {currency} (difference {difference})"
+    return reason(
+        f"same transaction by {stage.value}: bank ",
+        Money(line_sum, currency),
+        ", ledger ",
+        Money(item_sum, currency),
+        " (difference ",
+        Money(line_sum - item_sum, currency),
+        ")",
     )

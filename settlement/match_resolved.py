@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from settlement.case_keys import case_key
 from settlement.match_book import Book
 from settlement.outcomes import CATEGORIES, Category
+from settlement.reasons import reason
 
 
 def close_resolved(
@@ -45,7 +46,7 @@ def close_resolved(
         how = resolved.get(key, key)
         book.case(
             Category.MISSING_IN_BANK,
-            "booked by a resolution whose case is not in this reconciliation",
+            reason("booked by a resolution whose case is not in this reconciliation"),
             [],
             own,
             settled=True,

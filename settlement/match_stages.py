@@ -20,6 +20,7 @@ from settlement.match_keys import (
     line_texts,
 )
 from settlement.outcomes import Category, MatchOptions, Stage
+from settlement.reasons import LineRef, Reason, reason
 from settlement.statements.model import Entry
 
 
@@ -122,12 +123,12 @@ def _close_reversals(book: Book, account: Account, originals: dict[int, int]) ->
         keys = [key for member in lines for key in line_ids(entries[member])]
         found = [i for i in _lookup(account.index.by_id, keys) if book.item_open(i)]
         settled = sum(entries[m].signed_minor for m in lines) == sum(items[i].signed_minor for i in found)
-        reason = (
-            f"reversal of line {originals[line]}"
+        why = (
+            reason("reversal of ", LineRef(originals[line]))
             if line in originals
-            else "reversal of an entry that is not on this statement"
+            else reason("reversal of an entry that is not on this statement")
         )
-        book.case(Category.REVERSED, reason, lines, found, settled=settled)
+        book.case(Category.REVERSED, why, lines, found, settled=settled)
 
 
 def _maybe_duplicate(book: Book, line: int, ids: list[str], found: list[int]) -> None:
@@ -142,7 +143,8 @@ def _maybe_duplicate(book: Book, line: int, ids: list[str], found: list[int]) ->
         earlier.currency,
         earlier.direction,
     ) and line_ids(earlier) == ids:
-        book.case(Category.DUPLICATE, f"repeats line {first}", [line], [], related_lines=[first], related_items=found)
+        why = reason("repeats ", LineRef(first))
+        book.case(Category.DUPLICATE, why, [line], [], related_lines=[first], related_items=found)
 
 
 def match_by_reference(book: Book, account: Account, options: MatchOptions) -> None:
@@ -228,22 +230,21 @@ def close_leftovers(book: Book, account: Account, options: MatchOptions) -> None
         ids = tuple(line_ids(entry))
         signature = (*ids, entry.direction, entry.amount_minor, entry.currency)
         if ids and signature in seen:
-            book.case(
-                Category.DUPLICATE, f"repeats line {seen[signature]}", [line], [], related_lines=[seen[signature]]
-            )
+            first = seen[signature]
+            book.case(Category.DUPLICATE, reason("repeats ", LineRef(first)), [line], [], related_lines=[first])
             continue
         if ids:
             seen[signature] = line
         book.case(Category.MISSING_IN_LEDGER, _missing_reason(entry, account, options), [line], [])
     for item in account.items:
         if book.item_open(item):
-            book.case(Category.MISSING_IN_BANK, "not on the statement", [], [item])
+            book.case(Category.MISSING_IN_BANK, reason("not on the statement"), [], [item])
 
 
-def _missing_reason(entry: Entry, account: Account, options: MatchOptions) -> str:
+def _missing_reason(entry: Entry, account: Account, options: MatchOptions) -> Reason:
     if entry.currency != account.currency:
-        return f"booked in {entry.currency}; the ledger account is in {account.currency}"
-    return (
+        return reason(f"booked in {entry.currency}; the ledger account is in {account.currency}")
+    return reason(
         f"no ledger item with its ids or payment reference, nor of its amount within {options.date_tolerance_days} days"
     )
 
@@ -252,7 +253,7 @@ def ledger_duplicates(book: Book, account: Account) -> None:
     for duplicate, first in account.index.duplicates:
         book.case(
             Category.DUPLICATE,
-            f"repeats ledger item {book.items[first].item_id}",
+            reason(f"repeats ledger item {book.items[first].item_id}"),
             [],
             [duplicate],
             related_items=[first],

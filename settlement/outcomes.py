@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from settlement.ledger_items import LedgerItem
+from settlement.reasons import Reason
 from settlement.statements.model import Entry, Statement
 
 
@@ -70,13 +71,18 @@ class Case:
     (the line a duplicate repeats, the item it was matched to)."""
 
     category: Category
-    reason: str
+    explanation: Reason
     lines: tuple[int, ...]
     items: tuple[int, ...]
     related_lines: tuple[int, ...] = ()
     related_items: tuple[int, ...] = ()
     settled: bool = False  # both sides already agree (a reversal the ledger has booked too, a resolved case)
     resolution: str | None = None  # how a finance user resolved it, when a run before this one recorded that
+
+    @property
+    def reason(self) -> str:
+        """The explanation as plain text (integer amounts), as report.json and the run record keep it."""
+        return str(self.explanation)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from html import escape
 from typing import Any, TextIO
 
 from settlement.outcomes import CATEGORIES, Case, Category, Reconciliation
+from settlement.reasons import Money, line_number
 from settlement.report_words import CATEGORY_WORDS, amount, category_label, counted, group
 from settlement.resolve_commands import ResolveCommands
 from settlement.statements.model import Entry
@@ -26,11 +27,17 @@ _COLOURS = {
     Category.DUPLICATE: "#1565c0",
     Category.REVERSED: "#6d4c41",
 }
+# Cells align at the top (multi-line cells side by side). Bank references, notes, ledger
+# ids and commands wrap anywhere inside their cell (.id, code) rather than widen the page;
+# dates and amounts never wrap (.d, .n).
 _STYLE = """
-body{font-family:system-ui,sans-serif;margin:2rem;color:#222}
-table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}
-td.n{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#2e7d32}.bad{color:#c62828}
-code{font-size:.85em}.en{color:#666}tr.cmd td{border-top:none;background:#fafafa}
+body{font-family:system-ui,sans-serif;margin:1.5rem 1rem;color:#222;max-width:100rem}
+table{border-collapse:collapse;margin:1rem 0;max-width:100%}
+td,th{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top;overflow-wrap:break-word}
+th{background:#f0f0f0}.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.ok{color:#2e7d32}.bad{color:#c62828}.why{min-width:12em}.who{min-width:8em}.en{color:#595959}
+.id{overflow-wrap:anywhere;min-width:8em}.d{white-space:nowrap}table.cases{font-size:.92em}
+code{font-size:.85em;overflow-wrap:anywhere}tr.cmd td{border-top:none;background:#fafafa;padding-left:2rem}
 .banner{padding:.8rem 1rem;font-weight:600}.banner.ok{background:#e8f5e9}.banner.bad{background:#ffebee}
 """
 
@@ -43,7 +50,7 @@ def _chart(categories: Mapping[str, Any]) -> str:
     """Horizontal bars of statement lines and ledger items per category."""
     rows = [(c, categories[c.value]["lines"], categories[c.value]["items"]) for c in CATEGORIES]
     top = max([1] + [max(lines, items) for _, lines, items in rows])
-    width, bar, label = 420, 12, 300
+    width, bar, label = 420, 12, 380  # label: room for the longest Vietnamese name and its English one
     parts = []
     for i, (category, lines, items) in enumerate(rows):
         y = 10 + i * 38
@@ -95,8 +102,12 @@ def _balance_table(balances: list[dict[str, Any]]) -> str:
     )
     return (
         "<table><tr><th>statement</th><th>account</th><th>check</th><th>statement</th><th>computed / ledger</th>"
-        f"<th></th><th>note</th></tr>{rows}</table>"
+        f"<th>result</th><th>note</th></tr>{rows}</table>"
     )
+
+
+def _money(money: Money) -> str:
+    return amount(money.minor, money.currency)
 
 
 def _amount(value: int | None, currency: str) -> str:
@@ -113,8 +124,9 @@ def line_counterparty(entry: Entry) -> str | None:
     return party.name if party else None
 
 
-def _cells(values: list[str]) -> str:
-    return f"<td>{'<br>'.join(values)}</td>"
+def _cells(values: list[str], kind: str) -> str:
+    """One cell of one value per line or item; ``kind`` is its class (`_STYLE`)."""
+    return f"<td class={kind}>{'<br>'.join(values)}</td>"
 
 
 def _case_row(result: Reconciliation, number: int, case: Case, commands: ResolveCommands | None) -> str:
@@ -122,7 +134,8 @@ def _case_row(result: Reconciliation, number: int, case: Case, commands: Resolve
     items = [result.items[i] for i in case.items]
     state = f"resolved: {escape(case.resolution)}" if case.resolution else "settled" if case.settled else "open"
     bank = [
-        f"#{i} {e.direction.value} {amount(e.amount_minor, e.currency)} {escape(e.acct_svcr_ref or '')}"
+        f"line {line_number(i)}: {e.direction.value} {amount(e.amount_minor, e.currency)} "
+        f"{escape(e.acct_svcr_ref or '')}"
         for i, e in entries
     ]
     ledger = [
@@ -131,18 +144,18 @@ def _case_row(result: Reconciliation, number: int, case: Case, commands: Resolve
         for it in items
     ]
     row = (
-        f"<tr><td class=n>{number}</td><td>{category_label(case.category)}</td><td>{state}</td>"
-        f"<td>{escape(case.reason)}</td>{_cells(bank)}"
-        f"{_cells([str(e.booking_date or '') for _, e in entries])}"
-        f"{_cells([str(e.value_date or '') for _, e in entries])}"
-        f"{_cells([escape(line_counterparty(e) or '') for _, e in entries])}"
-        f"{_cells([escape(line_text(e)) for _, e in entries])}"
-        f"{_cells(ledger)}{_cells([str(it.booking_date) for it in items])}</tr>"
+        f"<tr class=case><td class=n>{number}</td><td>{category_label(case.category)}</td><td>{state}</td>"
+        f"<td class=why>{case.explanation.render(_money, escape)}</td>{_cells(bank, 'id')}"
+        f"{_cells([str(e.booking_date or '') for _, e in entries], 'd')}"
+        f"{_cells([str(e.value_date or '') for _, e in entries], 'd')}"
+        f"{_cells([escape(line_counterparty(e) or '') for _, e in entries], 'who')}"
+        f"{_cells([escape(line_text(e)) for _, e in entries], 'id')}"
+        f"{_cells(ledger, 'id')}{_cells([str(it.booking_date) for it in items], 'd')}</tr>"
     )
     resolve = commands.for_case(result, number, case) if commands else []
     if resolve:
         codes = "<br>".join(f"<code>{escape(c)}</code>" for c in resolve)
-        row += f"<tr class=cmd><td></td><td colspan={len(_COLUMNS) - 1}>{codes}</td></tr>"
+        row += f"<tr class=cmd><td colspan={len(_COLUMNS)}>{codes}</td></tr>"
     return row
 
 
@@ -167,7 +180,7 @@ def _exceptions_table(result: Reconciliation, commands: ResolveCommands | None) 
     rest = counted(more, "more exception")
     note = f"<p>{rest} {'is' if more == 1 else 'are'} in report.csv and report.json.</p>" if more > 0 else ""
     head = "".join(f"<th>{escape(c)}</th>" for c in _COLUMNS)
-    return f"<table><tr>{head}</tr>{''.join(rows)}</table>{note}"
+    return f"<table class=cases><tr>{head}</tr>{''.join(rows)}</table>{note}"
 
 
 def _run_line(run_id: str | None) -> str:

@@ -23,6 +23,7 @@ from typing import Any, TextIO
 
 from settlement.currencies import format_minor
 from settlement.outcomes import STAGES, Case, Reconciliation
+from settlement.reasons import line_number
 from settlement.report_html import line_counterparty, line_text, write_html
 from settlement.resolve_commands import ResolveCommands
 
@@ -54,7 +55,7 @@ def line_view(result: Reconciliation, line: int) -> dict[str, Any]:
     entry = result.entries[line]
     statement = result.statements[result.line_statement[line]]
     return {
-        "line": line,
+        "line": line_number(line),  # from 1, as the cases and the reasons' "line N" count
         "statement_id": statement.statement_id,
         "account": statement.account,
         "booking_date": entry.booking_date.isoformat() if entry.booking_date else None,

@@ -360,6 +360,18 @@ def test_resolve_opens_existing_stores_only(tmp_path: Path) -> None:
     assert not (tmp_path / "typo.db").exists()
 
 
+def test_reconcile_opens_existing_stores_only(tmp_path: Path) -> None:
+    statement = _statement(tmp_path / "day.xml", [GenLine(200_000, acct_svcr_ref="FT26327X")])
+    url = f"sqlite:///{tmp_path}/typo.db"
+    out = tmp_path / "out"
+    refused = _reconcile("--statement", str(statement), "--store", url, "--date", "2026-11-23", "--out", str(out))
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == f"citysettle reconcile: no event store at {url}: {tmp_path}/typo.db does not exist"
+    assert refused.stdout == ""
+    assert not (tmp_path / "typo.db").exists()
+    assert not out.exists(), "no report of a ledger that was never read"
+
+
 def _balances_only(path: Path, day: date, balance_vnd: int) -> Path:
     """A CSV statement of a day without movements: only its opening and closing balance."""
     common = {"account": TREASURY.account_no, "statement_id": day, "currency": "VND", "amount": balance_vnd}

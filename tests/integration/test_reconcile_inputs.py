@@ -12,7 +12,7 @@ import pytest
 
 from ops.config import Config
 from ops.stores import open_store
-from tests.support.cli import citysettle
+from tests.support.cli import citysettle, new_store
 from tests.support.fixtures import BANK_FIXTURES
 from tests.support.statements import ACCOUNT_NO
 
@@ -43,7 +43,9 @@ def test_a_repeated_message_is_read_once_and_the_report_says_so(tmp_path: Path) 
     statement = tmp_path / "day.sta"
     statement.write_text(_mt940("STMT", 150_000) + _mt940("STMT", 20_000) + _mt940("STMT", 150_000))
     out = tmp_path / "out"
-    done = _reconcile("--statement", str(statement), "--store", f"sqlite:///{tmp_path}/e.db", "--out", str(out))
+    done = _reconcile(
+        "--statement", str(statement), "--store", new_store(f"sqlite:///{tmp_path}/e.db"), "--out", str(out)
+    )
     assert done.returncode == 3, done.stderr
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert [s["entries"] for s in report["statements"]] == [1, 1]  # same :20:/:28C:, other content: both read
@@ -72,7 +74,7 @@ NO_STATEMENT = {
 def test_a_file_without_a_statement_exits_1_and_records_nothing(tmp_path: Path, name: str) -> None:
     statement = tmp_path / f"{name}.xml"
     statement.write_text(NO_STATEMENT[name])
-    url = f"sqlite:///{tmp_path}/e.db"
+    url = new_store(f"sqlite:///{tmp_path}/e.db")
     done = _reconcile(
         "--statement", str(statement), "--store", url, "--out", str(tmp_path / "out"), "--date", "2026-11-23"
     )
@@ -86,7 +88,7 @@ def test_a_file_without_a_statement_exits_1_and_records_nothing(tmp_path: Path, 
 def test_a_notification_without_booking_dates_needs_no_date(tmp_path: Path) -> None:
     out = tmp_path / "out"
     sample = BANK_FIXTURES / "camt054_v8_uetr_minimal__genkgo.xml"
-    done = _reconcile("--statement", str(sample), "--store", f"sqlite:///{tmp_path}/e.db", "--out", str(out))
+    done = _reconcile("--statement", str(sample), "--store", new_store(f"sqlite:///{tmp_path}/e.db"), "--out", str(out))
     assert done.returncode == 3, done.stderr  # a SEK debit our VND books do not hold
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["inputs"]["period"] == {"first": "2007-10-18", "last": "2007-10-18"}

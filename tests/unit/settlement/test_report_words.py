@@ -68,3 +68,40 @@ def test_one_open_exception_and_one_entry_are_singular(tmp_path: Path) -> None:
     assert "Not reconciled: 1 open exception;" in text
     assert "1 entry)" in text
     assert "1 bank line" in text
+
+
+def test_the_engines_reasons_are_written_the_vietnamese_way_in_html_only(tmp_path: Path) -> None:
+    result = run([_case("amount_mismatch", 1, random.Random(1))])
+    (mismatch,) = result.cases
+    (line,) = mismatch.lines
+    (item,) = mismatch.items
+    bank, ledger = result.entries[line].amount_minor, result.items[item].amount_minor
+    plain = f"bank {bank} VND, ledger {ledger} VND (difference {bank - ledger} VND)"
+    assert mismatch.reason.endswith(plain)
+    json_path, _, html_path = write_reports(result, tmp_path)
+    assert json.loads(json_path.read_text(encoding="utf-8"))["exceptions"][0]["reason"] == mismatch.reason
+    page = html_path.read_text(encoding="utf-8")
+    shown = f"bank {amount(bank, 'VND')}, ledger {amount(ledger, 'VND')} (difference {amount(bank - ledger, 'VND')})"
+    assert shown in page
+    assert plain not in page
+
+
+def test_lines_and_cases_share_one_numbering_from_1(tmp_path: Path) -> None:
+    """The first line is line 1 in the HTML cells, the reasons and report.json, as the first
+    case is case 1 (resolve's --case)."""
+    result = run([_case("duplicate", 1, random.Random(1))])
+    duplicate = next(c for c in result.cases if c.category.value == "duplicate")
+    assert (duplicate.related_lines, duplicate.lines) == ((0,), (1,))
+    assert duplicate.reason == "repeats line 1"
+    json_path, csv_path, html_path = write_reports(result, tmp_path)
+    (case,) = (
+        e for e in json.loads(json_path.read_text(encoding="utf-8"))["exceptions"] if e["category"] == "duplicate"
+    )
+    assert [b["line"] for b in case["bank"]] == [2]
+    assert [b["line"] for b in case["related_bank"]] == [1]
+    page = html_path.read_text(encoding="utf-8")
+    assert "<td class=why>repeats line 1</td><td class=id>line 2: CRDT " in page
+    assert "#0" not in page
+    assert "#1 " not in page
+    rows = [r.split(",") for r in csv_path.read_text(encoding="utf-8-sig").splitlines()[1:]]
+    assert [r[7] for r in rows if r[6] == "bank"] == ["2", "1"]  # the ref column: the line's number
