@@ -17,6 +17,7 @@ from domain.services.parking_projections import CashlessShare, LotOccupancy
 from domain.services.projections import ProjectionRunner
 from settlement.cash_on_hand import CashOnHand
 from settlement.payables import PayablePostings
+from settlement.run_index import RunIndex
 
 log = logging.getLogger(__name__)
 RESTART_DELAY_S = 5.0
@@ -24,7 +25,15 @@ REPLAY_ATTEMPTS = 5
 
 
 def projections() -> list[Projection]:
-    return [LedgerBalances(), LedgerEntries(), LotOccupancy(), CashlessShare(), PayablePostings(), CashOnHand()]
+    return [
+        LedgerBalances(),
+        LedgerEntries(),
+        LotOccupancy(),
+        CashlessShare(),
+        PayablePostings(),
+        CashOnHand(),
+        RunIndex(),
+    ]
 
 
 async def run_projection(store: Any, projection: Projection, stop: asyncio.Event) -> None:

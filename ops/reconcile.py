@@ -25,19 +25,22 @@ from typing import IO, Any, cast
 from tqdm import tqdm
 
 from adapters.eventstore.base import StoreNotFound
-from domain.services.unit_of_work import execute
 from ops.config import Config
 from ops.stores import open_store
-from settlement.ledger_side import LedgerSide, read_ledger_side
-from settlement.matching import reconcile
+from settlement.ledger_side import LedgerSide
 from settlement.outcomes import MatchOptions, Reconciliation
-from settlement.reconciliation_service import paid_out_batches, record_reconciliation
 from settlement.reports import write_reports
 from settlement.resolve_commands import ResolveCommands
 from settlement.runs import run_id_of
-from settlement.services import match_paid_out_batches
+from settlement.statement_runs import (
+    StatementRun,
+    match_statements,
+    period_of,
+    read_side,
+    record_statement_run,
+    statements_of,
+)
 from settlement.statements import (
-    Statement,
     StatementError,
     StatementFile,
     StatementFormat,
@@ -73,42 +76,20 @@ def read_statements(paths: Sequence[Path], fmt: StatementFormat | None) -> list[
     return files
 
 
-def statement_period(statements: Sequence[Statement]) -> tuple[date, date]:
-    periods = [p for s in statements if (p := s.dates()) is not None]
-    if not periods:
-        raise StatementError("the statement has no dates; give --date")
-    return min(p[0] for p in periods), max(p[1] for p in periods)
-
-
-async def ledger_side(config: Config, accounts: Sequence[str], first: date, last: date) -> LedgerSide:
+async def ledger_side(config: Config, files: Sequence[StatementFile], first: date, last: date) -> LedgerSide:
     store = await open_store(config, create=False)
     try:
-        return await read_ledger_side(store, first_day=first, last_day=last, accounts=accounts)
+        return await read_side(store, files, first, last)
     finally:
         await store.close()
 
 
-async def record_run(
-    config: Config, result: Reconciliation, identities: list[str], first: date, last: date, side: LedgerSide
-) -> dict[str, Any]:
+async def record_run(config: Config, run: StatementRun) -> dict[str, Any]:
     """Keep the run's findings as events (the same inputs record nothing new), and mark
     the settlement batches whose payout the statement showed."""
     store = await open_store(config, create=False)
     try:
-        use_case = record_reconciliation(
-            result,
-            identities=identities,
-            first_day=first,
-            last_day=last,
-            ledger_position=side.last_position,
-            ledger_accounts=side.ledger_accounts,
-            at=datetime.now(UTC),
-        )
-        recorded = (await execute(store, use_case)).result
-        paid_out = paid_out_batches(result, side.payout_batches, identities)
-        if paid_out:
-            recorded.update((await execute(store, match_paid_out_batches(paid_out, datetime.now(UTC)))).result)
-        return recorded
+        return await record_statement_run(store, run, datetime.now(UTC))
     finally:
         await store.close()
 
@@ -157,8 +138,8 @@ def run(args: argparse.Namespace) -> tuple[int, Reconciliation | None]:
     fmt = StatementFormat(args.format) if args.format else None
     try:
         files = read_statements(args.statement, fmt)
-        statements = [imported.statement for imported in distinct(files)]
-        first, last = (args.date, args.date) if args.date else statement_period(statements)
+        statements = statements_of(files)
+        first, last = period_of(files, args.date)
     except StatementError as exc:
         print(f"citysettle reconcile: cannot read the statement: {exc}", file=sys.stderr)
         return EXIT_UNREADABLE, None
@@ -168,7 +149,7 @@ def run(args: argparse.Namespace) -> tuple[int, Reconciliation | None]:
     with steps:
         steps.set_description_str("reconcile: reading the ledger")
         try:
-            side = asyncio.run(ledger_side(config, sorted({s.account for s in statements}), first, last))
+            side = asyncio.run(ledger_side(config, files, first, last))
         except StoreNotFound as exc:
             print(f"citysettle reconcile: {exc}", file=sys.stderr)
             return EXIT_NO_STORE, None
@@ -176,22 +157,15 @@ def run(args: argparse.Namespace) -> tuple[int, Reconciliation | None]:
             f"reconcile: matching {sum(len(s.entries) for s in statements):,} lines, {len(side.items):,} items"
         )
         options = MatchOptions(date_tolerance_days=args.tolerance_days)
-        identities = [str(imported.identity) for imported in distinct(files)]
-        result = reconcile(
-            statements,
-            side.items,
-            ledger_balances=side.balances,
-            options=options,
-            resolved=side.resolved,
-            identities=identities,
-        )
+        statement_run = match_statements(files, first, last, side, options)
+        result = statement_run.result
         steps.set_description_str("reconcile: writing reports")
         inputs = _inputs(args.statement, files, first, last)
         _warn_repeated(inputs["repeated_statements"])
-        run = str(run_id_of(result, identities, first, last, side.last_position))
+        run = str(run_id_of(result, statement_run.identities, first, last, side.last_position))
         write_reports(result, args.out, inputs, ResolveCommands(run, args.store, frozenset(side.ledger_accounts)))
         steps.set_description_str("reconcile: recording the run")
-        recorded = asyncio.run(record_run(config, result, identities, first, last, side))
+        recorded = asyncio.run(record_run(config, statement_run))
     totals = result.totals()
     summary = {
         "run": recorded["id"],

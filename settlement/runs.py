@@ -146,6 +146,14 @@ class ReconciliationRun(Aggregate):
 
         def apply(self, aggregate: ReconciliationRun) -> None:
             aggregate.resolutions[self.case] = self.resolution
+            aggregate.decisions[self.case] = {
+                "resolution": self.resolution,
+                "reason": self.reason,
+                "resolved_by": self.resolved_by,
+                "resolved_at": self.timestamp.isoformat(),
+                "transfer": self.transfer_cause,
+                "value_date": self.value_date,
+            }
 
     def __init__(
         self,
@@ -169,6 +177,7 @@ class ReconciliationRun(Aggregate):
         self.exceptions = {e["case"]: e for e in exceptions}
         self.ledger_accounts = ledger_accounts  # statement account number -> our bank-clearing account
         self.resolutions: dict[int, str] = {}
+        self.decisions: dict[int, dict[str, Any]] = {}  # case -> who decided what, why and when
 
     @classmethod
     def record(

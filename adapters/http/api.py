@@ -18,6 +18,7 @@ from adapters.http import (
     payees,
     payment_events,
     payments,
+    settlement_runs,
 )
 from adapters.http.openapi import openapi_document
 from adapters.http.routing import Route, bind
@@ -32,6 +33,7 @@ RESOURCES: tuple[ModuleType, ...] = (
     parking,
     parking_sessions,
     parking_reservations,
+    settlement_runs,
 )
 OPENAPI_PATH = "/openapi.json"
 

@@ -82,7 +82,7 @@ async def balance(call: Call) -> Reply:
     return Reply(200, answer)
 
 
-def _query_int(call: Call, name: str, default: int, high: int) -> int:
+def query_int(call: Call, name: str, default: int, high: int) -> int:
     raw = call.request.query.get(name)
     if raw is None:
         return default
@@ -96,8 +96,8 @@ def _query_int(call: Call, name: str, default: int, high: int) -> int:
 async def entries(call: Call) -> Reply:
     account = _account(call)
     page_max = call.services.limits.page_max
-    limit = _query_int(call, "limit", page_max, page_max) or page_max
-    after = _query_int(call, "cursor", 0, 10**12)
+    limit = query_int(call, "limit", page_max, page_max) or page_max
+    after = query_int(call, "cursor", 0, 10**12)
     rows = call.services.projections
     position = await rows.tracking_position(ENTRIES)
     page, next_cursor = await account_entries(rows, account, after, limit)

@@ -1,0 +1,126 @@
+"""The report of a recorded reconciliation run, as JSON, CSV or HTML.
+
+Made from the run's events alone (`ReconciliationRun`): what it compared, its balance
+checks, its totals and every exception with both sides as recorded, and the decision on
+each case taken since (who, what, why, when, the transfer it posted). So any process can
+serve it, it stays the same until a case is resolved, and it shows what is still open.
+The files ``citysettle reconcile`` writes beside it hold the statement's full text
+(transfer notes, counterparties), which a run does not record.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from html import escape
+from typing import Any
+
+from settlement.currencies import format_minor
+from settlement.reconciliation_service import run_view
+from settlement.runs import ReconciliationRun
+
+CSV_COLUMNS = (
+    "case",
+    "category",
+    "settled",
+    "open",
+    "resolution",
+    "resolved_by",
+    "reason",
+    "side",
+    "ref",
+    "account",
+    "booking_date",
+    "direction",
+    "amount",
+    "currency",
+    "bank_ref",
+    "payment_reference",
+)
+HTML_ROWS_MAX = 1_000
+
+
+def exception_views(run: ReconciliationRun) -> list[dict[str, Any]]:
+    open_cases = set(run.open_cases)
+    return [
+        {**exception, "open": number in open_cases, "decision": run.decisions.get(number)}
+        for number, exception in sorted(run.exceptions.items())
+    ]
+
+
+def report_json(run: ReconciliationRun) -> dict[str, Any]:
+    return {
+        **run_view(run),
+        "totals": run.totals,
+        "balance_checks": run.balance_checks,
+        "ledger_accounts": run.ledger_accounts,
+        "cases": exception_views(run),
+    }
+
+
+def _rows(run: ReconciliationRun) -> list[list[Any]]:
+    rows = []
+    for case in exception_views(run):
+        decision = case["decision"] or {}
+        head = [
+            case["case"],
+            case["category"],
+            case["settled"],
+            case["open"],
+            decision.get("resolution") or case.get("resolution") or "",
+            decision.get("resolved_by", ""),
+            case["reason"],
+        ]
+        for line in case["lines"]:
+            ref = f"{line['statement']}#{line['entry']}"
+            amount = format_minor(line["amount_minor"], line["currency"])
+            side = [line["account"], line["booking_date"] or "", line["direction"], amount, line["currency"]]
+            rows.append([*head, "bank", ref, *side, line["bank_ref"] or "", ""])
+        for item in case["items"]:
+            amount = format_minor(item["amount_minor"], item["currency"])
+            side = [item["account"], item["booking_date"], item["direction"], amount, item["currency"]]
+            rows.append([*head, "ledger", item["item_id"], *side, "", item["payment_reference"] or ""])
+    return rows
+
+
+def report_csv(run: ReconciliationRun) -> str:
+    """One row per statement line or ledger item of each case; UTF-8 with a byte-order
+    mark when encoded, so spreadsheet programs read Vietnamese text."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(_rows(run))
+    return out.getvalue()
+
+
+def _cell(value: Any) -> str:
+    return f"<td>{escape('' if value is None else str(value))}</td>"
+
+
+def report_html(run: ReconciliationRun) -> str:
+    """A self-contained page (loads nothing): summary, balance checks, the cases."""
+    view = run_view(run)
+    state = "reconciled" if run.reconciled else f"{len(view['open_exceptions'])} open exception(s)"
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>Reconciliation run {escape(view['id'])}</title></head><body>",
+        f"<h1>Reconciliation run {escape(view['id'])}</h1>",
+        f"<p>{escape(view['first_day'])} to {escape(view['last_day'])}: {escape(state)}</p>",
+        "<h2>Totals</h2><table><tr><th>category</th><th>lines</th><th>items</th></tr>",
+    ]
+    for category, total in run.totals.items():
+        parts.append(f"<tr>{_cell(category)}{_cell(total['lines'])}{_cell(total['items'])}</tr>")
+    parts.append("</table><h2>Balance checks</h2><table><tr><th>statement</th><th>check</th><th>ok</th></tr>")
+    for check in run.balance_checks:
+        parts.append(f"<tr>{_cell(check['statement_id'])}{_cell(check['check'])}{_cell(check['ok'])}</tr>")
+    parts.append("</table><h2>Exceptions</h2><table><tr>")
+    parts.extend(f"<th>{escape(c)}</th>" for c in CSV_COLUMNS)
+    parts.append("</tr>")
+    rows = _rows(run)
+    for row in rows[:HTML_ROWS_MAX]:
+        parts.append("<tr>" + "".join(_cell(v) for v in row) + "</tr>")
+    parts.append("</table>")
+    if len(rows) > HTML_ROWS_MAX:
+        parts.append(f"<p>{len(rows) - HTML_ROWS_MAX} more rows in report.csv</p>")
+    parts.append("</body></html>\n")
+    return "".join(parts)
