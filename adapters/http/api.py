@@ -19,6 +19,7 @@ from adapters.http import (
     payment_events,
     payments,
     settlement_runs,
+    wallets,
 )
 from adapters.http.openapi import openapi_document
 from adapters.http.routing import Route, bind
@@ -34,6 +35,7 @@ RESOURCES: tuple[ModuleType, ...] = (
     parking_sessions,
     parking_reservations,
     settlement_runs,
+    wallets,
 )
 OPENAPI_PATH = "/openapi.json"
 
