@@ -7,6 +7,8 @@ The payee directory is a JSON file::
     {"paying_account": {"bank_bin": "970436", "account_no": "0011004455667", "name": "..."},
      "payees": {"payable:agency:so-tu-phap": {"bank_bin": "970405", "account_no": "...", "name": "..."}}}
 
+Without ``--payees``, each payee is paid to the payout account registered for it through
+the API (`settlement.registered_payees`), from ``--paying-account BIN:NUMBER:NAME``.
 Every account in it is checked before anything is closed (`settlement.payouts.account_problems`:
 a NAPAS member's BIN, 1-19 letters or digits, a name a pain.001 can carry), and every
 payee with something to pay must be in it.
@@ -37,7 +39,7 @@ from typing import Any
 from uuid import UUID
 
 from adapters.eventstore.base import StoreNotFound
-from domain.model.errors import DomainError, NotFound
+from domain.model.errors import DomainError, InvalidValue, NotFound
 from domain.services.projections import ProjectionRunner
 from domain.services.unit_of_work import UnitOfWork, UseCase, execute
 from ops.config import Config
@@ -49,6 +51,7 @@ from settlement.cash_on_hand import CashDay, CashOnHand, cash_not_banked
 from settlement.claims import Claim, open_claims
 from settlement.payables import PayablePostings
 from settlement.payouts import BankAccount, PayeeDirectory, payout_instruction
+from settlement.registered_payees import registered_directory
 from settlement.services import NothingToPay, close_settlement_batch, reissue_payouts
 
 EXIT_REFUSED = 2
@@ -98,15 +101,14 @@ async def _issue(store: Store, use_case: UseCase, render: Render, out: Path | No
 
 async def settle(config: Config, args: argparse.Namespace, calendar: SettlementCalendar) -> dict[str, Any]:
     """Close the day's batches and write their payout file."""
-    paying, directory, known = load_directory(args.payees)
+    file = load_directory(args.payees) if args.payees else None  # a bad file is refused before anything
+    paying = paying_account_of(args, file)
     store = await open_store(config, create=False)
     try:
         claims = await day_claims(store, calendar, args.date)
         close_all = _close_all(claims, args, calendar, paying, datetime.now(UTC))
         planned = await close_all(UnitOfWork(store))  # never committed: who would be paid
-        unknown = sorted({batch["payee_account"] for batch in planned["batches"]} - known)
-        if unknown:
-            raise NotFound(f"no bank account on file for {', '.join(unknown)}; add them to {args.payees}")
+        directory = await directory_of(store, args, [batch["payee_account"] for batch in planned["batches"]], file)
         summary = {
             "business_date": args.date.isoformat(),
             "carried": planned["carried"],
@@ -134,11 +136,15 @@ async def settle(config: Config, args: argparse.Namespace, calendar: SettlementC
 async def reissue(config: Config, args: argparse.Namespace) -> dict[str, Any]:
     """Write the payout instruction of closed batches again, to the directory's accounts,
     under a new message id; the same EndToEndIds let the bank refuse a second payment."""
-    paying, directory, _ = load_directory(args.payees)
+    file = load_directory(args.payees) if args.payees else None
+    paying = paying_account_of(args, file)
     at = datetime.now(UTC)
-    use_case = reissue_payouts(args.reissue, paying, directory, args.by, at)
     store = await open_store(config, create=False)
     try:
+        uow = UnitOfWork(store)
+        found = [batch for identifier in args.reissue if (batch := await uow.find(SettlementBatch, identifier))]
+        directory = await directory_of(store, args, [batch.payee_account for batch in found], file)
+        use_case = reissue_payouts(args.reissue, paying, directory, args.by, at)
 
         async def render(uow: UnitOfWork, planned: dict[str, Any]) -> tuple[bytes, Path]:
             batches = [await uow.get(SettlementBatch, UUID(view["id"])) for view in planned["batches"]]
@@ -162,6 +168,43 @@ async def reissue(config: Config, args: argparse.Namespace) -> dict[str, Any]:
         "total_vnd": sum(b["net_vnd"] for b in committed["batches"]),
         "file": str(path),
     }
+
+
+DirectoryFile = tuple[BankAccount, PayeeDirectory, set[str]]
+
+
+def paying_account_of(args: argparse.Namespace, file: DirectoryFile | None) -> BankAccount:
+    """The ``--payees`` file's paying account, else ``--paying-account``."""
+    if file is not None:
+        return file[0]
+    if args.paying_account is None:
+        raise InvalidValue("name the account that pays: --paying-account BIN:NUMBER:NAME (or give --payees FILE)")
+    paying: BankAccount = args.paying_account
+    return paying
+
+
+async def directory_of(
+    store: Store, args: argparse.Namespace, payee_accounts: list[str], file: DirectoryFile | None
+) -> PayeeDirectory:
+    """Where each payee is paid: the ``--payees`` file, else the payout account registered
+    for it through the API (`settlement.registered_payees`)."""
+    if file is None:
+        return await registered_directory(UnitOfWork(store), payee_accounts)
+    _, directory, known = file
+    unknown = sorted(set(payee_accounts) - known)
+    if unknown:
+        raise NotFound(f"no bank account on file for {', '.join(unknown)}; add them to {args.payees}")
+    return directory
+
+
+def paying_account(text: str) -> BankAccount:
+    """``BIN:NUMBER:NAME``, as ``--paying-account`` takes it (the name may hold colons)."""
+    bank_bin, _, rest = text.partition(":")
+    account_no, _, name = rest.partition(":")
+    try:
+        return BankAccount(bank_bin, account_no, name)
+    except InvalidValue as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc} (e.g. 970436:0011004455667:KHO BAC HA NOI)") from None
 
 
 def _close_all(
@@ -230,7 +273,17 @@ def register(commands: Any) -> None:
         metavar="BATCH",
         help="write the payout file of this closed batch again (repeatable): same EndToEndId, new message id",
     )
-    cmd.add_argument("--payees", type=Path, required=True, help="payee directory (JSON, see the module docstring)")
+    cmd.add_argument(
+        "--payees",
+        type=Path,
+        help="payee directory (JSON, see the module docstring); default: the payees registered through the API",
+    )
+    cmd.add_argument(
+        "--paying-account",
+        type=paying_account,
+        metavar="BIN:NUMBER:NAME",
+        help="our account that pays, when --payees is not given",
+    )
     cmd.add_argument("--by", required=True, help="the finance user closing the day or re-issuing")
     cmd.add_argument("--out", type=Path, help="payout file (default ./payout-<date>.xml or ./payout-<message id>.xml)")
     cmd.add_argument("--cutoff", type=time.fromisoformat, default=SettlementCalendar().cutoff, help="HH:MM, Hanoi time")

@@ -18,6 +18,7 @@ from adapters.http import (
     payees,
     payment_events,
     payments,
+    settlement_batches,
     settlement_runs,
     wallets,
 )
@@ -35,6 +36,7 @@ RESOURCES: tuple[ModuleType, ...] = (
     parking_sessions,
     parking_reservations,
     settlement_runs,
+    settlement_batches,
     wallets,
 )
 OPENAPI_PATH = "/openapi.json"

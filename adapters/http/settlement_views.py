@@ -41,7 +41,7 @@ class RunLinks(Answer):
     report_html: str
 
 
-class RunAnswer(Answer):
+class RunFields(Answer):
     id: str
     statements: list[str]
     first_day: str
@@ -51,6 +51,9 @@ class RunAnswer(Answer):
     exceptions: int
     open_exceptions: list[int]
     resolutions: dict[str, ResolutionKind]
+
+
+class RunAnswer(RunFields):
     links: RunLinks
 
 
@@ -159,16 +162,7 @@ class BalanceCheck(Answer):
     note: str | None
 
 
-class RunReport(Answer):
-    id: str
-    statements: list[str]
-    first_day: str
-    last_day: str
-    ledger_position: int
-    reconciled: bool
-    exceptions: int
-    open_exceptions: list[int]
-    resolutions: dict[str, ResolutionKind]
+class RunReport(RunFields):
     totals: dict[str, CategoryTotal]
     balance_checks: list[BalanceCheck]
     ledger_accounts: dict[str, str]
