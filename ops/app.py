@@ -12,6 +12,7 @@ from aiohttp import web
 from adapters.eventstore.checkpoints import CheckpointSigner
 from adapters.http.api import add_api_routes
 from adapters.http.auth import ClientDirectory
+from adapters.http.banks import WEBHOOK_FAILURES
 from adapters.http.context import API, ApiServices
 from adapters.http.problems import problem_middleware
 from adapters.secrets import SecretSealer
@@ -33,7 +34,8 @@ def create_app(config: Config) -> web.Application:
         client_max_size=config.request_body_max_bytes,
     )
     app[CONFIG] = config
-    app[METRICS] = Metrics.create()
+    app[METRICS] = metrics = Metrics.create()
+    app[WEBHOOK_FAILURES] = lambda provider, reason: metrics.bank_webhook_failures.labels(provider, reason).inc()
     app.cleanup_ctx.append(_event_store)
     app.cleanup_ctx.append(_checkpoints)
     app.cleanup_ctx.append(_projection_runners)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from ops import audit, cli_call, cli_clients, cli_qr, reconcile, resolve, settle
+from ops import audit, cli_banks, cli_call, cli_clients, cli_qr, reconcile, resolve, settle
 from ops.app import create_app
 from ops.config import Config, ConfigError
 
@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_serve)
 
     audit.register(commands)
+    cli_banks.register(commands)
     cli_call.register(commands)
     cli_clients.register(commands)
     cli_qr.register(commands)

@@ -18,6 +18,7 @@ class Metrics:
     appended_events: Counter
     batch_events: Histogram
     log_head: Gauge
+    bank_webhook_failures: Counter
     signature_failures: Counter
     device_events: Counter
     device_sequence_gaps: Counter
@@ -45,6 +46,12 @@ class Metrics:
                 "citysettle_eventstore_batch_events",
                 "Events per group-commit transaction",
                 buckets=(1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2000, 5000),
+                registry=registry,
+            ),
+            bank_webhook_failures=Counter(
+                "citysettle_bank_webhook_failures",
+                "Bank notifications refused, by provider (unknown: no such connector) and reason",
+                ["provider", "reason"],
                 registry=registry,
             ),
             log_head=Gauge("citysettle_eventstore_head_position", "Last committed global position", registry=registry),

@@ -11,6 +11,7 @@ from typing import Any
 
 from domain.ports import Projection
 from domain.services.balances import LedgerBalances
+from domain.services.collection_accounts import CollectionAccounts
 from domain.services.ledger_entries import LedgerEntries
 from domain.services.memory_projections import InMemoryProjectionStore
 from domain.services.parking_projections import CashlessShare, LotOccupancy
@@ -27,6 +28,7 @@ REPLAY_ATTEMPTS = 5
 def projections() -> list[Projection]:
     return [
         LedgerBalances(),
+        CollectionAccounts(),
         LedgerEntries(),
         LotOccupancy(),
         CashlessShare(),

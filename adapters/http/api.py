@@ -9,6 +9,7 @@ from types import ModuleType
 from aiohttp import web
 
 from adapters.http import (
+    banks,
     fees,
     ledger,
     meters,
@@ -31,6 +32,7 @@ RESOURCES: tuple[ModuleType, ...] = (
     payments,
     payment_events,
     ledger,
+    banks,
     meters,
     parking,
     parking_sessions,

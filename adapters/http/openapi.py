@@ -101,6 +101,8 @@ def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
         "responses": responses,
         "x-roles": sorted(role.value for role in route.roles),
     }
+    if route.raw_body:
+        operation["requestBody"] = {"required": True, "content": {media: {} for media in route.raw_body}}
     if route.request is not None:
         operation["requestBody"] = {"required": True, "content": {JSON: {"schema": refs[route.request]}}}
     operation["security"] = [{"httpMessageSignature": []}] if route.signed else []
@@ -108,12 +110,12 @@ def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
 
 
 def _error_statuses(route: Route) -> list[int]:
-    statuses = [404, 409, 422]
+    statuses = [404, 409, 422, *route.errors]
     if route.signed:
         statuses += [401, 403]
     if route.idempotent:
         statuses.append(400)
-    if route.request is not None or route.method in ("POST", "PUT"):
+    if route.request is not None or route.raw_body or route.method in ("POST", "PUT"):
         statuses.append(413)
     if route.request is not None:
         statuses.append(415)

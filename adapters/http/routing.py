@@ -85,6 +85,9 @@ class Route:
     signed: bool = True
     query: tuple[tuple[str, str], ...] = ()  # optional integer query parameters: (name, description)
     body_max_bytes: int | None = None  # default: the API's limit
+    # media types of a body handed to the handler as bytes, unparsed (a bank's own format)
+    raw_body: tuple[str, ...] = ()
+    errors: tuple[int, ...] = ()  # error statuses beyond those every route of its kind has
     # False when the body deduplicates itself (a device batch: each event's own id), so
     # no Idempotency-Key is needed.
     keyed: bool = True
@@ -114,7 +117,7 @@ def bind(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]
         request_key = _request_key(request, body, caller) if route.idempotent and caller is not None else None
         if route.request is not None:
             _require_json(request, body)
-        decoded = decode_body(route.request, body)
+        decoded = body if route.raw_body else decode_body(route.request, body)
         reply = await route.handler(Call(request, services, caller, decoded, request_key, at))
         if isinstance(reply, web.StreamResponse):
             return reply

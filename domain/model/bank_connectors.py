@@ -1,0 +1,87 @@
+"""Bank connectors: who may post bank notifications, in which provider's format, with what secret.
+
+`BankConnector` invariants:
+- its id is ``uuid5`` of its name, so a name is registered at most once and
+  ``POST /v1/banks/{name}/notifications`` finds its connector without an index;
+- a name is 1-40 lower-case letters, digits or dashes (it is a URL path segment);
+- the secret is held only sealed (`SealedSecret`, opaque text made by adapters/secrets.py
+  with the store's cipher key when one is configured): the model never sees it in the
+  clear, keeps no keys or cryptography, and no view or repr of a connector shows it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from domain.model.errors import InvalidValue
+
+CONNECTOR_NAMESPACE = uuid5(NAMESPACE_URL, "https://citysettle.example/bank-connector")
+_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?")
+SEALED_MAX_CHARS = 4_096
+
+
+class BankProvider(StrEnum):
+    """The published formats a connector speaks (each has its adapter in adapters/banks)."""
+
+    PAYOS = "payos"
+    CASSO = "casso"
+    SEPAY = "sepay"
+    CAMT054 = "camt054"
+
+
+@dataclass(frozen=True, slots=True)
+class SealedSecret:
+    """A secret as stored; only the sealer that made ``value`` can open it."""
+
+    value: str
+
+    def __repr__(self) -> str:  # never print a secret, even a sealed one
+        return "SealedSecret(***)"
+
+
+def connector_id(name: str) -> UUID:
+    return uuid5(CONNECTOR_NAMESPACE, name)
+
+
+def checked_name(name: str) -> str:
+    if not _NAME.fullmatch(name):
+        raise InvalidValue(f"connector name {name!r} must be 1-40 lower-case letters, digits or dashes")
+    return name
+
+
+class BankConnector(Aggregate):
+    """A registered bank notification source (see module docstring)."""
+
+    class Registered(Aggregate.Created):
+        name: str
+        provider: str
+        secret_sealed: str
+
+    def __init__(self, name: str, provider: str, secret_sealed: str) -> None:
+        self.name = name
+        self.provider = BankProvider(provider)
+        self.secret = SealedSecret(secret_sealed)
+
+    @classmethod
+    def register(cls, *, name: str, provider: BankProvider, secret: SealedSecret, at: datetime) -> BankConnector:
+        if not secret.value or len(secret.value) > SEALED_MAX_CHARS:
+            raise InvalidValue(f"a sealed secret is 1-{SEALED_MAX_CHARS} characters")
+        return cls._create(
+            cls.Registered,
+            id=connector_id(checked_name(name)),
+            timestamp=at,
+            name=name,
+            provider=provider.value,
+            secret_sealed=secret.value,
+        )
+
+    def view(self) -> dict[str, Any]:
+        """What may be shown of a connector: never its secret."""
+        return {"connector_id": str(self.id), "name": self.name, "provider": self.provider.value}
