@@ -143,6 +143,10 @@ def _verify_command(args: argparse.Namespace) -> int:
 
 
 def _keygen_command(args: argparse.Namespace) -> int:
+    for path in (args.key, args.keyring):
+        if not path.parent.is_dir():  # a mistyped folder must not silently become a new one
+            print(f"citysettle: folder {path.parent} does not exist; create it first", file=sys.stderr)
+            return 2
     if args.key.exists():
         print(f"citysettle: {args.key} exists; refusing to overwrite a signing key", file=sys.stderr)
         return 1

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from ops import audit, cli_banks, cli_call, cli_clients, cli_qr, reconcile, resolve, settle
 from ops.app import create_app
+from ops.cli_types import bounded_int
 from ops.config import Config, ConfigError
 
 EXIT_USAGE = 2
@@ -47,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP service")
     serve.add_argument("--store", help="event store URL (default: $CITYSETTLE_STORE or embedded SQLite)")
     serve.add_argument("--host", help="listen address (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="listen port (default 8080)")
+    serve.add_argument("--port", type=bounded_int(1, 65_535), help="listen port, 1-65535 (default 8080)")
     serve.set_defaults(handler=_serve)
 
     audit.register(commands)

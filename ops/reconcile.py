@@ -25,6 +25,7 @@ from typing import IO, Any, cast
 from tqdm import tqdm
 
 from adapters.eventstore.base import StoreNotFound
+from ops.cli_types import bounded_int
 from ops.config import Config
 from ops.stores import open_store
 from settlement.ledger_side import LedgerSide
@@ -213,7 +214,7 @@ def register(commands: Any) -> None:
     )
     cmd.add_argument(
         "--tolerance-days",
-        type=int,
+        type=bounded_int(0),
         default=MatchOptions().date_tolerance_days,
         help="date window of the amount matching, in days (default %(default)s)",
     )

@@ -2,11 +2,46 @@
 
 from __future__ import annotations
 
+import socket
+import sqlite3
+
+import asyncpg
+
 from adapters.eventstore.postgres import PostgresEventStore
 from adapters.eventstore.sqlite import SqliteEventStore
-from ops.config import Config, ConfigError
+from ops.config import Config, ConfigError, redact_url
 
 Store = SqliteEventStore | PostgresEventStore
+
+# What an operator can fix by pointing at the right store or starting its server: every
+# command reports these in one line instead of the driver's traceback.
+_UNREACHABLE = (
+    OSError,
+    sqlite3.OperationalError,
+    asyncpg.InvalidAuthorizationSpecificationError,
+    asyncpg.InvalidCatalogNameError,
+)
+
+
+class StoreUnreachable(ConfigError):
+    """The store's server or file cannot be reached or refuses us (not a bug: say what to fix)."""
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (is PostgreSQL running there?)"
+    if isinstance(exc, socket.gaierror):
+        return "unknown host"
+    if isinstance(exc, TimeoutError):
+        return "no answer in time"
+    if isinstance(exc, asyncpg.InvalidPasswordError):
+        return "password refused"
+    if isinstance(exc, asyncpg.PostgresError):
+        return str(exc.args[0]) if exc.args else type(exc).__name__
+    if isinstance(exc, OSError) and exc.strerror:
+        said = exc.strerror[0].lower() + exc.strerror[1:]
+        return f"{said}: {exc.filename}" if exc.filename else said
+    return str(exc) or type(exc).__name__
 
 
 async def open_store(config: Config, *, create: bool = True) -> Store:
@@ -22,11 +57,16 @@ async def open_store(config: Config, *, create: bool = True) -> Store:
     else:
         scheme = url.split("://", 1)[0]
         raise ConfigError(f"unsupported store URL scheme {scheme!r}: use sqlite:/// or postgresql://")
-    return await store_class.open(
-        url,
-        create=create,
-        codec=config.codec,
-        max_batch_events=config.batch_events_max,
-        max_wait_ms=config.batch_wait_ms,
-        max_pending=config.pending_appends_max,
-    )
+    try:
+        return await store_class.open(
+            url,
+            create=create,
+            codec=config.codec,
+            max_batch_events=config.batch_events_max,
+            max_wait_ms=config.batch_wait_ms,
+            max_pending=config.pending_appends_max,
+        )
+    except _UNREACHABLE as exc:
+        raise StoreUnreachable(
+            f"cannot open the event store at {redact_url(url)}: {_why(exc)}; check --store or CITYSETTLE_STORE"
+        ) from exc
