@@ -1,4 +1,4 @@
-"""Auditor commands: verify the hash chain, export the log as JSON lines.
+"""Auditor commands: verify the hash chain, export the log and its checkpoints as JSON lines.
 
 They open the store existing-only: a mistyped URL is refused (exit 2, like a configuration
 error) instead of creating an empty store that would then verify as intact."""
@@ -16,20 +16,17 @@ from typing import Any, TextIO
 
 from adapters.eventstore.base import StoreNotFound
 from adapters.eventstore.chain import verify_chain
-from adapters.eventstore.checkpoints import KeyRing, write_new_key
-from domain.ports import Checkpoint
+from adapters.eventstore.checkpoints import CheckpointKeyError, KeyRing, write_new_key
+from ops.audit_offline import ExportFileError, export_checkpoints, verify_export
+from ops.audit_verdict import EXIT_TAMPERED as EXIT_TAMPERED  # re-exported: the exit codes live here
+from ops.audit_verdict import UnknownCheckpointKey as UnknownCheckpointKey
+from ops.audit_verdict import first_bad_signature, refuse_unknown_keys, write_verdict
 from ops.config import Config
 from ops.projections import projections, replay, summarise
 from ops.stores import open_store
 
 EXIT_NO_STORE = 2  # as for a configuration error; also a keyring without a checkpoint's key
 EXIT_BEHIND = 3  # replay: the live projections have not caught up with the log
-EXIT_TAMPERED = 4
-
-
-class UnknownCheckpointKey(ValueError):
-    """A checkpoint names a key the given keyring lacks: the operator's keyring is wrong
-    (or incomplete), which says nothing yet about the history itself."""
 
 
 EXPORT_PAGE = 5_000
@@ -41,19 +38,13 @@ async def verify(config: Config, out: TextIO, keyring: KeyRing | None = None) ->
     store = await open_store(config, create=False)
     try:
         checkpoints = await store.checkpoints()
-        _refuse_unknown_keys(checkpoints, keyring)
-        bad_signature = _first_bad_signature(checkpoints, keyring)
+        refuse_unknown_keys(checkpoints, keyring)
+        bad_signature = first_bad_signature(checkpoints, keyring)
         pins = {c.position: c.hash for c in checkpoints} if keyring is not None else {}
         head, broken = await verify_chain(store, pins=pins)
         stored_head = await store.head()
     finally:
         await store.close()
-    report: dict[str, Any] = {
-        "verified_through": head.position,
-        "head_hash": head.hash.hex(),
-        "checkpoints": len(checkpoints),
-        "checkpoints_verified": keyring is not None and bad_signature is None,
-    }
     problems = []
     if broken is not None:
         problems.append((broken.position, broken.reason))
@@ -61,31 +52,7 @@ async def verify(config: Config, out: TextIO, keyring: KeyRing | None = None) ->
         problems.append((head.position + 1, "chain head does not match the last row"))
     if bad_signature is not None:
         problems.append(bad_signature)
-    if not problems:
-        out.write(json.dumps({"status": "intact", **report}) + "\n")
-        return 0
-    position, reason = min(problems)
-    out.write(json.dumps({"status": "tampered", "first_bad_position": position, "reason": reason, **report}) + "\n")
-    return EXIT_TAMPERED
-
-
-def _refuse_unknown_keys(checkpoints: list[Checkpoint], keyring: KeyRing | None) -> None:
-    unknown = next((c for c in checkpoints if keyring is not None and not keyring.knows(c.key_id)), None)
-    if unknown is not None:
-        raise UnknownCheckpointKey(
-            f"checkpoint at position {unknown.position} is signed by key {unknown.key_id}, which is not in the "
-            "keyring; give the keyring that holds it (--keyring or $CITYSETTLE_CHECKPOINT_KEYRING)"
-        )
-
-
-def _first_bad_signature(checkpoints: list[Checkpoint], keyring: KeyRing | None) -> tuple[int, str] | None:
-    if keyring is None:
-        return None
-    for checkpoint in checkpoints:
-        problem = keyring.problem_with(checkpoint)
-        if problem is not None:
-            return checkpoint.position, f"checkpoint {problem}"
-    return None
+    return write_verdict(out, head, problems, len(checkpoints), keyring is not None and bad_signature is None)
 
 
 async def export_events(config: Config, since: int, out: TextIO) -> int:
@@ -130,16 +97,47 @@ def _config(args: argparse.Namespace) -> Config:
 def _run(command: Coroutine[Any, Any, int]) -> int:
     try:
         return asyncio.run(command)
-    except (StoreNotFound, UnknownCheckpointKey) as exc:
+    except (StoreNotFound, UnknownCheckpointKey, ExportFileError, CheckpointKeyError) as exc:
         print(f"citysettle: {exc}", file=sys.stderr)
         return EXIT_NO_STORE
 
 
 def _verify_command(args: argparse.Namespace) -> int:
     config = _config(args)
-    ring_path = args.keyring or config.checkpoint_keyring_file
-    keyring = KeyRing.from_json_file(ring_path) if ring_path else None
+    if args.from_export is not None and (args.store is not None or args.checkpoints is None):
+        return _usage("--from-export FILE verifies an export offline: give --checkpoints FILE, without --store")
+    if args.checkpoints is not None and args.from_export is None:
+        return _usage("--checkpoints FILE goes with --from-export EVENTS_FILE")
+    try:
+        keyring = _keyring(args.keyring or config.checkpoint_keyring_file)
+    except CheckpointKeyError as exc:
+        return _usage(str(exc))
+    if args.from_export is not None:
+        return _run(verify_export(args.from_export, args.checkpoints, keyring, sys.stdout))
     return _run(verify(config, sys.stdout, keyring))
+
+
+def _export_checkpoints_command(args: argparse.Namespace) -> int:
+    config = _config(args)
+    ring_path = args.keyring or config.checkpoint_keyring_file
+    if ring_path is None:
+        return _usage(
+            "export checkpoints carries the public keys: give --keyring FILE or $CITYSETTLE_CHECKPOINT_KEYRING"
+        )
+    try:
+        keyring = KeyRing.from_json_file(ring_path)
+    except CheckpointKeyError as exc:
+        return _usage(str(exc))
+    return _run(export_checkpoints(config, keyring, sys.stdout))
+
+
+def _keyring(path: Path | None) -> KeyRing | None:
+    return KeyRing.from_json_file(path) if path else None
+
+
+def _usage(message: str) -> int:
+    print(f"citysettle: {message}", file=sys.stderr)
+    return EXIT_NO_STORE
 
 
 def _keygen_command(args: argparse.Namespace) -> int:
@@ -167,6 +165,10 @@ def register(commands: Any) -> None:
     verify_cmd.add_argument(
         "--keyring", type=Path, help="trusted checkpoint public keys (JSON); default $CITYSETTLE_CHECKPOINT_KEYRING"
     )
+    verify_cmd.add_argument(
+        "--from-export", type=Path, metavar="EVENTS_FILE", help="verify this `export events` file instead of a store"
+    )
+    verify_cmd.add_argument("--checkpoints", type=Path, metavar="FILE", help="its `export checkpoints` file")
     verify_cmd.set_defaults(handler=_verify_command)
 
     replay_cmd = audit_sub.add_parser(
@@ -188,3 +190,11 @@ def register(commands: Any) -> None:
     events_cmd.add_argument("--store")
     events_cmd.add_argument("--since", type=int, default=0, metavar="POSITION")
     events_cmd.set_defaults(handler=lambda a: _run(export_events(_config(a), a.since, sys.stdout)))
+    checkpoints_cmd = export_sub.add_parser(
+        "checkpoints", help="the signed checkpoints and the public keys by key id as JSON lines on stdout"
+    )
+    checkpoints_cmd.add_argument("--store")
+    checkpoints_cmd.add_argument(
+        "--keyring", type=Path, help="the checkpoint public keys (JSON); default $CITYSETTLE_CHECKPOINT_KEYRING"
+    )
+    checkpoints_cmd.set_defaults(handler=_export_checkpoints_command)

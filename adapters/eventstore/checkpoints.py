@@ -78,11 +78,15 @@ class KeyRing:
     def with_key(self, key_id: str, key: Ed25519PublicKey) -> KeyRing:
         return KeyRing({**self._keys, key_id: key})
 
-    def to_json(self) -> str:
-        raw = {
-            kid: base64.b64encode(k.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)).decode()
+    def raw_keys(self) -> dict[str, bytes]:
+        """Each key id with its 32-byte raw public key."""
+        return {
+            kid: k.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
             for kid, k in self._keys.items()
         }
+
+    def to_json(self) -> str:
+        raw = {kid: base64.b64encode(k).decode() for kid, k in self.raw_keys().items()}
         return json.dumps(raw, indent=2, sort_keys=True)
 
     def knows(self, key_id: str) -> bool:
