@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from adapters.eventstore.checkpoints import CheckpointSigner
+from adapters.eventstore.leader_lock import leader_lock
 from adapters.http.api import add_api_routes
 from adapters.http.auth import ClientDirectory
 from adapters.http.banks import WEBHOOK_FAILURES
@@ -19,7 +20,8 @@ from adapters.secrets import SecretSealer
 from ops import health
 from ops.checkpointing import run_checkpoints
 from ops.config import Config, redact_url
-from ops.keys import CONFIG, METRICS, STORE
+from ops.keys import CONFIG, LEADERSHIP, METRICS, STORE
+from ops.leadership import Leadership
 from ops.metrics import Metrics
 from ops.projections import projections, run_projection
 from ops.stores import open_store
@@ -37,8 +39,7 @@ def create_app(config: Config) -> web.Application:
     app[METRICS] = metrics = Metrics.create()
     app[WEBHOOK_FAILURES] = lambda provider, reason: metrics.bank_webhook_failures.labels(provider, reason).inc()
     app.cleanup_ctx.append(_event_store)
-    app.cleanup_ctx.append(_checkpoints)
-    app.cleanup_ctx.append(_projection_runners)
+    app.cleanup_ctx.append(_leadership)
     health.add_routes(app)
     add_api_routes(app)
     return app
@@ -66,27 +67,35 @@ async def _event_store(app: web.Application) -> AsyncIterator[None]:
     log.info("event store closed")
 
 
-async def _checkpoints(app: web.Application) -> AsyncIterator[None]:
+async def _leadership(app: web.Application) -> AsyncIterator[None]:
+    """Projections and checkpoints run in the one worker that holds the store's leader lock."""
     config = app[CONFIG]
+    signer = None
     if config.checkpoint_key_file is None:
         log.warning("CITYSETTLE_CHECKPOINT_KEY_FILE not set: no signed checkpoints will be written")
-        yield
-        return
-    signer = CheckpointSigner.from_pem_file(config.checkpoint_key_file)
-    task = asyncio.create_task(run_checkpoints(app[STORE], signer, config.checkpoint_interval_s))
+    else:
+        signer = CheckpointSigner.from_pem_file(config.checkpoint_key_file)
+    store = app[STORE]
+
+    async def duties(stop: asyncio.Event) -> None:
+        tasks = [
+            asyncio.create_task(run_projection(store, p, stop), name=f"projection-{p.name}") for p in projections()
+        ]
+        if signer is not None:
+            tasks.append(asyncio.create_task(run_checkpoints(store, signer, config.checkpoint_interval_s)))
+        try:
+            await stop.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    leadership = Leadership(
+        leader_lock(config.store_url), duties, config.leader_retry_s, app[METRICS].projection_leader.set
+    )
+    app[LEADERSHIP] = leadership
+    task = asyncio.create_task(leadership.run(), name="leadership")
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-
-
-async def _projection_runners(app: web.Application) -> AsyncIterator[None]:
-    stop = asyncio.Event()
-    tasks = [
-        asyncio.create_task(run_projection(app[STORE], p, stop), name=f"projection-{p.name}") for p in projections()
-    ]
-    yield
-    stop.set()
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)

@@ -3,42 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from collections.abc import Sequence
 
-from aiohttp import web
-
-from ops import audit, cli_banks, cli_call, cli_clients, cli_qr, reconcile, resolve, settle
-from ops.app import create_app
-from ops.cli_types import bounded_int
+from ops import audit, cli_banks, cli_call, cli_clients, cli_qr, reconcile, resolve, serving, settle
 from ops.config import Config, ConfigError
 
 EXIT_USAGE = 2
 
 
 def _serve(args: argparse.Namespace) -> int:
-    config = Config.from_env().with_overrides(store_url=args.store, host=args.host, port=args.port)
-    _install_uvloop()
-    logging.getLogger(__name__).info("starting %r", config)
-    web.run_app(
-        create_app(config),
-        host=config.host,
-        port=config.port,
-        shutdown_timeout=config.shutdown_timeout_s,
-        print=None,
-        access_log_format='%a "%r" %s %b %Tfs',
-    )
-    return 0
-
-
-def _install_uvloop() -> None:
-    try:
-        import uvloop
-    except ImportError:  # uvloop does not build on every platform; asyncio's loop works too
-        return
-    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    config = Config.from_env().with_overrides(store_url=args.store, host=args.host)
+    workers = serving.parse_workers(args.workers)
+    port = serving.parse_port(config.host, args.port)
+    return serving.serve(config.with_overrides(port=port), workers)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,7 +27,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP service")
     serve.add_argument("--store", help="event store URL (default: $CITYSETTLE_STORE or embedded SQLite)")
     serve.add_argument("--host", help="listen address (default 127.0.0.1)")
-    serve.add_argument("--port", type=bounded_int(1, 65_535), help="listen port, 1-65535 (default 8080)")
+    serve.add_argument("--port", help="listen port, 1-65535 (default 8080)")
+    serve.add_argument(
+        "--workers",
+        default="1",
+        help=f"processes serving the port (SO_REUSEPORT), 1-{serving.WORKERS_MAX} (default 1)",
+    )
     serve.set_defaults(handler=_serve)
 
     audit.register(commands)

@@ -33,6 +33,9 @@ class Config:
     checkpoint_key_file: Path | None = None
     checkpoint_keyring_file: Path | None = None
     checkpoint_interval_s: float = 60.0
+    # how often a worker that does not run the projections asks for the leader lock:
+    # the longest a dead leader's duties wait for another worker to take them over
+    leader_retry_s: float = 1.0
     client_cache_ttl_s: float = 1.0  # how long a revocation may take to reach a running service
     wallet_payee_id: str = "wallets"  # the payee whose collection account takes wallet top-ups
     # A transfer booked before its payment expired still pays it when the bank's notice

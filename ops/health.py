@@ -7,10 +7,10 @@ import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from adapters.http.problems import Problem
-from ops.keys import METRICS, STORE
+from ops.keys import LEADERSHIP, METRICS, STORE
 
 READINESS_TIMEOUT_S = 2.0
 
@@ -27,13 +27,15 @@ async def readyz(request: web.Request) -> web.Response:
             head = await store.head()
     except Exception as exc:
         raise Problem(503, "Not ready", f"event store unreachable: {type(exc).__name__}") from exc
-    return web.json_response({"status": "ready", "store": {"head_position": head.position}})
+    # every worker answers reads and writes; one of them also runs the projections
+    role = "leader" if request.app[LEADERSHIP].leading else "follower"
+    return web.json_response({"status": "ready", "store": {"head_position": head.position}, "projections": role})
 
 
 async def metrics(request: web.Request) -> web.Response:
     m = request.app[METRICS]
     m.log_head.set((await request.app[STORE].head()).position)
-    return web.Response(body=generate_latest(m.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+    return web.Response(body=m.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -5,9 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from ops.config import Config
+from ops.leadership import Leadership
 from ops.metrics import Metrics
 from ops.stores import Store
 
 CONFIG = web.AppKey("config", Config)
 STORE: web.AppKey[Store] = web.AppKey("store")
 METRICS = web.AppKey("metrics", Metrics)
+LEADERSHIP = web.AppKey("leadership", Leadership)

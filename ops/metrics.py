@@ -1,12 +1,24 @@
-"""Prometheus metrics on the app's own registry (no global state, one per app)."""
+"""Prometheus metrics on the app's own registry (no global state, one per app).
+
+Under ``citysettle serve --workers N`` the parent sets ``PROMETHEUS_MULTIPROC_DIR`` to a
+fresh directory before it starts the workers; prometheus_client then keeps every value in
+a per-process file there, and `exposition` answers for all workers at once: counters and
+histograms summed over every worker that ever ran (a restarted worker does not reset
+them), the log head as the highest any worker saw, and `citysettle_projection_leader`
+per process (``pid`` label, live workers only): 1 for the one that runs the projections.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+MULTIPROC_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 @dataclass(frozen=True)
@@ -19,6 +31,7 @@ class Metrics:
     batch_events: Histogram
     log_head: Gauge
     bank_webhook_failures: Counter
+    projection_leader: Gauge
     signature_failures: Counter
     device_events: Counter
     device_sequence_gaps: Counter
@@ -54,7 +67,18 @@ class Metrics:
                 ["provider", "reason"],
                 registry=registry,
             ),
-            log_head=Gauge("citysettle_eventstore_head_position", "Last committed global position", registry=registry),
+            log_head=Gauge(
+                "citysettle_eventstore_head_position",
+                "Last committed global position",
+                multiprocess_mode="max",
+                registry=registry,
+            ),
+            projection_leader=Gauge(
+                "citysettle_projection_leader",
+                "1 in the worker that runs the projection runners and the checkpoint signer",
+                multiprocess_mode="liveall",
+                registry=registry,
+            ),
             signature_failures=Counter(
                 "citysettle_http_signature_failures",
                 "Requests refused for their signature, by the check that failed",
@@ -84,3 +108,11 @@ class Metrics:
         self.appends.inc(appends)
         self.appended_events.inc(events)
         self.batch_events.observe(events)
+
+    def exposition(self) -> bytes:
+        """The text format of every worker's metrics (see the module docstring)."""
+        if os.environ.get(MULTIPROC_DIR_ENV):
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            return generate_latest(registry)
+        return generate_latest(self.registry)

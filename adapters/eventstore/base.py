@@ -16,6 +16,9 @@ from adapters.eventstore.codec import CodecOptions, build_mapper, decode_record,
 from adapters.eventstore.group_commit import BatchBackend, GroupCommitter
 from domain.ports import ChainHead, Committed, EventStoreError, IdempotencyRecord, LogRecord
 
+# how soon a waiter sees another process's commit (this process's wake it at once)
+OTHER_WRITERS_POLL_S = 0.5
+
 
 class StoreNotFound(EventStoreError):
     """Opened with ``create=False`` (read-only intent, e.g. an auditor's command) but there is
@@ -84,13 +87,21 @@ class BatchedEventStore(ABC):
         self._appended = asyncio.Event()
 
     async def wait_for_append(self, after_position: int, timeout_s: float) -> None:
-        """In-process wake-up on commit; other writers (processes) are seen by the
-        caller's next poll once ``timeout_s`` has passed."""
-        appended = self._appended
-        if (await self.head()).position > after_position:
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(appended.wait(), timeout_s)
+        """Return once the log has grown past ``after_position``, or after ``timeout_s``.
+        This process's commits wake the waiter at once; other processes' (the other
+        workers of ``serve --workers N``) are seen by reading the head every
+        ``OTHER_WRITERS_POLL_S``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            appended = self._appended
+            if (await self.head()).position > after_position:
+                return
+            remaining_s = deadline - loop.time()
+            if remaining_s <= 0:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(appended.wait(), min(remaining_s, OTHER_WRITERS_POLL_S))
 
     async def close(self) -> None:
         """Finish queued appends, then release connections. Safe to call twice."""

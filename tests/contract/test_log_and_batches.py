@@ -247,3 +247,17 @@ async def test_chain_covers_non_ascii_topics_and_large_states(store: Any) -> Non
     head, broken = await verify_chain(store)
     assert broken is None
     assert head.position == 3
+
+
+async def test_a_waiter_sees_another_writers_append_well_before_its_timeout(open_store: StoreFactory) -> None:
+    """Two stores on one URL stand for two workers: a projection runner or a payment's
+    event stream in one must not wait out its whole timeout for the other's commits."""
+    writer, reader = await open_store(), await open_store()
+    head = (await reader.head()).position
+    waiting = asyncio.create_task(reader.wait_for_append(head, 30.0))
+    await asyncio.sleep(0.05)
+    assert not waiting.done(), "nothing appended yet"
+    await writer.append(Wallet("elsewhere").collect_events())
+    started = asyncio.get_running_loop().time()
+    await asyncio.wait_for(waiting, 5.0)
+    assert asyncio.get_running_loop().time() - started < 2.0
