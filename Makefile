@@ -7,7 +7,7 @@ STORE ?= sqlite:///./var/citysettle.db
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench bench-http clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,13 @@ bench: $(STAMP)
 	@bash scripts/ensure_postgres.sh
 	CITYSETTLE_BENCH_PG_URL=postgresql://citysettle:citysettle@127.0.0.1:5432/postgres \
 		$(PY) bench/eventstore.py
+
+# The HTTP service under load: serve --workers 2 on PostgreSQL, pre-signed requests
+# from a separate load process (bench/http.py; about two minutes).
+bench-http: $(STAMP)
+	@bash scripts/ensure_postgres.sh
+	CITYSETTLE_BENCH_PG_URL=postgresql://citysettle:citysettle@127.0.0.1:5432/postgres \
+		$(PY) bench/http.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
