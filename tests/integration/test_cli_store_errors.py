@@ -85,8 +85,8 @@ def test_a_sqlite_store_under_a_file_is_named(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("command", "said"),
     [
-        (["serve", "--port", "99999"], "argument --port: must be in 1..65535, not 99999"),
-        (["serve", "--port", "0"], "argument --port: must be in 1..65535, not 0"),
+        (["serve", "--port", "99999"], "--port must be between 1 and 65535, got 99999"),
+        (["serve", "--port", "0"], "--port must be between 1 and 65535, got 0"),
         (
             ["reconcile", "--statement", "STATEMENT", "--tolerance-days", "-3"],
             "argument --tolerance-days: must be 0 or more, not -3",
