@@ -7,7 +7,7 @@ STORE ?= sqlite:///./var/citysettle.db
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: install run test lint bench bench-http clean
+.PHONY: install run test lint bench bench-http reliability clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,20 @@ bench-http: $(STAMP)
 	@bash scripts/ensure_postgres.sh
 	CITYSETTLE_BENCH_PG_URL=postgresql://citysettle:citysettle@127.0.0.1:5432/postgres \
 		$(PY) bench/http.py
+
+# The reliability suites at full size (tests/reliability, RELIABILITY.md): kills of
+# serve under signed load on PostgreSQL and SQLite, an outage of a PostgreSQL server of the
+# test's own; one table, bench/results/reliability.json. About 10 minutes; make test runs
+# the same suites small.
+RELIABILITY_OUT := var/reliability
+reliability: $(STAMP)
+	@bash scripts/ensure_postgres.sh
+	@rm -rf $(RELIABILITY_OUT)
+	@uptime
+	CITYSETTLE_RELIABILITY=full CITYSETTLE_RELIABILITY_OUT=$(RELIABILITY_OUT) \
+		CITYSETTLE_TEST_PG_URL=postgresql://citysettle:citysettle@127.0.0.1:5432/postgres \
+		$(PY) -m pytest tests/reliability -q -m reliability; status=$$?; \
+		$(PY) -m tests.reliability.report $(RELIABILITY_OUT) || status=1; exit $$status
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

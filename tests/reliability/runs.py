@@ -1,0 +1,176 @@
+"""Reliability runs: the load, the faults, and the checker's verdict.
+
+`crash_run`: the workload against ``citysettle serve``; at random moments every process
+of the service is SIGKILLed and the service started again (with several workers, now
+and then only one worker is killed, which its parent restarts); the clients retry with
+the same keys throughout. `outage_run` (in `tests.reliability.outage`) stops the
+database instead. Both end the same way: the load stops, every operation left
+unanswered is asked about again, and the checker compares the final state with the
+reference model.
+
+How big a run is comes from `Plan`: the fast plans run in ``make test``, the full ones
+in ``make reliability`` (``CITYSETTLE_RELIABILITY=full``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+
+from adapters.eventstore.checkpoints import write_new_key
+from tests.reliability.checker import (
+    Reader,
+    Verdict,
+    build_model,
+    caught_up,
+    check_api,
+    check_audit,
+    check_log,
+    read_log,
+)
+from tests.reliability.client import Budget, ReliableClient
+from tests.reliability.history import TIMEOUT, UNREACHABLE, History
+from tests.reliability.service import Service
+from tests.reliability.workload import Workload, seed_store
+
+MODE_ENV = "CITYSETTLE_RELIABILITY"  # "full" for make reliability; fast otherwise
+OUT_ENV = "CITYSETTLE_RELIABILITY_OUT"  # a folder: each suite's verdict as <suite>.json
+FAST_FAILURE_S = 6.0  # the supervisor counts a worker that dies sooner after its start as failing to start
+
+
+def full() -> bool:
+    return os.environ.get(MODE_ENV, "") == "full"
+
+
+@dataclass(frozen=True)
+class Plan:
+    kills: int
+    workers: int
+    lanes: int = 6
+    load_s: tuple[float, float] = (0.3, 1.5)  # load between the service being ready and the next kill
+    while_starting: float = 0.2  # share of kills made before the restarted service is ready
+    one_worker: float = 0.3  # with several workers: share of kills that take one worker only
+    seed: int = 1
+
+
+def checkpoint_env(folder: Path) -> tuple[dict[str, str], Path]:
+    """A checkpoint signing key for the run (checkpoints every second) and its keyring."""
+    key, keyring = folder / "checkpoint.pem", folder / "keyring.json"
+    write_new_key(key, keyring)  # what citysettle audit keygen does
+    env = {"CITYSETTLE_CHECKPOINT_KEY_FILE": str(key), "CITYSETTLE_CHECKPOINT_INTERVAL_S": "1"}
+    return env, keyring
+
+
+Faults = Callable[[Service, random.Random], Awaitable[int]]
+"""Breaks things while the load runs; returns the number of trials (kills, outages)."""
+
+
+async def run_with_faults(
+    suite: str,
+    store_url: str,
+    folder: Path,
+    workers: int,
+    faults: Faults,
+    *,
+    lanes: int,
+    seed: int,
+    env: dict[str, str] | None = None,
+    budget: Budget | None = None,
+) -> tuple[Verdict, Service]:
+    checkpoints, keyring = checkpoint_env(folder)
+    signers = await seed_store(store_url)
+    service = Service(store_url, workers, folder, {**checkpoints, **(env or {})})
+    service.start()
+    history = History()
+    verdict = Verdict(suite)
+    rng = random.Random(seed)
+    try:
+        await service.until_ready()
+        connector = aiohttp.TCPConnector(limit=lanes * 2)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            client = ReliableClient(session, service.base, history, budget or Budget())
+            workload = Workload(client, signers, seed)
+            await workload.register_payees()
+            load = asyncio.create_task(workload.run(lanes, stories=100_000))
+            try:
+                verdict.trials = await faults(service, rng)
+                await asyncio.sleep(1.0)  # some load on the healthy service at the end
+            finally:
+                workload.stop.set()
+                client.stopping = True
+                await load
+            await service.until_ready()
+            await workload.settle_unanswered()
+            reader = Reader(session, service.base)
+            model = build_model(history, workload.params, verdict)
+            await caught_up(reader, signers, store_url)
+            await check_api(reader, signers, model, verdict)
+        assert service.stop() == 0, f"serve did not stop cleanly: {service.tail()}"
+        check_log(history, workload.params, model, await read_log(store_url), verdict)
+        await check_audit(store_url, keyring, verdict)
+    except BaseException:
+        history.dump(folder / "history.jsonl")
+        raise
+    finally:
+        if service.process is not None and service.process.poll() is None:
+            service.kill_all()
+    verdict.acknowledged = len([o for o in history.acknowledged() if o.kind != "setup"])
+    verdict.attempts = history.attempts()
+    verdict.timeouts = history.count(TIMEOUT)
+    verdict.unreachable = history.count(UNREACHABLE)
+    verdict.statuses = history.statuses()
+    if 500 in verdict.statuses:
+        verdict.problems.append(f"{verdict.statuses[500]} answers were 500 (see {service.log})")
+    if not verdict.ok:
+        history.dump(folder / "history.jsonl")
+    return verdict, service
+
+
+def kill_faults(plan: Plan) -> Faults:
+    async def faults(service: Service, rng: random.Random) -> int:
+        last_start = time.monotonic()
+        for _ in range(plan.kills):
+            await asyncio.sleep(rng.uniform(*plan.load_s))
+            alone = time.monotonic() - last_start > FAST_FAILURE_S
+            one = plan.workers > 1 and alone and rng.random() < plan.one_worker
+            if one and service.kill_worker(rng) is not None:
+                last_start = time.monotonic()
+                continue
+            service.kill_all()
+            service.start()
+            last_start = time.monotonic()
+            if rng.random() >= plan.while_starting:
+                await service.until_ready()
+        return plan.kills
+
+    return faults
+
+
+async def crash_run(suite: str, store_url: str, folder: Path, plan: Plan) -> Verdict:
+    verdict, _ = await run_with_faults(
+        suite, store_url, folder, plan.workers, kill_faults(plan), lanes=plan.lanes, seed=plan.seed
+    )
+    return verdict
+
+
+def record(verdict: Verdict) -> None:
+    """Keep the suite's verdict for the report (`tests.reliability.report`)."""
+    out = os.environ.get(OUT_ENV)
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        (Path(out) / f"{verdict.suite}.json").write_text(json.dumps(verdict.summary(), indent=2) + "\n")
+
+
+def assert_sound(verdict: Verdict) -> None:
+    record(verdict)
+    assert verdict.ok, "\n".join(verdict.problems[:30])
+    assert (verdict.lost, verdict.applied_twice, verdict.imbalance_vnd) == (0, 0, 0)
+    assert verdict.acknowledged > 0
