@@ -25,9 +25,11 @@ $(CHECKPOINT_KEY): | $(STAMP)
 	@mkdir -p var
 	$(VENV)/bin/citysettle audit keygen --key $(CHECKPOINT_KEY) --keyring $(CHECKPOINT_KEYRING)
 
+# On first start (an empty store) the demo day is seeded and what it made is printed,
+# with the calls to look at it (keys in var/demo/); later starts serve the store as it is.
 run: $(STAMP) $(CHECKPOINT_KEY)
 	CITYSETTLE_CHECKPOINT_KEY_FILE=$(CHECKPOINT_KEY) CITYSETTLE_CHECKPOINT_KEYRING=$(CHECKPOINT_KEYRING) \
-		$(VENV)/bin/citysettle serve --store '$(STORE)' --host $(HOST) --port $(PORT)
+		$(VENV)/bin/citysettle demo --if-empty --store '$(STORE)' --host $(HOST) --port $(PORT)
 
 # Lint and types first (cheap, and CI must hold the same bar), then makes sure PostgreSQL
 # is reachable (starts or installs it) and Debian's Chromium is installed (the browser

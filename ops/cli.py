@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from ops import audit, cli_banks, cli_call, cli_clients, cli_qr, reconcile, resolve, serving, settle
+from ops import audit, cli_banks, cli_call, cli_clients, cli_demo, cli_qr, reconcile, resolve, serving, settle
 from ops.config import Config, ConfigError
 
 EXIT_USAGE = 2
@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_banks.register(commands)
     cli_call.register(commands)
     cli_clients.register(commands)
+    cli_demo.register(commands)
     cli_qr.register(commands)
     reconcile.register(commands)
     resolve.register(commands)

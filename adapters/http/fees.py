@@ -128,10 +128,15 @@ async def put_service(call: Call) -> Reply:
     return await run_write(call, put_fee_service(service, call.at), render)
 
 
+def invoice_number_for(client_id: str, idempotency_key: str) -> str:
+    """The number of the invoice a client's request with that Idempotency-Key issues."""
+    digest = hashlib.sha256(f"{client_id}\n{idempotency_key}".encode()).digest()
+    return "FI" + base64.b32encode(digest).decode()[:16]
+
+
 def invoice_number(call: Call) -> str:
     assert call.request_key is not None, "issued by a signed, idempotent call"
-    digest = hashlib.sha256(f"{call.request_key.client_id}\n{call.request_key.key}".encode()).digest()
-    return "FI" + base64.b32encode(digest).decode()[:16]
+    return invoice_number_for(call.request_key.client_id, call.request_key.key)
 
 
 async def issue(call: Call) -> Reply:

@@ -1,1 +1,0 @@
-"""Server-rendered pages: Jinja templates, their strings in each language, static assets."""
