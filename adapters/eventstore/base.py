@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import Mapper
+from eventsourcing.persistence import Mapper, MapperDeserialisationError
 
 from adapters.eventstore.codec import CodecOptions, build_mapper, decode_record, encode_events
 from adapters.eventstore.group_commit import BatchBackend, GroupCommitter
@@ -23,6 +23,11 @@ OTHER_WRITERS_POLL_S = 0.5
 class StoreNotFound(EventStoreError):
     """Opened with ``create=False`` (read-only intent, e.g. an auditor's command) but there is
     no event store at the URL, or one whose schema is older than this code's."""
+
+
+class EventsUndecodable(EventStoreError):
+    """The stored events do not decode with this store's codec options: it was written
+    with another cipher key, or with(out) compression."""
 
 
 def require_schema(url: str, stored_version: int | None, migrations: Sequence[tuple[int, str]]) -> None:
@@ -111,8 +116,24 @@ class BatchedEventStore(ABC):
         await self.committer.close()
         await self._release()
 
+    async def check_codec(self) -> None:
+        """Decode the first and the last event, so that a store opened with another cipher
+        key or compression setting than it was written with is refused at once (one log
+        uses one setting: the mapper decrypts and decompresses every row alike)."""
+        head = await self.head()
+        if head.position == 0:
+            return
+        for record in await self.read_log(0, 1) + await self.read_log(head.position - 1, 1):
+            try:
+                self.decode(record)
+            except MapperDeserialisationError as exc:
+                raise EventsUndecodable(f"the event at position {record.position} does not decode") from exc
+
     @abstractmethod
     async def _release(self) -> None: ...
 
     @abstractmethod
     async def head(self) -> ChainHead: ...
+
+    @abstractmethod
+    async def read_log(self, after_position: int, limit: int) -> list[LogRecord]: ...
