@@ -234,7 +234,8 @@ def reservation_steps(flows: Flows, first: int) -> list[tuple[datetime, int, Any
         driver = f"driver-{i:05d}"
         start = day.moment(rnd, day.at(8), day.at(18))
         end = start + timedelta(hours=rnd.randrange(1, 5))
-        booked_at = start - timedelta(minutes=rnd.randrange(90, 600))
+        # booked in the app that morning (the wallet topped up just before): all on the day's statement
+        booked_at = max(start - timedelta(minutes=rnd.randrange(90, 600)), day.at(6, 0))
         reference = f"DTH-{n:05d}"
         steps.append(
             (booked_at - timedelta(minutes=5), i, _topping_up(flows, rnd, driver, i, booked_at - timedelta(minutes=5)))

@@ -157,6 +157,7 @@ async def _summary(
             "exceptions": dict(sorted(found.items())),
             "planted": dict(sorted(flows.bank.planted.items())),
             "open_exceptions": len(run.open_cases),
+            "balances_disagree": sorted({f"{b['account']} {b['check']}" for b in run.balance_checks if not b["ok"]}),
         },
         "settlement": {
             "business_date": closed["business_date"],

@@ -18,6 +18,7 @@ from lxml import etree
 from domain.model.clients import Role
 from ops.audit import replay_projections, verify
 from ops.config import Config
+from ops.demo.catalogue import PARKING_OPERATOR, PAYEE, WARD
 from ops.demo.day import DEMO_DAY
 from ops.demo.people import CLIENTS
 from ops.projections import projections
@@ -93,6 +94,9 @@ def test_demo_day_on_a_store(store_url: str, tmp_path: Path) -> None:
     assert run["exceptions"] == run["planted"], run
     assert set(run["planted"]) == {"amount_mismatch", "duplicate", "missing_in_bank", "missing_in_ledger"}
     assert run["open_exceptions"] == sum(run["planted"].values())
+    # Balances disagree only at the close, and only of the accounts that the planted lines are on.
+    ward, parking = PAYEE[WARD].collection.account_no, PAYEE[PARKING_OPERATOR].collection.account_no
+    assert run["balances_disagree"] == [f"{ward} closing_vs_ledger", f"{parking} closing_vs_ledger"]
     statement = read_statement_file(io.BytesIO((out / summary["statement"]["file"]).read_bytes()))
     assert sum(len(s.statement.entries) for s in statement.statements) == summary["statement"]["lines"]
 
