@@ -19,6 +19,7 @@ from adapters.http.problems import problem_middleware
 from adapters.secrets import SecretSealer
 from adapters.web.setup import setup_web
 from ops import health
+from ops.access_log import access_log_middleware, send_request_id
 from ops.checkpointing import run_checkpoints
 from ops.config import Config, redact_url
 from ops.keys import CONFIG, LEADERSHIP, METRICS, STORE
@@ -31,11 +32,13 @@ log = logging.getLogger(__name__)
 
 
 def create_app(config: Config) -> web.Application:
-    # metrics outermost so that it counts the status the problem middleware produced
+    # the access log and metrics outside the problem middleware, so that they see the status it
+    # produced; the access log outermost (its request id is on every line logged inside)
     app = web.Application(
-        middlewares=[health.metrics_middleware, problem_middleware],
+        middlewares=[access_log_middleware, health.metrics_middleware, problem_middleware],
         client_max_size=config.request_body_max_bytes,
     )
+    app.on_response_prepare.append(send_request_id)
     app[CONFIG] = config
     app[METRICS] = metrics = Metrics.create()
     app[WEBHOOK_FAILURES] = lambda provider, reason: metrics.bank_webhook_failures.labels(provider, reason).inc()

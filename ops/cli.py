@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ops import audit, cli_banks, cli_call, cli_clients, cli_demo, cli_qr, reconcile, resolve, serving, settle
+from ops import audit, cli_banks, cli_call, cli_clients, cli_demo, cli_qr, logs, reconcile, resolve, serving, settle
 from ops.config import Config, ConfigError
 
 EXIT_USAGE = 2
@@ -18,6 +18,7 @@ EXIT_USAGE = 2
 
 def _serve(args: argparse.Namespace) -> int:
     config = Config.from_env().with_overrides(store_url=args.store, host=args.host)
+    logs.configure(config.log_format, config.log_level)
     workers = serving.parse_workers(args.workers)
     port = serving.parse_port(config.host, args.port)
     return serving.serve(config.with_overrides(port=port), workers)

@@ -5,7 +5,9 @@
 
 A newcomer's curl. ``--key`` is the file ``clients add --key-out`` wrote: an Ed25519
 PKCS#8 PEM, or an HMAC secret (base64). A POST or PUT without ``--idempotency-key``
-gets a fresh one (printed on stderr, to retry with). The answer's body goes to
+gets a fresh one (printed on stderr, to retry with). Every request carries an
+``X-Request-Id`` (``--request-id``, or a fresh one), printed beside the status line so
+that the service's log line of the request can be found. The answer's body goes to
 stdout, its status line to stderr. Exit 0 for a 2xx answer, 1 for any other, 2 when
 the request could not be made.
 """
@@ -85,6 +87,8 @@ async def call(args: argparse.Namespace) -> tuple[int, str, bytes]:
     url = service + (args.path if args.path.startswith("/") else f"/{args.path}")
     body = _body(args.data)
     headers = {"Content-Type": "application/json"} if body else {}
+    if args.request_id:  # the service logs it on its line for this request (and answers with it)
+        headers["X-Request-Id"] = args.request_id
     if method in ("POST", "PUT"):
         idempotency_key = args.idempotency_key or str(uuid.uuid4())
         if not args.idempotency_key:
@@ -110,6 +114,7 @@ def _command(args: argparse.Namespace) -> int:
     if args.url is None:
         config = Config.from_env()
         args.url = f"http://{config.host}:{config.port}"
+    args.request_id = args.request_id or uuid.uuid4().hex
     try:
         status, reason, body = asyncio.run(call(args))
     except CannotCall as exc:
@@ -118,7 +123,7 @@ def _command(args: argparse.Namespace) -> int:
     except (aiohttp.ClientError, TimeoutError) as exc:
         print(f"citysettle call: cannot reach {args.url}: {exc or type(exc).__name__}", file=sys.stderr)
         return EXIT_CANNOT
-    print(f"HTTP {status} {reason}", file=sys.stderr)
+    print(f"HTTP {status} {reason} (X-Request-Id: {args.request_id})", file=sys.stderr)
     sys.stdout.write(_printable(body) + "\n")
     return 0 if 200 <= status < 300 else EXIT_NOT_2XX
 
@@ -132,4 +137,7 @@ def register(commands: Any) -> None:
     cmd.add_argument("--key-id", required=True, help="the key_id that `clients add` printed")
     cmd.add_argument("--url", help="the service (default http://$CITYSETTLE_HOST:$CITYSETTLE_PORT)")
     cmd.add_argument("--idempotency-key", help="for POST/PUT; a fresh one when omitted")
+    cmd.add_argument(
+        "--request-id", help="sent as X-Request-Id, to find the request in the service's log; a fresh one when omitted"
+    )
     cmd.set_defaults(handler=_command)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from adapters.eventstore.codec import CodecOptions
 from adapters.eventstore.group_commit import DEFAULT_BATCH_EVENTS
+from ops.logs import LOG_FORMATS, LOG_LEVELS
 
 DEFAULT_STORE_URL = "sqlite:///./var/citysettle.db"
 
@@ -43,6 +44,8 @@ class Config:
     # A transfer booked before its payment expired still pays it when the bank's notice
     # arrives at most this long after the expiry (credit_bank_transfer's accepted_delay).
     bank_notice_delay_s: float = 600.0
+    log_format: str = "json"  # the service's logs (ops.logs): "json" lines or "text"
+    log_level: str = "INFO"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -64,6 +67,8 @@ class Config:
             client_cache_ttl_s=float(_int(env, "CITYSETTLE_CLIENT_CACHE_TTL_S", 1, 0, 300)),
             wallet_payee_id=env.get("CITYSETTLE_WALLET_PAYEE", base.wallet_payee_id),
             bank_notice_delay_s=float(_int(env, "CITYSETTLE_BANK_NOTICE_DELAY_S", 600, 0, 86_400)),
+            log_format=_choice(env, "CITYSETTLE_LOG_FORMAT", base.log_format, LOG_FORMATS),
+            log_level=_choice(env, "CITYSETTLE_LOG_LEVEL", base.log_level, LOG_LEVELS, upper=True),
         )
 
     def with_overrides(self, **overrides: Any) -> Config:
@@ -107,6 +112,14 @@ def _cipher_key(env: Mapping[str, str], name: str) -> str | None:
     raise ConfigError(
         f"{name} {problem}; it must be the base64 of a 16-, 24- or 32-byte AES key (e.g. `openssl rand -base64 32`)"
     )
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: Sequence[str], *, upper: bool = False) -> str:
+    raw = env.get(name, "").strip()
+    value = (raw.upper() if upper else raw.lower()) or default
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
+    return value
 
 
 def _path(env: Mapping[str, str], name: str) -> Path | None:

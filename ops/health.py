@@ -10,6 +10,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from adapters.http.problems import Problem
+from ops.access_log import route_template
 from ops.keys import LEADERSHIP, METRICS, STORE
 
 READINESS_TIMEOUT_S = 2.0
@@ -44,9 +45,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 @web.middleware
 async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     started = time.perf_counter()
-    # The route's pattern, not the raw path: ids in paths must not explode label sets.
-    resource = request.match_info.route.resource
-    route = resource.canonical if resource is not None else "unmatched"
+    route = route_template(request)
     status = 500
     try:
         response = await handler(request)

@@ -6,6 +6,7 @@ a per-process file there, and `exposition` answers for all workers at once: coun
 histograms summed over every worker that ever ran (a restarted worker does not reset
 them), the log head as the highest any worker saw, and `citysettle_projection_leader`
 per process (``pid`` label, live workers only): 1 for the one that runs the projections.
+Every metric, its labels and what to alert on: docs/METRICS.md.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
 MULTIPROC_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -38,6 +39,9 @@ class Metrics:
 
     @classmethod
     def create(cls) -> Metrics:
+        # no `_created` series: the multiprocess view has none, and docs/METRICS.md lists
+        # what a query can use, the same with one worker or several
+        disable_created_metrics()  # type: ignore[no-untyped-call]
         registry = CollectorRegistry()
         return cls(
             registry=registry,

@@ -36,13 +36,13 @@ from prometheus_client import multiprocess
 from adapters.eventstore.checkpoints import CheckpointKeyError, CheckpointSigner
 from ops.app import create_app
 from ops.config import Config, ConfigError
+from ops.logs import WORKER_ENV  # the worker's number (1..N), also in its answers' Citysettle-Worker header
 from ops.metrics import MULTIPROC_DIR_ENV
 from ops.stores import open_store
 
 log = logging.getLogger(__name__)
 
 WORKERS_MAX = 32
-WORKER_ENV = "CITYSETTLE_WORKER"  # the worker's number (1..N), also in its answers' Citysettle-Worker header
 POLL_S = 0.2
 FAST_FAILURE_S = 5.0  # a worker that dies sooner than this after its start failed to start
 FAST_FAILURES_MAX = 5  # in a row, for one worker slot: give up (the port is taken, the config is wrong)
@@ -144,7 +144,7 @@ def run_worker(config: Config, *, reuse_port: bool = False) -> None:
             reuse_port=reuse_port,
             shutdown_timeout=config.shutdown_timeout_s,
             print=None,
-            access_log_format='%a "%r" %s %b %Tfs',
+            access_log=None,  # its request line has the query string; ops.access_log writes ours
         )
     except OSError as exc:  # taken since the preflight check (another process was quicker)
         if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):

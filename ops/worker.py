@@ -4,12 +4,12 @@ gone (SIGKILLed parents cannot stop their workers, and orphans would hold the po
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import sys
 import threading
 
+from ops import logs
 from ops.config import Config, ConfigError
 from ops.serving import run_worker
 
@@ -25,10 +25,11 @@ def _leave_with_parent(parent: int) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
-    threading.Thread(target=_leave_with_parent, args=(os.getppid(),), daemon=True, name="parent-watch").start()
     try:
-        run_worker(Config.from_env(), reuse_port=True)
+        config = Config.from_env()  # the parent's, through the environment it gave us
+        logs.configure(config.log_format, config.log_level)
+        threading.Thread(target=_leave_with_parent, args=(os.getppid(),), daemon=True, name="parent-watch").start()
+        run_worker(config, reuse_port=True)
     except ConfigError as exc:  # the parent checked before starting us; this is a race (port taken since)
         print(f"citysettle worker: {exc}", file=sys.stderr)
         sys.exit(2)

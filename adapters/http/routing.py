@@ -35,6 +35,8 @@ IDEMPOTENCY_KEY_MAX = 255
 IDEMPOTENCY_KEY_PATTERN = r"[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*"  # printable ASCII, not only spaces
 IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 JSON = "application/json"
+# the authenticated caller of the request, for what observes requests (the access log)
+CALLER = web.RequestKey("caller", Caller)
 
 
 class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -107,6 +109,8 @@ def bind(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]
         at = services.clock()
         body = await _read_body(request, route.body_max_bytes or services.limits.body_max_bytes)
         caller = await _authenticate(request, body, services, at) if route.signed else None
+        if caller is not None:
+            request[CALLER] = caller
         if caller is not None and caller.role not in route.roles:
             raise Problem(
                 403,
