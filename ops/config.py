@@ -43,6 +43,11 @@ class Config:
     # A transfer booked before its payment expired still pays it when the bank's notice
     # arrives at most this long after the expiry (credit_bank_transfer's accepted_delay).
     bank_notice_delay_s: float = 600.0
+    # Ed25519 key that signs ticket codes (unset: a SQLite store's development key, see
+    # ops.ticket_signing), the key id codes name, and public keys rotated out but published
+    ticket_key_file: Path | None = None
+    ticket_key_id: int = 1
+    ticket_keyring_file: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -64,6 +69,9 @@ class Config:
             client_cache_ttl_s=float(_int(env, "CITYSETTLE_CLIENT_CACHE_TTL_S", 1, 0, 300)),
             wallet_payee_id=env.get("CITYSETTLE_WALLET_PAYEE", base.wallet_payee_id),
             bank_notice_delay_s=float(_int(env, "CITYSETTLE_BANK_NOTICE_DELAY_S", 600, 0, 86_400)),
+            ticket_key_file=_path(env, "CITYSETTLE_TICKET_KEY_FILE"),
+            ticket_key_id=_int(env, "CITYSETTLE_TICKET_KEY_ID", base.ticket_key_id, 0, 65_535),
+            ticket_keyring_file=_path(env, "CITYSETTLE_TICKET_KEYRING"),
         )
 
     def with_overrides(self, **overrides: Any) -> Config:
