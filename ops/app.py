@@ -22,11 +22,12 @@ from ops import health
 from ops.access_log import access_log_middleware, send_request_id
 from ops.checkpointing import run_checkpoints
 from ops.config import Config, redact_url
-from ops.keys import CONFIG, LEADERSHIP, METRICS, STORE
+from ops.keys import CONFIG, LEADERSHIP, METRICS, STORE, TICKET_CODES
 from ops.leadership import Leadership
 from ops.metrics import Metrics
 from ops.projections import projections, run_projection
 from ops.stores import open_store
+from ops.ticket_signing import ticket_codes
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ def create_app(config: Config) -> web.Application:
     )
     app.on_response_prepare.append(send_request_id)
     app[CONFIG] = config
+    app[TICKET_CODES] = ticket_codes(config)
     app[METRICS] = metrics = Metrics.create()
     app[WEBHOOK_FAILURES] = lambda provider, reason: metrics.bank_webhook_failures.labels(provider, reason).inc()
     app.cleanup_ctx.append(_event_store)
@@ -65,6 +67,8 @@ async def _event_store(app: web.Application) -> AsyncIterator[None]:
         wallet_payee_id=config.wallet_payee_id,
         on_signature_rejected=lambda check: app[METRICS].signature_failures.labels(check).inc(),
         on_device_batch=app[METRICS].observe_device_batch,
+        ticket_codes=app[TICKET_CODES],
+        on_ticket_validation=lambda outcome, reason: app[METRICS].ticket_validations.labels(outcome, reason).inc(),
     )
     log.info("event store open: %s", redact_url(config.store_url))
     yield

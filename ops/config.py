@@ -46,6 +46,11 @@ class Config:
     bank_notice_delay_s: float = 600.0
     log_format: str = "json"  # the service's logs (ops.logs): "json" lines or "text"
     log_level: str = "INFO"
+    # Ed25519 key that signs ticket codes (unset: a SQLite store's development key, see
+    # ops.ticket_signing), the key id codes name, and public keys rotated out but published
+    ticket_key_file: Path | None = None
+    ticket_key_id: int = 1
+    ticket_keyring_file: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -69,6 +74,9 @@ class Config:
             bank_notice_delay_s=float(_int(env, "CITYSETTLE_BANK_NOTICE_DELAY_S", 600, 0, 86_400)),
             log_format=_choice(env, "CITYSETTLE_LOG_FORMAT", base.log_format, LOG_FORMATS),
             log_level=_choice(env, "CITYSETTLE_LOG_LEVEL", base.log_level, LOG_LEVELS, upper=True),
+            ticket_key_file=_path(env, "CITYSETTLE_TICKET_KEY_FILE"),
+            ticket_key_id=_int(env, "CITYSETTLE_TICKET_KEY_ID", base.ticket_key_id, 0, 65_535),
+            ticket_keyring_file=_path(env, "CITYSETTLE_TICKET_KEYRING"),
         )
 
     def with_overrides(self, **overrides: Any) -> Config:

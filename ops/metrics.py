@@ -36,6 +36,7 @@ class Metrics:
     signature_failures: Counter
     device_events: Counter
     device_sequence_gaps: Counter
+    ticket_validations: Counter
 
     @classmethod
     def create(cls) -> Metrics:
@@ -96,6 +97,12 @@ class Metrics:
                 "citysettle_device_sequence_gaps",
                 "Sequence numbers a device skipped (events not received, or not yet)",
                 ["device"],
+                registry=registry,
+            ),
+            ticket_validations=Counter(
+                "citysettle_ticket_validations",
+                "Ticket codes presented at validators, by outcome and the reason of a rejection",
+                ["outcome", "reason"],
                 registry=registry,
             ),
         )

@@ -39,6 +39,7 @@ from ops.config import Config, ConfigError
 from ops.logs import WORKER_ENV  # the worker's number (1..N), also in its answers' Citysettle-Worker header
 from ops.metrics import MULTIPROC_DIR_ENV
 from ops.stores import open_store
+from ops.ticket_signing import ticket_codes
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +80,10 @@ def parse_port(host: str, port: str | None) -> int | None:
 def preflight(config: Config) -> None:
     """What would stop the service, checked before anything listens or any worker starts,
     each refused in one line naming what to fix (exit 2): the store (reachable, and its
-    events decode with the configured cipher key), the checkpoint signing key, the port."""
+    events decode with the configured cipher key), the checkpoint and ticket signing keys
+    (a SQLite store's development ticket key is made here, before any worker starts), the port."""
     asyncio.run(_open_and_close(config))
+    ticket_codes(config)
     if config.checkpoint_key_file is not None:
         try:
             CheckpointSigner.from_pem_file(config.checkpoint_key_file)

@@ -21,6 +21,9 @@ from adapters.http import (
     payments,
     settlement_batches,
     settlement_runs,
+    ticket_products,
+    ticket_validation,
+    tickets,
     wallets,
 )
 from adapters.http.openapi import openapi_document
@@ -40,6 +43,9 @@ RESOURCES: tuple[ModuleType, ...] = (
     settlement_runs,
     settlement_batches,
     wallets,
+    ticket_products,
+    ticket_validation,
+    tickets,
 )
 OPENAPI_PATH = "/openapi.json"
 
@@ -54,7 +60,7 @@ def all_routes() -> list[Route]:
 def add_api_routes(app: web.Application, routes: list[Route] | None = None) -> None:
     table = all_routes() if routes is None else routes
     for route in table:
-        app.router.add_route(route.method, route.path, bind(route))
+        app.router.add_route(route.method, route.router_path, bind(route))
     document = openapi_document(table)
 
     async def openapi(request: web.Request) -> web.Response:

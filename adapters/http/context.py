@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters.http.auth import ClientDirectory
+from adapters.http.ticket_codes import TicketCodes
 from adapters.secrets import SecretSealer
 from domain.ports import EventStore, ProjectionStore
 from domain.services.aggregate_cache import AggregateCache
@@ -24,6 +25,10 @@ def utc_now() -> datetime:
 
 
 def _ignore(check: str) -> None:
+    return None
+
+
+def _untold(outcome: str, reason: str) -> None:
     return None
 
 
@@ -51,6 +56,9 @@ class ApiServices:
     on_device_batch: Callable[[Mapping[str, Any]], None] = _unobserved  # told each batch's answer (metrics)
     device_cache: AggregateCache = field(default_factory=ingestion_cache)  # devices and lots between batches
     limits: ApiLimits = field(default_factory=ApiLimits)
+    # signs ticket codes and publishes the keys validators check them with
+    ticket_codes: TicketCodes = field(default_factory=lambda: TicketCodes.of(None))
+    on_ticket_validation: Callable[[str, str], None] = _untold  # told (outcome, reason) of each validation (a metric)
 
 
 API = web.AppKey("api", ApiServices)

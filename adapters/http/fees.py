@@ -7,13 +7,11 @@ already issued) instead of issuing a second one."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from typing import Annotated, Any, Literal
 
 import msgspec
 
-from adapters.http.idempotency import run_write
+from adapters.http.idempotency import key_derived_id, name_from_key, run_write
 from adapters.http.payment_views import PaymentAnswer, payment_answer
 from adapters.http.routing import Answer, Body, Call, Reply, Route, roles
 from adapters.http.types import Id, LongText, PositiveVnd, Reason, Text, Vnd
@@ -130,13 +128,11 @@ async def put_service(call: Call) -> Reply:
 
 def invoice_number_for(client_id: str, idempotency_key: str) -> str:
     """The number of the invoice a client's request with that Idempotency-Key issues."""
-    digest = hashlib.sha256(f"{client_id}\n{idempotency_key}".encode()).digest()
-    return "FI" + base64.b32encode(digest).decode()[:16]
+    return name_from_key("FI", client_id, idempotency_key)
 
 
 def invoice_number(call: Call) -> str:
-    assert call.request_key is not None, "issued by a signed, idempotent call"
-    return invoice_number_for(call.request_key.client_id, call.request_key.key)
+    return key_derived_id(call, "FI")
 
 
 async def issue(call: Call) -> Reply:

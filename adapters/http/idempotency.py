@@ -10,6 +10,8 @@ so retrying it runs it again.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -31,3 +33,17 @@ async def run_write(call: Call, use_case: UseCase, render: Render) -> Reply:
     outcome = await execute(call.services.store, answered, call.request_key)
     headers = {REPLAYED_HEADER: "true"} if outcome.replayed else {}
     return Reply(outcome.result["status"], outcome.result["body"], headers)
+
+
+def name_from_key(prefix: str, client_id: str, idempotency_key: str) -> str:
+    """The name a client's write under that Idempotency-Key gives what it creates."""
+    digest = hashlib.sha256(f"{client_id}\n{idempotency_key}".encode()).digest()
+    return prefix + base64.b32encode(digest).decode()[:16]
+
+
+def key_derived_id(call: Call, prefix: str) -> str:
+    """A name for what a write creates, made from the client and its Idempotency-Key: a
+    retry that somehow missed its idempotency record still names the same thing (an
+    invoice, a ticket order), so it is found or refused instead of made twice."""
+    assert call.request_key is not None, "made by a signed, idempotent call"
+    return name_from_key(prefix, call.request_key.client_id, call.request_key.key)

@@ -70,8 +70,9 @@ def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
     responses: dict[str, Any] = {str(status): success for status in (route.status, *route.other_statuses)}
     for status in _error_statuses(route):
         responses[str(status)] = problem
+    patterns = dict(route.patterns)
     parameters: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {"name": name, "in": "path", "required": True, "schema": _path_schema(patterns.get(name))}
         for name in PATH_PARAMETER.findall(route.path)
     ]
     parameters += [
@@ -107,6 +108,10 @@ def _operation(route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
         operation["requestBody"] = {"required": True, "content": {JSON: {"schema": refs[route.request]}}}
     operation["security"] = [{"httpMessageSignature": []}] if route.signed else []
     return operation
+
+
+def _path_schema(pattern: str | None) -> dict[str, Any]:
+    return {"type": "string"} if pattern is None else {"type": "string", "pattern": f"^{pattern}$"}
 
 
 def _error_statuses(route: Route) -> list[int]:

@@ -93,10 +93,21 @@ class Route:
     # False when the body deduplicates itself (a device batch: each event's own id), so
     # no Idempotency-Key is needed.
     keyed: bool = True
+    # a path parameter's regex, when a sibling path's literal segment must not match it
+    # (``/v1/tickets/keys`` beside ``/v1/tickets/{ticket_id}``): (name, regex without braces)
+    patterns: tuple[tuple[str, str], ...] = ()
 
     @property
     def idempotent(self) -> bool:
         return self.signed and self.keyed and self.method in ("POST", "PUT")
+
+    @property
+    def router_path(self) -> str:
+        """The path as aiohttp's router matches it (with the parameters' regexes)."""
+        path = self.path
+        for name, regex in self.patterns:
+            path = path.replace(f"{{{name}}}", f"{{{name}:{regex}}}")
+        return path
 
 
 def roles(*names: Role) -> frozenset[Role]:

@@ -14,3 +14,6 @@ Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 LongText = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+AccountPart = Annotated[
+    str, msgspec.Meta(pattern=r"^[^:\x00-\x1f\x7f]{1,64}$", description="an id that may name a ledger account (no ':')")
+]

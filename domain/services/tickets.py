@@ -55,6 +55,7 @@ def operator_account(operator_id: str) -> str:
 
 
 def ticket_view(ticket: Ticket) -> dict[str, Any]:
+    window = ticket.rides_window()
     return {
         "ticket_id": str(ticket.id),
         "order_id": ticket.order_id,
@@ -73,6 +74,8 @@ def ticket_view(ticket: Ticket) -> dict[str, Any]:
         "valid_until": _iso(ticket.valid_until),
         "rides_taken": ticket.rides_taken,
         "refunded_vnd": ticket.refunded_vnd,
+        "rides_from": None if window is None else window[0].isoformat(),
+        "rides_until": None if window is None else window[1].isoformat(),
     }
 
 
@@ -223,12 +226,12 @@ def activate_ticket(ticket_id: UUID, at: datetime) -> UseCase:
     return use_case
 
 
-def validate_ticket(ticket_id: UUID, vehicle_id: str, at: datetime) -> UseCase:
+def validate_ticket(ticket_id: UUID, vehicle_id: str, at: datetime, validator_id: str | None = None) -> UseCase:
     """A validator's ride; a refusal raises `TicketRefused` and records nothing."""
 
     async def use_case(uow: UnitOfWork) -> dict[str, Any]:
         ticket = await uow.get(Ticket, ticket_id)
-        ride_no = ticket.validate(vehicle_id, at)
+        ride_no = ticket.validate(vehicle_id, at, validator_id)
         return {**ticket_view(ticket), "ride_no": ride_no, "vehicle_id": vehicle_id}
 
     return use_case

@@ -98,8 +98,16 @@ class Ticket(Aggregate):
             aggregate.valid_until = self.valid_until
 
     class Validated(Aggregate.Event):
+        """One ride; ``validator_id`` is the device that accepted it (none before v2)."""
+
+        class_version = 2
         vehicle_id: str
         ride_no: int
+        validator_id: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["validator_id"] = None
 
         def apply(self, aggregate: Ticket) -> None:
             aggregate.rides_taken = self.ride_no
@@ -212,13 +220,15 @@ class Ticket(Aggregate):
         self._check_activation(at)
         self.trigger_event(self.Activated, timestamp=at, valid_until=self.product.validity.until(at))
 
-    def validate(self, vehicle_id: str, at: datetime) -> int:
+    def validate(self, vehicle_id: str, at: datetime, validator_id: str | None = None) -> int:
         """Accept one ride on ``vehicle_id``; a paid ticket not yet active activates now.
 
         Returns the ride's number. Raises `TicketRefused` (with the reason a validator
         shows) and changes nothing when the ride is refused.
         """
         checked_id(vehicle_id, name="vehicle_id")
+        if validator_id is not None:
+            checked_id(validator_id, name="validator_id")
         checked_time(at)
         if self.status is TicketStatus.ISSUED:
             # A fresh activation at ``at`` always admits a ride at ``at``, so checking the
@@ -226,7 +236,9 @@ class Ticket(Aggregate):
             self.activate(at)
         self._check_ride(vehicle_id, at)
         ride_no = self.rides_taken + 1
-        self.trigger_event(self.Validated, timestamp=at, vehicle_id=vehicle_id, ride_no=ride_no)
+        self.trigger_event(
+            self.Validated, timestamp=at, vehicle_id=vehicle_id, ride_no=ride_no, validator_id=validator_id
+        )
         return ride_no
 
     def expire(self, at: datetime) -> None:
@@ -260,6 +272,20 @@ class Ticket(Aggregate):
             raise InvalidTransition(f"ticket {self.id} ({self.product.code}) has nothing left to refund")
         self.trigger_event(self.Refunded, timestamp=at, amount_vnd=amount_vnd, reason=reason)
         return amount_vnd
+
+    def rides_window(self) -> tuple[datetime, datetime] | None:
+        """When a ride on this ticket can be accepted at all, from now on: the span a
+        signed ticket code states for offline validators (which cannot know whether
+        the ticket was refunded meanwhile; the service checks that). An issued ticket
+        may still be activated until ``activate_by``, and then runs its validity."""
+        if self.status is TicketStatus.ISSUED:
+            assert self.activate_by is not None, "an issued ticket is paid"
+            return self.modified_on, self.product.validity.until(self.activate_by)
+        if self.status is TicketStatus.ACTIVE:
+            assert self.activated_at is not None, "an active ticket has its window"
+            assert self.valid_until is not None, "an active ticket has its window"
+            return self.activated_at, self.valid_until
+        return None
 
     def _check_activation(self, at: datetime) -> None:
         checked_time(at)

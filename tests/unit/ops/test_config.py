@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from ops.config import DEFAULT_STORE_URL, Config, ConfigError, redact_url
+from ops.ticket_signing import ticket_codes
 
 
 def test_defaults_are_the_embedded_store_on_localhost() -> None:
@@ -42,6 +43,7 @@ def test_environment_is_read_and_flags_override_it() -> None:
         ({"CITYSETTLE_COMPRESS": "maybe"}, "CITYSETTLE_COMPRESS must be 0 or 1"),
         ({"CITYSETTLE_BATCH_EVENTS_MAX": "0"}, "CITYSETTLE_BATCH_EVENTS_MAX must be between"),
         ({"CITYSETTLE_BANK_NOTICE_DELAY_S": "-1"}, "CITYSETTLE_BANK_NOTICE_DELAY_S must be between 0 and 86400"),
+        ({"CITYSETTLE_TICKET_KEY_ID": "65536"}, "CITYSETTLE_TICKET_KEY_ID must be between 0 and 65535"),
     ],
 )
 def test_bad_settings_name_the_variable(env: dict[str, str], message: str) -> None:
@@ -63,3 +65,27 @@ def test_secrets_never_appear_in_repr() -> None:
 
 def test_cipher_key_is_not_in_the_codec_repr() -> None:
     assert KEY not in repr(Config.from_env({"CITYSETTLE_CIPHER_KEY": KEY}).codec)
+
+
+def test_ticket_keys_are_read_from_the_environment() -> None:
+    env = {
+        "CITYSETTLE_TICKET_KEY_FILE": "/run/secrets/ticket.pem",
+        "CITYSETTLE_TICKET_KEY_ID": "7",
+        "CITYSETTLE_TICKET_KEYRING": "/run/secrets/ticket-keys.json",
+    }
+    config = Config.from_env(env)
+    assert (config.ticket_key_file, config.ticket_key_id) == (Path("/run/secrets/ticket.pem"), 7)
+    assert config.ticket_keyring_file == Path("/run/secrets/ticket-keys.json")
+    assert Config.from_env({}).ticket_key_file is None
+
+
+def test_a_bad_ticket_key_is_one_line_naming_the_variable(tmp_path: Path) -> None:
+    not_a_key = tmp_path / "ticket.pem"
+    not_a_key.write_text("hello")
+    config = Config(store_url=f"sqlite:///{tmp_path}/events.db", ticket_key_file=not_a_key)
+    with pytest.raises(ConfigError, match="CITYSETTLE_TICKET_KEY_FILE"):
+        ticket_codes(config)
+    keyring = tmp_path / "keys.json"
+    keyring.write_text('{"keys": [{"kty": "RSA"}]}')
+    with pytest.raises(ConfigError, match="CITYSETTLE_TICKET_KEYRING"):
+        ticket_codes(Config(store_url=f"sqlite:///{tmp_path}/events.db", ticket_keyring_file=keyring))
