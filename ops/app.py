@@ -17,6 +17,7 @@ from adapters.http.banks import WEBHOOK_FAILURES
 from adapters.http.context import API, ApiServices
 from adapters.http.problems import problem_middleware
 from adapters.secrets import SecretSealer
+from adapters.web.setup import setup_web
 from ops import health
 from ops.checkpointing import run_checkpoints
 from ops.config import Config, redact_url
@@ -42,6 +43,7 @@ def create_app(config: Config) -> web.Application:
     app.cleanup_ctx.append(_leadership)
     health.add_routes(app)
     add_api_routes(app)
+    setup_web(app)
     return app
 
 
