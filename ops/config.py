@@ -43,6 +43,11 @@ class Config:
     # A transfer booked before its payment expired still pays it when the bank's notice
     # arrives at most this long after the expiry (credit_bank_transfer's accepted_delay).
     bank_notice_delay_s: float = 600.0
+    # The secret that signs the counter display's links (adapters/http/display_links): a
+    # file of at least 32 bytes. Unset: a random key per process (links end at a restart;
+    # `serve --workers N` shares one among its workers).
+    display_key_file: Path | None = None
+    display_valid_after_expiry_s: float = 1_800.0  # a display link outlives its payment by this
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -64,6 +69,10 @@ class Config:
             client_cache_ttl_s=float(_int(env, "CITYSETTLE_CLIENT_CACHE_TTL_S", 1, 0, 300)),
             wallet_payee_id=env.get("CITYSETTLE_WALLET_PAYEE", base.wallet_payee_id),
             bank_notice_delay_s=float(_int(env, "CITYSETTLE_BANK_NOTICE_DELAY_S", 600, 0, 86_400)),
+            display_key_file=_path(env, "CITYSETTLE_DISPLAY_KEY_FILE"),
+            display_valid_after_expiry_s=float(
+                _int(env, "CITYSETTLE_DISPLAY_VALID_AFTER_EXPIRY_S", 1_800, 0, 7 * 86_400)
+            ),
         )
 
     def with_overrides(self, **overrides: Any) -> Config:

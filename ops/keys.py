@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from adapters.http.display_links import DisplayLinks
 from ops.config import Config
 from ops.leadership import Leadership
 from ops.metrics import Metrics
@@ -13,3 +14,4 @@ CONFIG = web.AppKey("config", Config)
 STORE: web.AppKey[Store] = web.AppKey("store")
 METRICS = web.AppKey("metrics", Metrics)
 LEADERSHIP = web.AppKey("leadership", Leadership)
+DISPLAY_LINKS = web.AppKey("display_links", DisplayLinks)
