@@ -19,16 +19,23 @@ install: $(STAMP)
 
 CHECKPOINT_KEY := var/checkpoint-ed25519.pem
 CHECKPOINT_KEYRING := var/checkpoint-keyring.json
+DISPLAY_KEY := var/display.key
 
 # A local signing key for the chain checkpoints (production mounts its own secret).
 $(CHECKPOINT_KEY): | $(STAMP)
 	@mkdir -p var
 	$(VENV)/bin/citysettle audit keygen --key $(CHECKPOINT_KEY) --keyring $(CHECKPOINT_KEYRING)
 
+# The secret that signs the counter display's links, so that they survive a restart.
+$(DISPLAY_KEY):
+	@mkdir -p var
+	@(umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(32))' > $(DISPLAY_KEY))
+
 # On first start (an empty store) the demo day is seeded and what it made is printed,
 # with the calls to look at it (keys in var/demo/); later starts serve the store as it is.
-run: $(STAMP) $(CHECKPOINT_KEY)
+run: $(STAMP) $(CHECKPOINT_KEY) $(DISPLAY_KEY)
 	CITYSETTLE_CHECKPOINT_KEY_FILE=$(CHECKPOINT_KEY) CITYSETTLE_CHECKPOINT_KEYRING=$(CHECKPOINT_KEYRING) \
+		CITYSETTLE_DISPLAY_KEY_FILE=$(DISPLAY_KEY) \
 		$(VENV)/bin/citysettle demo --if-empty --store '$(STORE)' --host $(HOST) --port $(PORT)
 
 # Lint and types first (cheap, and CI must hold the same bar), then makes sure PostgreSQL

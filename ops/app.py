@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -15,14 +16,17 @@ from adapters.http.api import add_api_routes
 from adapters.http.auth import ClientDirectory
 from adapters.http.banks import WEBHOOK_FAILURES
 from adapters.http.context import API, ApiServices
+from adapters.http.display_links import DisplayKeyError, DisplayLinks
 from adapters.http.problems import problem_middleware
+from adapters.http.stream_watch import StreamWatch
 from adapters.secrets import SecretSealer
+from adapters.web.counter import add_counter_routes
 from adapters.web.setup import setup_web
 from ops import health
 from ops.access_log import access_log_middleware, send_request_id
 from ops.checkpointing import run_checkpoints
-from ops.config import Config, redact_url
-from ops.keys import CONFIG, LEADERSHIP, METRICS, STORE, TICKET_CODES
+from ops.config import Config, ConfigError, redact_url
+from ops.keys import CONFIG, DISPLAY_LINKS, LEADERSHIP, METRICS, STORE, TICKET_CODES
 from ops.leadership import Leadership
 from ops.metrics import Metrics
 from ops.projections import projections, run_projection
@@ -42,6 +46,7 @@ def create_app(config: Config) -> web.Application:
     app.on_response_prepare.append(send_request_id)
     app[CONFIG] = config
     app[TICKET_CODES] = ticket_codes(config)
+    app[DISPLAY_LINKS] = display_links(config)
     app[METRICS] = metrics = Metrics.create()
     app[WEBHOOK_FAILURES] = lambda provider, reason: metrics.bank_webhook_failures.labels(provider, reason).inc()
     app.cleanup_ctx.append(_event_store)
@@ -49,6 +54,7 @@ def create_app(config: Config) -> web.Application:
     health.add_routes(app)
     add_api_routes(app)
     setup_web(app)
+    add_counter_routes(app)
     return app
 
 
@@ -59,11 +65,14 @@ async def _event_store(app: web.Application) -> AsyncIterator[None]:
     app[STORE] = store
     sealer = SecretSealer(config.codec.cipher_key)
     directory = ClientDirectory(store, sealer, cache_ttl_s=config.client_cache_ttl_s)
+    changes = StreamWatch(store)
     app[API] = ApiServices(
         store=store,
         directory=directory,
         sealer=sealer,
         projections=store,
+        changes=changes,
+        display_links=app[DISPLAY_LINKS],
         wallet_payee_id=config.wallet_payee_id,
         on_signature_rejected=lambda check: app[METRICS].signature_failures.labels(check).inc(),
         on_device_batch=app[METRICS].observe_device_batch,
@@ -72,8 +81,21 @@ async def _event_store(app: web.Application) -> AsyncIterator[None]:
     )
     log.info("event store open: %s", redact_url(config.store_url))
     yield
+    await changes.close()
     await store.close()
     log.info("event store closed")
+
+
+def display_links(config: Config) -> DisplayLinks:
+    """The signer of counter display links, from ``CITYSETTLE_DISPLAY_KEY_FILE`` (else a random key)."""
+    valid_after = timedelta(seconds=config.display_valid_after_expiry_s)
+    if config.display_key_file is None:
+        log.warning("CITYSETTLE_DISPLAY_KEY_FILE not set: counter display links last until this process restarts")
+        return DisplayLinks.random(valid_after)
+    try:
+        return DisplayLinks.from_file(config.display_key_file, valid_after)
+    except DisplayKeyError as exc:
+        raise ConfigError(f"CITYSETTLE_DISPLAY_KEY_FILE: {exc}") from None
 
 
 async def _leadership(app: web.Application) -> AsyncIterator[None]:

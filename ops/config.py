@@ -51,6 +51,11 @@ class Config:
     ticket_key_file: Path | None = None
     ticket_key_id: int = 1
     ticket_keyring_file: Path | None = None
+    # The secret that signs the counter display's links (adapters/http/display_links): a
+    # file of at least 32 bytes. Unset: a random key per process (links end at a restart;
+    # `serve --workers N` shares one among its workers).
+    display_key_file: Path | None = None
+    display_valid_after_expiry_s: float = 1_800.0  # a display link outlives its payment by this
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -77,6 +82,10 @@ class Config:
             ticket_key_file=_path(env, "CITYSETTLE_TICKET_KEY_FILE"),
             ticket_key_id=_int(env, "CITYSETTLE_TICKET_KEY_ID", base.ticket_key_id, 0, 65_535),
             ticket_keyring_file=_path(env, "CITYSETTLE_TICKET_KEYRING"),
+            display_key_file=_path(env, "CITYSETTLE_DISPLAY_KEY_FILE"),
+            display_valid_after_expiry_s=float(
+                _int(env, "CITYSETTLE_DISPLAY_VALID_AFTER_EXPIRY_S", 1_800, 0, 7 * 86_400)
+            ),
         )
 
     def with_overrides(self, **overrides: Any) -> Config:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from adapters.http.ticket_codes import TicketCodes
+from adapters.http.display_links import DisplayLinks
 from ops.config import Config
 from ops.leadership import Leadership
 from ops.metrics import Metrics
@@ -15,3 +16,4 @@ STORE: web.AppKey[Store] = web.AppKey("store")
 METRICS = web.AppKey("metrics", Metrics)
 LEADERSHIP = web.AppKey("leadership", Leadership)
 TICKET_CODES = web.AppKey("ticket_codes", TicketCodes)
+DISPLAY_LINKS = web.AppKey("display_links", DisplayLinks)

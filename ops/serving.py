@@ -18,9 +18,11 @@ the database's lock and never reuse a position.
 from __future__ import annotations
 
 import asyncio
+import base64
 import errno
 import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -28,6 +30,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 
 from aiohttp import web
@@ -168,7 +171,15 @@ def serve(config: Config, workers: int) -> int:
     if workers == 1:
         run_worker(config)
         return 0
-    with tempfile.TemporaryDirectory(prefix="citysettle-metrics-") as metrics_dir:
+    with (
+        tempfile.TemporaryDirectory(prefix="citysettle-metrics-") as metrics_dir,
+        tempfile.TemporaryDirectory(prefix="citysettle-display-") as key_dir,
+    ):
+        if config.display_key_file is None:  # the workers must agree on the display links' key
+            key_file = Path(key_dir) / "display.key"
+            key_file.touch(mode=0o600)
+            key_file.write_bytes(base64.b64encode(secrets.token_bytes(32)))
+            config = config.with_overrides(display_key_file=key_file)
         return Supervisor(config, workers, metrics_dir).run()
 
 
@@ -219,6 +230,8 @@ class Supervisor:
                 "CITYSETTLE_PORT": str(self.config.port),
             }
         )
+        if self.config.display_key_file is not None:
+            env["CITYSETTLE_DISPLAY_KEY_FILE"] = str(self.config.display_key_file)
         return env
 
     def _start(self, slot: _Slot) -> None:

@@ -52,3 +52,23 @@ def _save(data: str, kind: str, scale: int) -> bytes:
     out = io.BytesIO()
     symbol(data).save(out, kind=kind, scale=scale, border=QUIET_ZONE_MODULES)
     return out.getvalue()
+
+
+def render_inline_svg(data: str, title: str) -> str:
+    """An ``<svg>`` element to put inside a page: no XML declaration and no fixed size (it
+    fills its box; the viewBox keeps the modules square), a white background under the
+    quiet zone whatever the page's colour, and ``title`` (escaped) for screen readers."""
+    out = io.BytesIO()
+    symbol(data).save(
+        out,
+        kind="svg",
+        border=QUIET_ZONE_MODULES,
+        xmldecl=False,
+        omitsize=True,
+        title=title,
+        svgclass="qr",
+        lineclass=None,
+        light="#fff",
+        nl=False,
+    )
+    return out.getvalue().decode("utf-8")

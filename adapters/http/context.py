@@ -14,6 +14,8 @@ from aiohttp import web
 
 from adapters.http.auth import ClientDirectory
 from adapters.http.ticket_codes import TicketCodes
+from adapters.http.display_links import DisplayLinks
+from adapters.http.stream_watch import StreamWatch
 from adapters.secrets import SecretSealer
 from domain.ports import EventStore, ProjectionStore
 from domain.services.aggregate_cache import AggregateCache
@@ -50,6 +52,8 @@ class ApiServices:
     directory: ClientDirectory
     sealer: SecretSealer
     projections: ProjectionStore
+    changes: StreamWatch  # the one follower of the log that wakes server-sent event streams
+    display_links: DisplayLinks  # signs and checks the counter display's capability links
     clock: Callable[[], datetime] = utc_now
     wallet_payee_id: str = "wallets"  # the payee whose collection account takes wallet top-ups
     on_signature_rejected: Callable[[str], None] = _ignore  # told the failed check (a metric)

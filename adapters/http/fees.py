@@ -92,9 +92,10 @@ class InvoiceView(Answer):
     payment: PaymentAnswer | None = None
 
 
-def _invoice(result: dict[str, Any]) -> InvoiceView:
+def _invoice(call: Call, result: dict[str, Any]) -> InvoiceView:
     payment = result.get("payment")
-    return msgspec.convert({**result, "payment": payment_answer(payment) if payment else None}, InvoiceView)
+    answer = payment_answer(payment, call.services.display_links) if payment else None
+    return msgspec.convert({**result, "payment": answer}, InvoiceView)
 
 
 def _scoped(call: Call, invoice_no: str, inner: UseCase) -> UseCase:
@@ -145,27 +146,27 @@ async def issue(call: Call) -> Reply:
         at=call.at,
         scope=call.caller.scope if call.caller else (),
     )
-    return await run_write(call, use_case, lambda result: (201, _invoice(result)))
+    return await run_write(call, use_case, lambda result: (201, _invoice(call, result)))
 
 
 async def read(call: Call) -> Reply:
     invoice_no = call.param("invoice_no")
     outcome = await execute(call.services.store, _scoped(call, invoice_no, get_invoice(invoice_no)))
-    return Reply(200, _invoice(outcome.result))
+    return Reply(200, _invoice(call, outcome.result))
 
 
 async def cancel(call: Call) -> Reply:
     body: CancelBody = call.body
     invoice_no = call.param("invoice_no")
     use_case = _scoped(call, invoice_no, cancel_fee_invoice(invoice_no, body.reason, call.at))
-    return await run_write(call, use_case, lambda result: (200, _invoice(result)))
+    return await run_write(call, use_case, lambda result: (200, _invoice(call, result)))
 
 
 async def refund(call: Call) -> Reply:
     body: RefundBody = call.body
     invoice_no = call.param("invoice_no")
     use_case = _scoped(call, invoice_no, refund_fee_invoice(invoice_no, body.amount_vnd, body.reason, call.at))
-    return await run_write(call, use_case, lambda result: (200, _invoice(result)))
+    return await run_write(call, use_case, lambda result: (200, _invoice(call, result)))
 
 
 INVOICE = "/v1/fees/invoices/{invoice_no}"

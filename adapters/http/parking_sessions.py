@@ -121,7 +121,7 @@ async def post_pay(call: Call) -> Reply:
     ask = PaymentAsk(PaymentPurpose.PARKING_SESSION, str(path_id(call, "session_id")))
     scope = call.caller.scope if call.caller else ()
     use_case = request_payment(ask, at=call.at, scope=scope, wallet_payee_id=call.services.wallet_payee_id)
-    return await run_write(call, use_case, lambda view: (201, payment_answer(view)))
+    return await run_write(call, use_case, lambda view: (201, payment_answer(view, call.services.display_links)))
 
 
 PLACES = roles(Role.TERMINAL, Role.APP)

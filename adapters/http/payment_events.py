@@ -5,18 +5,22 @@ Each event's ``id`` is the payment's version and its ``data`` the payment's JSON
 what changed after it. The stream ends once the payment is no longer pending, and in
 any case after ``STREAM_MAX_S`` (the client reconnects with its last id); a comment
 line every ``HEARTBEAT_S`` keeps proxies from closing a quiet stream. It waits on the
-store's append notifications, not by polling the payment.
+process's one follower of the log (`StreamWatch`), which wakes it only when this
+payment changed: the payment is not polled. The counter page's stream
+(`adapters.web.counter`) is made of the same `payment_updates`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import msgspec
 from aiohttp import web
 
 from adapters.http.payment_views import payment_answer
-from adapters.http.payments import PAYERS, load_payment
+from adapters.http.payments import PAYERS, load_payment, payment_uuid
 from adapters.http.routing import Call, Route
 from domain.model.payments import Payment, PaymentStatus
 from domain.services.payments import payment_view
@@ -26,46 +30,71 @@ HEARTBEAT_S = 15.0
 RETRY_MS = 3_000
 
 
-def _last_event_id(call: Call) -> int:
-    raw = call.request.headers.get("Last-Event-ID", "").strip()
+def last_event_id(request: web.Request) -> int:
+    """The version the client saw last (``Last-Event-ID``); 0 when it names none."""
+    raw = request.headers.get("Last-Event-ID", "").strip()
     return int(raw) if raw.isdigit() and len(raw) < 12 else 0
 
 
-async def events(call: Call) -> web.StreamResponse:
-    store = call.services.store
-    # the head is read before the payment, so no append between the two can be missed
-    head = (await store.head()).position
-    payment = await load_payment(call)  # 404 before the stream starts
-    sent = _last_event_id(call)
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"})
-    await response.prepare(call.request)
-    try:
-        await _stream(call, response, payment, head, sent)
-    except ConnectionResetError:  # the client went away: nothing to answer
-        return response
-    await response.write_eof()
-    return response
-
-
-async def _stream(call: Call, response: web.StreamResponse, payment: Payment, head: int, sent: int) -> None:
-    store = call.services.store
-    await response.write(f"retry: {RETRY_MS}\n\n".encode())
-    deadline = time.monotonic() + STREAM_MAX_S
+async def payment_updates(
+    changed: asyncio.Event,
+    reload: Callable[[], Awaitable[Payment]],
+    payment: Payment,
+    sent: int,
+    *,
+    deadline: float,
+    final: Callable[[Payment], bool],
+    heartbeat_s: float = HEARTBEAT_S,
+) -> AsyncIterator[Payment | None]:
+    """The payment each time its version passes ``sent`` (``None`` after ``heartbeat_s``
+    without one), until ``final(payment)`` or the monotonic ``deadline``. ``changed`` is
+    the payment's `StreamWatch` event, registered before ``payment`` was loaded."""
     while True:
         if payment.version > sent:
-            data = msgspec.json.encode(payment_answer(payment_view(payment))).decode()
-            await response.write(f"id: {payment.version}\nevent: payment\ndata: {data}\n\n".encode())
+            yield payment
             sent = payment.version
         remaining_s = deadline - time.monotonic()
-        if payment.status is not PaymentStatus.PENDING or remaining_s <= 0:
-            break
-        await store.wait_for_append(head, min(HEARTBEAT_S, remaining_s))
-        now_head = (await store.head()).position
-        if now_head == head:
-            await response.write(b": keep-alive\n\n")
+        if final(payment) or remaining_s <= 0:
+            return
+        try:
+            await asyncio.wait_for(changed.wait(), min(heartbeat_s, remaining_s))
+        except TimeoutError:
+            yield None
             continue
-        head = now_head
-        payment = await load_payment(call)
+        changed.clear()
+        payment = await reload()
+
+
+def _settled(payment: Payment) -> bool:
+    return payment.status is not PaymentStatus.PENDING
+
+
+async def events(call: Call) -> web.StreamResponse:
+    stream_id = payment_uuid(call.param("payment_id"))
+    async with call.services.changes.watching(stream_id) as changed:
+        payment = await load_payment(call)  # 404 before the stream starts
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"})
+        await response.prepare(call.request)
+        updates = payment_updates(
+            changed,
+            lambda: load_payment(call),
+            payment,
+            last_event_id(call.request),
+            deadline=time.monotonic() + STREAM_MAX_S,
+            final=_settled,
+        )
+        try:
+            await response.write(f"retry: {RETRY_MS}\n\n".encode())
+            async for update in updates:
+                if update is None:
+                    await response.write(b": keep-alive\n\n")
+                    continue
+                data = msgspec.json.encode(payment_answer(payment_view(update), call.services.display_links)).decode()
+                await response.write(f"id: {update.version}\nevent: payment\ndata: {data}\n\n".encode())
+        except ConnectionResetError:  # the client went away: nothing to answer
+            return response
+    await response.write_eof()
+    return response
 
 
 ROUTES = [

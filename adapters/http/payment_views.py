@@ -6,10 +6,12 @@ carry a strong ETag."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 import msgspec
 
+from adapters.http.display_links import DisplayLinks
 from adapters.http.routing import Answer
 from qr import vietqr
 
@@ -21,6 +23,7 @@ class PaymentLinks(Answer):
     qr_png: str
     qr_svg: str
     events: str
+    display: str  # the counter page's capability URL (adapters/http/display_links)
 
 
 class PaymentAnswer(Answer):
@@ -49,8 +52,13 @@ def qr_payload(view: dict[str, Any]) -> str:
     return vietqr.encode(fields)
 
 
-def payment_answer(view: dict[str, Any]) -> PaymentAnswer:
+def payment_answer(view: dict[str, Any], display: DisplayLinks) -> PaymentAnswer:
     """From `domain.services.payments.payment_view` to the answer (extra fields dropped)."""
     base = f"/v1/payments/{view['id']}"
-    links = {"qr_png": f"{base}/qr.png", "qr_svg": f"{base}/qr.svg", "events": f"{base}/events"}
+    links = {
+        "qr_png": f"{base}/qr.png",
+        "qr_svg": f"{base}/qr.svg",
+        "events": f"{base}/events",
+        "display": display.url(view["id"], datetime.fromisoformat(view["expires_at"])),
+    }
     return msgspec.convert({**view, "qr_payload": qr_payload(view), "links": links}, PaymentAnswer)

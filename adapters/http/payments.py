@@ -44,13 +44,16 @@ class CancelBody(Body):
     reason: Reason
 
 
-async def load_payment(call: Call) -> Payment:
-    raw = call.param("payment_id")
+def payment_uuid(raw: str) -> UUID:
+    """The payment id of a path; anything but a UUID is a payment that does not exist."""
     try:
-        payment_uuid = UUID(raw)
+        return UUID(raw)
     except ValueError:
         raise NotFound(f"payment {raw} not found") from None
-    return await UnitOfWork(call.services.store).get(Payment, payment_uuid)
+
+
+async def load_payment(call: Call) -> Payment:
+    return await UnitOfWork(call.services.store).get(Payment, payment_uuid(call.param("payment_id")))
 
 
 async def create(call: Call) -> Reply:
@@ -68,20 +71,20 @@ async def create(call: Call) -> Reply:
     scope = call.caller.scope if call.caller else ()
     try:
         use_case = request_payment(ask, at=call.at, scope=scope, wallet_payee_id=call.services.wallet_payee_id)
-        return await run_write(call, use_case, lambda view: (201, payment_answer(view)))
+        return await run_write(call, use_case, lambda view: (201, payment_answer(view, call.services.display_links)))
     except NotForPurpose as exc:
         raise Problem(422, "Invalid body", str(exc), f"{PROBLEM_BASE}invalid-body", field=f"$.{exc.field}") from exc
 
 
 async def read(call: Call) -> Reply:
-    return Reply(200, payment_answer(payment_view(await load_payment(call))))
+    return Reply(200, payment_answer(payment_view(await load_payment(call)), call.services.display_links))
 
 
 async def cancel(call: Call) -> Reply:
     body: CancelBody = call.body
     payment = await load_payment(call)
     use_case = cancel_payment(payment.reference, body.reason, call.at)
-    return await run_write(call, use_case, lambda view: (200, payment_answer(view)))
+    return await run_write(call, use_case, lambda view: (200, payment_answer(view, call.services.display_links)))
 
 
 def _image(call: Call, payload: str, kind: str, render: Any, content_type: str) -> web.Response:

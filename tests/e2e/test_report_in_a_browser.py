@@ -7,52 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from settlement.report_words import CATEGORY_WORDS
 from tests.integration.test_reconcile_cli import _seed
+from tests.support.browser import PNG_SIGNATURE, artefact, browser_page
 from tests.support.catalogue import TREASURY
 from tests.support.cli import citysettle
 from tests.support.csv_statements import write_csv_statement
-
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; Playwright's own browser builds are not used
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-@contextmanager
-def browser_page(profile: Path) -> Iterator[Page]:
-    """A page of a headless Chromium with a fresh user-data folder. Playwright's sync API
-    runs an event loop of its own, so the store is seeded (asyncio.run) before this opens."""
-    assert CHROMIUM.exists(), "no /usr/bin/chromium: run scripts/ensure_chromium.sh (make test does)"
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900},
-            locale="vi-VN",
-        )
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
 
 
 def _day_with_exceptions(tmp_path: Path) -> tuple[str, Path]:
@@ -104,7 +70,7 @@ def test_a_clerk_reads_the_report_in_a_browser(tmp_path: Path) -> None:
         page.goto((out / "report.html").as_uri())
         _what_a_clerk_sees(page, run, report)
         _exceptions_as_numbered(page, report)
-        shot = tmp_path / "report.png"
+        shot = artefact("report.png")
         page.screenshot(path=str(shot), full_page=True)
         overflow: Any = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     _assert_a_rendered_page(shot)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -57,12 +58,14 @@ async def pay(api: Api, payment: dict[str, Any], bank_tx_id: str = "FT1") -> Non
 async def test_a_fee_invoice_payment_is_shown_and_read(api: Api) -> None:
     terminal, payment = await invoice_payment(api)
     assert (payment["status"], payment["amount_vnd"], payment["due_vnd"]) == ("pending", 200_000, 200_000)
+    display = payment["links"].pop("display")
     assert payment["links"] == {
         "qr_png": f"/v1/payments/{payment['id']}/qr.png",
         "qr_svg": f"/v1/payments/{payment['id']}/qr.svg",
         "events": f"/v1/payments/{payment['id']}/events",
     }
-    assert "display" not in payment["links"], "no counter-page token yet"
+    assert re.fullmatch(rf"/counter/{payment['id']}\?t=\d+\.[\w-]{{22}}", display), display
+    payment["links"]["display"] = display
     read = await api.call(terminal, "GET", f"/v1/payments/{payment['id']}")
     assert await read.json() == payment
     await pay(api, payment)

@@ -28,11 +28,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(store_url: str, workers: int, log: Path, **env: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """``citysettle serve --workers N`` on a free port; stopped with SIGTERM (SIGKILL if stuck)."""
-    port = free_port()
+def serving(
+    store_url: str, workers: int, log: Path, port: int | None = None, **env: str
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """``citysettle serve --workers N`` on ``port`` (default: a free one); stopped with SIGTERM
+    (SIGKILL if stuck). The log is appended to, so a service started again keeps one log."""
+    port = port or free_port()
     command = [sys.executable, "-m", "ops.cli", "serve", "--store", store_url, "--port", str(port)]
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         process = subprocess.Popen(
             [*command, "--workers", str(workers)],
             env={**os.environ, "CITYSETTLE_CLIENT_CACHE_TTL_S": "0", **env},
