@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from adapters.http.ticket_codes import TicketCodes
 from adapters.http.display_links import DisplayLinks
+from adapters.http.ticket_codes import TicketCodes
 from ops.config import Config
 from ops.leadership import Leadership
 from ops.metrics import Metrics

@@ -13,9 +13,9 @@ from typing import Any
 from aiohttp import web
 
 from adapters.http.auth import ClientDirectory
-from adapters.http.ticket_codes import TicketCodes
 from adapters.http.display_links import DisplayLinks
 from adapters.http.stream_watch import StreamWatch
+from adapters.http.ticket_codes import TicketCodes
 from adapters.secrets import SecretSealer
 from domain.ports import EventStore, ProjectionStore
 from domain.services.aggregate_cache import AggregateCache

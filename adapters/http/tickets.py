@@ -66,7 +66,8 @@ class TicketAnswer(Answer):
 
 def ticket_answer(call: Call, view: dict[str, Any]) -> TicketAnswer:
     payment = view.get("payment")
-    fields = {**view, "code": call.services.ticket_codes.code(view), "payment": payment and payment_answer(payment)}
+    answer = payment and payment_answer(payment, call.services.display_links)
+    fields = {**view, "code": call.services.ticket_codes.code(view), "payment": answer}
     return msgspec.convert(fields, TicketAnswer)
 
 
