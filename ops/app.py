@@ -14,8 +14,8 @@ from adapters.eventstore.leader_lock import leader_lock
 from adapters.http.api import add_api_routes
 from adapters.http.auth import ClientDirectory
 from adapters.http.banks import WEBHOOK_FAILURES
-from adapters.http.context import API, ApiServices
-from adapters.http.problems import problem_middleware
+from adapters.http.context import API, ApiLimits, ApiServices
+from adapters.http.problems import STORE_UNAVAILABLE, problem_middleware
 from adapters.secrets import SecretSealer
 from ops import health
 from ops.checkpointing import run_checkpoints
@@ -50,6 +50,7 @@ async def _event_store(app: web.Application) -> AsyncIterator[None]:
     store = await open_store(config)
     store.committer.on_batch.append(app[METRICS].observe_batch)
     app[STORE] = store
+    app[STORE_UNAVAILABLE] = store.unavailable_errors
     sealer = SecretSealer(config.codec.cipher_key)
     directory = ClientDirectory(store, sealer, cache_ttl_s=config.client_cache_ttl_s)
     app[API] = ApiServices(
@@ -60,6 +61,7 @@ async def _event_store(app: web.Application) -> AsyncIterator[None]:
         wallet_payee_id=config.wallet_payee_id,
         on_signature_rejected=lambda check: app[METRICS].signature_failures.labels(check).inc(),
         on_device_batch=app[METRICS].observe_device_batch,
+        limits=ApiLimits(request_timeout_s=config.request_timeout_s),
     )
     log.info("event store open: %s", redact_url(config.store_url))
     yield
