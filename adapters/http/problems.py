@@ -83,11 +83,15 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         return response
     except tuple(ERROR_MAP) as exc:
         status, title = ERROR_MAP[type(exc)]
-        return problem_response(Problem(status, title, str(exc)), request.path)
+        retry = {"Retry-After": str(RETRY_AFTER_S)} if status == 409 else None  # a conflict passes
+        return problem_response(Problem(status, title, str(exc), headers=retry), request.path)
     except DomainError as exc:
-        # Typed business refusals carry their own status and a stable problem type.
+        # Typed business refusals carry their own status and a stable problem type; a
+        # transient one (contention) says when to try again.
         title = exc.code.replace("-", " ").capitalize()
-        return problem_response(Problem(exc.status, title, str(exc), f"{PROBLEM_BASE}{exc.code}"), request.path)
+        retry = None if exc.retry_after_s is None else {"Retry-After": str(exc.retry_after_s)}
+        refusal = Problem(exc.status, title, str(exc), f"{PROBLEM_BASE}{exc.code}", headers=retry)
+        return problem_response(refusal, request.path)
     except Exception as exc:
         if isinstance(exc, request.app.get(STORE_UNAVAILABLE, ())):
             log.warning("event store unavailable on %s %s: %r", request.method, request.path, exc)

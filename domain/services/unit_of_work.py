@@ -34,6 +34,7 @@ class TooMuchContention(DomainError):
 
     code = "contention"
     status = 409
+    retry_after_s = 1
 
 
 @dataclass(frozen=True, slots=True)

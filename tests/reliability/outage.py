@@ -35,6 +35,7 @@ from tests.reliability.client import Budget
 from tests.reliability.history import ANSWERED, History
 from tests.reliability.runs import run_with_faults
 from tests.reliability.service import OwnPostgres, Service
+from tests.reliability.workload import Workload
 
 PROBE_S = 0.2
 REQUEST_TIMEOUT_S = 2  # the service's (CITYSETTLE_REQUEST_TIMEOUT_S) in these runs
@@ -102,7 +103,7 @@ class Outages:
         self.windows: list[Window] = []
         self.worker_exits = 0
 
-    async def __call__(self, service: Service, rng: random.Random) -> int:
+    async def __call__(self, service: Service, rng: random.Random, _workload: Workload) -> int:
         kinds = ["stopped"] * self.plan.stops + ["frozen"] * self.plan.freezes
         rng.shuffle(kinds)
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as session:

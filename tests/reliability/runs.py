@@ -69,7 +69,7 @@ def checkpoint_env(folder: Path) -> tuple[dict[str, str], Path]:
     return env, keyring
 
 
-Faults = Callable[[Service, random.Random], Awaitable[int]]
+Faults = Callable[[Service, random.Random, Workload], Awaitable[int]]
 """Breaks things while the load runs; returns the number of trials (kills, outages)."""
 
 
@@ -101,7 +101,7 @@ async def run_with_faults(
             await workload.register_payees()
             load = asyncio.create_task(workload.run(lanes, stories=100_000))
             try:
-                verdict.trials = await faults(service, rng)
+                verdict.trials = await faults(service, rng, workload)
                 await asyncio.sleep(1.0)  # some load on the healthy service at the end
             finally:
                 workload.stop.set()
@@ -129,7 +129,7 @@ async def run_with_faults(
     verdict.statuses = history.statuses()
     verdict.extra["restarts_of_every_process"] = service.starts - 1
     verdict.extra["workers_killed_alone"] = service.workers_killed
-    if len(service.ready_after_s) > 1:  # the first is the first start
+    if service.starts > 1:  # how long the restarted service took to be ready (the first wait: its first start)
         verdict.extra["ready_after_restart_s_max"] = round(max(service.ready_after_s[1:]), 2)
     if 500 in verdict.statuses:
         verdict.problems.append(f"{verdict.statuses[500]} answers were 500 (see {service.log})")
@@ -149,7 +149,7 @@ async def kill_one_worker(service: Service, rng: random.Random) -> bool:
 
 
 def kill_faults(plan: Plan) -> Faults:
-    async def faults(service: Service, rng: random.Random) -> int:
+    async def faults(service: Service, rng: random.Random, _workload: Workload) -> int:
         for n in range(plan.kills):
             await asyncio.sleep(rng.uniform(*plan.load_s))
             if plan.pattern is not None:
@@ -171,6 +171,39 @@ async def crash_run(suite: str, store_url: str, folder: Path, plan: Plan) -> Ver
     verdict, _ = await run_with_faults(
         suite, store_url, folder, plan.workers, kill_faults(plan), lanes=plan.lanes, seed=plan.seed
     )
+    return verdict
+
+
+def writers() -> int:
+    return 100 if full() else 20
+
+
+async def contention_run(suite: str, store_url: str, folder: Path, workers: int, seed: int) -> Verdict:
+    """`writers()` concurrent writers on one wallet, one payment and one parking session
+    (`Workload.contend`), through ``workers`` processes. Every conflict the service could
+    not resolve within its bounded retries must be a 409 with Retry-After (the clients
+    retry it); the refusals of a session already ended are final 409s without."""
+
+    async def contend(_service: Service, _rng: random.Random, workload: Workload) -> int:
+        return await workload.contend(writers())
+
+    verdict, history = await run_with_faults(suite, store_url, folder, workers, contend, lanes=0, seed=seed)
+    retried = refused = 0
+    for operation in history.operations:
+        for attempt in operation.attempts:
+            if attempt.status != 409:
+                continue
+            kind = str(attempt.body.get("type", "")) if isinstance(attempt.body, dict) else ""
+            if kind.endswith("/invalid-transition") and operation.kind == "session_end":
+                refused += 1
+            elif attempt.retry_after is None:
+                verdict.problems.append(f"{operation.op_id}: 409 without Retry-After: {attempt.body}")
+            else:
+                retried += 1
+    ended = history.acknowledged("session_end")
+    if len(ended) != 1:
+        verdict.problems.append(f"{len(ended)} of {writers()} concurrent ends of one session acknowledged, not 1")
+    verdict.extra |= {"writers": writers(), "conflicts_retried": retried, "ends_refused": refused}
     return verdict
 
 
