@@ -59,8 +59,8 @@ bench-http: $(STAMP)
 		$(PY) bench/http.py
 
 # The reliability suites at full size (tests/reliability, RELIABILITY.md): kills of
-# serve under signed load on PostgreSQL and SQLite, an outage of a PostgreSQL server of the
-# test's own; one table, bench/results/reliability.json. About 10 minutes; make test runs
+# serve under signed load on PostgreSQL and SQLite, outages of a PostgreSQL server of the
+# test's own, 100 concurrent writers; one table, bench/results/reliability.json. About 6 minutes; make test runs
 # the same suites small.
 RELIABILITY_OUT := var/reliability
 reliability: $(STAMP)
