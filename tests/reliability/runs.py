@@ -127,6 +127,7 @@ async def run_with_faults(
     verdict.timeouts = history.count(TIMEOUT)
     verdict.unreachable = history.count(UNREACHABLE)
     verdict.statuses = history.statuses()
+    verdict.extra["refusals"] = history.refusals()
     verdict.extra["restarts_of_every_process"] = service.starts - 1
     verdict.extra["workers_killed_alone"] = service.workers_killed
     if service.starts > 1:  # how long the restarted service took to be ready (the first wait: its first start)
