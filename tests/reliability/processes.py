@@ -30,6 +30,7 @@ import aiohttp
 from ops.config import Config
 from ops.stores import open_store
 from tests.reliability.checker import Verdict
+from tests.reliability.client import should_retry
 from tests.reliability.history import History
 from tests.reliability.runs import run_with_faults
 from tests.reliability.service import Service
@@ -158,7 +159,13 @@ def judge_processes(watch: Watch, history: History, verdict: Verdict) -> None:
         verdict.problems.append(f"a takeover took {max(watch.takeover_s):.1f} s")
     twins = 0
     for operation in history.operations:
-        answers = [a for a in operation.attempts[:2] if a.status is not None and 200 <= a.status < 300]
+        pair = operation.attempts[:2]
+        if operation.key is not None and len(pair) == 2 and abs(pair[0].started - pair[1].started) <= 0.05:
+            done = any(200 <= (a.status or 0) < 300 for a in pair)
+            refused = [a for a in pair if 400 <= (a.status or 0) < 500 and not should_retry(a)]
+            if done and refused:  # the same request, applied by one server, refused by the other
+                verdict.problems.append(f"{operation.op_id}: sent to two servers at once, one refused it: {refused}")
+        answers = [a for a in pair if a.status is not None and 200 <= a.status < 300]
         if operation.key is None or len(answers) < 2 or abs(answers[0].started - answers[1].started) > 0.05:
             continue  # not sent twice at once, or not both answered 2xx
         twins += 1
