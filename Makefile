@@ -61,7 +61,7 @@ bench-http: $(STAMP)
 # The reliability suites at full size (tests/reliability, RELIABILITY.md): kills of serve
 # under signed load on PostgreSQL and SQLite, outages of a PostgreSQL server of the test's
 # own, 100 concurrent writers, three servers on one database; one table and
-# bench/results/reliability.json. About 6 minutes; make test runs most suites small.
+# bench/results/reliability.json. 6 to 9 minutes here; make test runs most suites small.
 RELIABILITY_OUT := var/reliability
 reliability: $(STAMP)
 	@bash scripts/ensure_postgres.sh
