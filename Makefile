@@ -65,10 +65,10 @@ bench-http: $(STAMP)
 	CITYSETTLE_BENCH_PG_URL=postgresql://citysettle:citysettle@127.0.0.1:5432/postgres \
 		$(PY) bench/http.py
 
-# The reliability suites at full size (tests/reliability, RELIABILITY.md): kills of
-# serve under signed load on PostgreSQL and SQLite, an outage of a PostgreSQL server of the
-# test's own; one table, bench/results/reliability.json. About 10 minutes; make test runs
-# the same suites small.
+# The reliability suites at full size (tests/reliability, RELIABILITY.md): kills of serve
+# under signed load on PostgreSQL and SQLite, outages of a PostgreSQL server of the test's
+# own, 100 concurrent writers, three servers on one database; one table and
+# bench/results/reliability.json. 6 to 9 minutes here; make test runs most suites small.
 RELIABILITY_OUT := var/reliability
 reliability: $(STAMP)
 	@bash scripts/ensure_postgres.sh

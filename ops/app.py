@@ -15,9 +15,9 @@ from adapters.eventstore.leader_lock import leader_lock
 from adapters.http.api import add_api_routes
 from adapters.http.auth import ClientDirectory
 from adapters.http.banks import WEBHOOK_FAILURES
-from adapters.http.context import API, ApiServices
+from adapters.http.context import API, ApiLimits, ApiServices
 from adapters.http.display_links import DisplayKeyError, DisplayLinks
-from adapters.http.problems import problem_middleware
+from adapters.http.problems import STORE_UNAVAILABLE, problem_middleware
 from adapters.http.stream_watch import StreamWatch
 from adapters.secrets import SecretSealer
 from adapters.web.counter import add_counter_routes
@@ -63,6 +63,7 @@ async def _event_store(app: web.Application) -> AsyncIterator[None]:
     store = await open_store(config)
     store.committer.on_batch.append(app[METRICS].observe_batch)
     app[STORE] = store
+    app[STORE_UNAVAILABLE] = store.unavailable_errors
     sealer = SecretSealer(config.codec.cipher_key)
     directory = ClientDirectory(store, sealer, cache_ttl_s=config.client_cache_ttl_s)
     changes = StreamWatch(store)
@@ -78,6 +79,7 @@ async def _event_store(app: web.Application) -> AsyncIterator[None]:
         on_device_batch=app[METRICS].observe_device_batch,
         ticket_codes=app[TICKET_CODES],
         on_ticket_validation=lambda outcome, reason: app[METRICS].ticket_validations.labels(outcome, reason).inc(),
+        limits=ApiLimits(request_timeout_s=config.request_timeout_s),
     )
     log.info("event store open: %s", redact_url(config.store_url))
     yield

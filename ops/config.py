@@ -33,6 +33,9 @@ class Config:
     pending_appends_max: int = 10_000
     request_body_max_bytes: int = 1_048_576
     shutdown_timeout_s: float = 10.0
+    # the longest a request may take once its body is read; later it is a 503 with
+    # Retry-After (a store that stopped answering must not hold clients without bound)
+    request_timeout_s: float = 10.0
     checkpoint_key_file: Path | None = None
     checkpoint_keyring_file: Path | None = None
     checkpoint_interval_s: float = 60.0
@@ -74,6 +77,7 @@ class Config:
             checkpoint_key_file=_path(env, "CITYSETTLE_CHECKPOINT_KEY_FILE"),
             checkpoint_keyring_file=_path(env, "CITYSETTLE_CHECKPOINT_KEYRING"),
             checkpoint_interval_s=float(_int(env, "CITYSETTLE_CHECKPOINT_INTERVAL_S", 60, 1, 86_400)),
+            request_timeout_s=float(_int(env, "CITYSETTLE_REQUEST_TIMEOUT_S", 10, 1, 300)),
             client_cache_ttl_s=float(_int(env, "CITYSETTLE_CLIENT_CACHE_TTL_S", 1, 0, 300)),
             wallet_payee_id=env.get("CITYSETTLE_WALLET_PAYEE", base.wallet_payee_id),
             bank_notice_delay_s=float(_int(env, "CITYSETTLE_BANK_NOTICE_DELAY_S", 600, 0, 86_400)),

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from adapters.http.problems import Problem
+from adapters.http.problems import RETRY_AFTER_S, Problem
 from ops.access_log import route_template
 from ops.keys import LEADERSHIP, METRICS, STORE
 
@@ -27,7 +27,12 @@ async def readyz(request: web.Request) -> web.Response:
             await store.ping()  # the writer too: reads alone can answer while appends cannot
             head = await store.head()
     except Exception as exc:
-        raise Problem(503, "Not ready", f"event store unreachable: {type(exc).__name__}") from exc
+        raise Problem(
+            503,
+            "Not ready",
+            f"event store unreachable: {type(exc).__name__}",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        ) from exc
     # every worker answers reads and writes; one of them also runs the projections
     role = "leader" if request.app[LEADERSHIP].leading else "follower"
     return web.json_response({"status": "ready", "store": {"head_position": head.position}, "projections": role})

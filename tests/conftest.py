@@ -44,6 +44,21 @@ def pg_database_url() -> Iterator[str]:
 
 
 @pytest.fixture
+async def own_database() -> AsyncIterator[str]:
+    """A database of the test alone (for tests that close it to connections), dropped after."""
+    if not PG_ADMIN_URL:
+        pytest.skip("CITYSETTLE_TEST_PG_URL is not set (make test sets it)")
+    name = f"citysettle_own_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(PG_ADMIN_URL)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield name
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture
 def pg_url(pg_database_url: str) -> str:
     """A fresh PostgreSQL schema per test inside the session's database."""
     return f"{pg_database_url}?schema=t_{uuid.uuid4().hex[:12]}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from uuid import UUID
 
@@ -12,7 +13,7 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, MapperDeserialisationError
 
 from adapters.eventstore.codec import CodecOptions, build_mapper, decode_record, encode_events
-from adapters.eventstore.group_commit import BatchBackend, GroupCommitter
+from adapters.eventstore.group_commit import BatchBackend, GroupCommitter, StoreClosed
 from domain.ports import ChainHead, Committed, EventStoreError, IdempotencyRecord, LogRecord
 
 # how soon a waiter sees another process's commit (this process's wake it at once)
@@ -58,6 +59,10 @@ def redacted_url(url: str) -> str:
 
 class BatchedEventStore(ABC):
     """Base of the adapters: turns domain events into rows and queues them for group commit."""
+
+    # What this store raises when it cannot be reached now (the API answers 503 with
+    # Retry-After for these, not 500): each adapter adds its driver's errors.
+    unavailable_errors: ClassVar[tuple[type[BaseException], ...]] = (StoreClosed,)
 
     def __init__(
         self,

@@ -26,7 +26,7 @@ from adapters.eventstore.postgres_schema import (
     schema_identifier,
     stored_version,
 )
-from adapters.eventstore.postgres_writer import PostgresWriter, stored_idempotency
+from adapters.eventstore.postgres_writer import CONNECTION_ERRORS, PostgresWriter, stored_idempotency
 from domain.ports import (
     ChainHead,
     Checkpoint,
@@ -50,6 +50,19 @@ def split_store_url(url: str) -> tuple[str, str | None]:
 
 class PostgresEventStore(BatchedEventStore):
     """See the module docstring; open with `PostgresEventStore.open`."""
+
+    # the server is gone, refuses or cuts connections, is starting or shutting down, has
+    # no connection slot or disk left
+    unavailable_errors = (
+        *BatchedEventStore.unavailable_errors,
+        *CONNECTION_ERRORS,
+        asyncpg.exceptions.OperatorInterventionError,
+        asyncpg.exceptions.InsufficientResourcesError,
+        asyncpg.exceptions.ObjectNotInPrerequisiteStateError,  # the database refuses connections
+        # a pool connection whose server shut down in the middle of an operation
+        # ("cannot switch to state ...; another operation is in progress")
+        asyncpg.InternalClientError,
+    )
 
     def __init__(self, writer: PostgresWriter, pool: Any, codec: CodecOptions, **batching: Any) -> None:
         super().__init__(writer, codec, **batching)

@@ -47,6 +47,9 @@ def sqlite_path(url: str) -> str:
 class SqliteEventStore(BatchedEventStore):
     """See the module docstring; open with `SqliteEventStore.open`."""
 
+    # locked past the busy timeout, the disk full or failing, the file gone
+    unavailable_errors = (*BatchedEventStore.unavailable_errors, sqlite3.OperationalError, OSError)
+
     def __init__(
         self, writer: ConnectionThread, reader: ConnectionThread, codec: CodecOptions, **batching: Any
     ) -> None:

@@ -23,7 +23,7 @@ from aiohttp import web
 
 from adapters.banks.notification import BODY_MAX_BYTES, BankNotification, WebhookRefused, WebhookRequest
 from adapters.banks.providers import ADAPTERS
-from adapters.http.problems import PROBLEM_BASE, Problem
+from adapters.http.problems import PROBLEM_BASE, RETRY_AFTER_S, Problem
 from adapters.http.routing import Answer, Call, Reply, Route, roles
 from adapters.secrets import SecretUnreadable
 from domain.model.bank_connectors import BankConnector, BankProvider
@@ -61,9 +61,11 @@ def _refuse(call: Call, provider: str, reason: str, status: int, detail: str) ->
     if count is not None:
         count(provider, reason)
     kind = "notification-rejected" if status == 401 else "notification-unbookable"
+    headers = None
     if status >= 500:
         kind = "notification-deferred"
-    return Problem(status, "Bank notification refused", detail, f"{PROBLEM_BASE}{kind}", reason=reason)
+        headers = {"Retry-After": str(RETRY_AFTER_S)}
+    return Problem(status, "Bank notification refused", detail, f"{PROBLEM_BASE}{kind}", headers=headers, reason=reason)
 
 
 async def _notices(call: Call, connector: BankConnector, notifications: list[BankNotification]) -> list[BankNotice]:

@@ -44,6 +44,9 @@ class ApiLimits:
 
     body_max_bytes: int = 64 * 1024
     page_max: int = 200
+    # the longest a request may take once its body is read (an event stream: until its
+    # caller is known); later it is a 503 with Retry-After
+    request_timeout_s: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,7 +115,7 @@ def _path_schema(pattern: str | None) -> dict[str, Any]:
 
 
 def _error_statuses(route: Route) -> list[int]:
-    statuses = [404, 409, 422, *route.errors]
+    statuses = [404, 409, 422, 503, *route.errors]  # 503: the store unreachable, or the request timed out
     if route.signed:
         statuses += [401, 403]
     if route.idempotent:

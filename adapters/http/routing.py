@@ -8,11 +8,13 @@ the spec cannot drift from what is served.
 The pipeline, in order: read the body (bounded: 413), verify the signature (401,
 naming the failed check), check the role (403), require an Idempotency-Key on a
 signed POST/PUT (400), require JSON (415) and decode the body strictly into its type
-(422 naming the field), run the handler, encode its answer.
+(422 naming the field), run the handler, encode its answer. Everything after reading
+the body is bounded by the request timeout (503 with Retry-After past it).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from collections.abc import Awaitable, Callable, Mapping
@@ -25,7 +27,7 @@ from aiohttp import web
 
 from adapters.http.auth import Caller
 from adapters.http.context import API, ApiServices
-from adapters.http.problems import PROBLEM_BASE, Problem
+from adapters.http.problems import PROBLEM_BASE, Problem, unavailable
 from adapters.http.signatures import Headers, SignatureRejected, SignedMessage, VerificationKey, verify_request
 from domain.model.clients import Role
 from domain.services.unit_of_work import RequestKey
@@ -37,6 +39,7 @@ IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 JSON = "application/json"
 # the authenticated caller of the request, for what observes requests (the access log)
 CALLER = web.RequestKey("caller", Caller)
+EVENT_STREAM = "text/event-stream"
 
 
 class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -119,21 +122,24 @@ def bind(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]
         services = request.app[API]
         at = services.clock()
         body = await _read_body(request, route.body_max_bytes or services.limits.body_max_bytes)
-        caller = await _authenticate(request, body, services, at) if route.signed else None
-        if caller is not None:
-            request[CALLER] = caller
-        if caller is not None and caller.role not in route.roles:
-            raise Problem(
-                403,
-                "Forbidden",
-                f"role {caller.role.value} may not {route.method} {route.path}",
-                f"{PROBLEM_BASE}forbidden",
-            )
-        request_key = _request_key(request, body, caller) if route.idempotent and caller is not None else None
-        if route.request is not None:
-            _require_json(request, body)
-        decoded = body if route.raw_body else decode_body(route.request, body)
-        reply = await route.handler(Call(request, services, caller, decoded, request_key, at))
+        limit_s = services.limits.request_timeout_s
+        try:
+            async with asyncio.timeout(limit_s) as deadline:
+                caller = await _authenticate(request, body, services, at) if route.signed else None
+                if caller is not None:
+                    request[CALLER] = caller
+                if route.response_media == EVENT_STREAM:
+                    deadline.reschedule(None)  # a stream lasts as long as it says, once its caller is known
+                reply = await _run(route, request, services, caller, body, at)
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            raise unavailable(
+                "Request timed out",
+                f"no answer within {limit_s:g} s (is the event store slow?); retry with the same Idempotency-Key, "
+                "which tells whether it was applied",
+                "request-timeout",
+            ) from None
         if isinstance(reply, web.StreamResponse):
             return reply
         return web.Response(
@@ -141,6 +147,23 @@ def bind(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]
         )
 
     return handle
+
+
+async def _run(
+    route: Route, request: web.Request, services: ApiServices, caller: Caller | None, body: bytes, at: datetime
+) -> Reply | web.StreamResponse:
+    if caller is not None and caller.role not in route.roles:
+        raise Problem(
+            403,
+            "Forbidden",
+            f"role {caller.role.value} may not {route.method} {route.path}",
+            f"{PROBLEM_BASE}forbidden",
+        )
+    request_key = _request_key(request, body, caller) if route.idempotent and caller is not None else None
+    if route.request is not None:
+        _require_json(request, body)
+    decoded = body if route.raw_body else decode_body(route.request, body)
+    return await route.handler(Call(request, services, caller, decoded, request_key, at))
 
 
 async def _read_body(request: web.Request, limit: int) -> bytes:

@@ -8,6 +8,9 @@ class DomainError(Exception):
 
     code = "domain-error"
     status = 422
+    # seconds after which the same request may succeed (the refusal is transient); the
+    # API sends it as Retry-After
+    retry_after_s: int | None = None
 
 
 class InvalidValue(DomainError):

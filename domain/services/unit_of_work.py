@@ -4,7 +4,9 @@ A use case is an async function of a `UnitOfWork` that loads aggregates, calls t
 model, and returns a JSON-able result. `execute` appends every new event of every
 aggregate it touched in one atomic write together with the client's idempotency
 record, whose response is that result. A `StreamConflict` (someone else wrote first)
-re-runs the use case on fresh state, a bounded number of times. With an
+re-runs the use case on fresh state, a bounded number of times. A refusal (a
+`DomainError`) of a keyed request looks for the key once more: a retry that raced its
+original is answered with the original's result, not refused by what the original did. With an
 `AggregateCache`, the aggregates of its classes are kept after a commit and brought up
 to date on the next use — never replayed from their first event again.
 """
@@ -34,6 +36,7 @@ class TooMuchContention(DomainError):
 
     code = "contention"
     status = 409
+    retry_after_s = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +130,17 @@ async def execute(
             return _replay(earlier, request_key)
     for _ in range(MAX_ATTEMPTS):
         uow = UnitOfWork(store, cache)
-        result = await use_case(uow)
+        try:
+            result = await use_case(uow)
+        except DomainError:
+            # Refused by the state it found: maybe the state its own original left, which
+            # committed since we looked for the key (a retry racing it, in another
+            # process): then the answer is the original's.
+            if request_key is not None:
+                earlier = await store.find_idempotency(request_key.client_id, request_key.key)
+                if earlier is not None:
+                    return _replay(earlier, request_key)
+            raise
         record = None
         if request_key is not None:
             response = json.dumps(result, sort_keys=True, separators=(",", ":")).encode()

@@ -8,7 +8,6 @@ batch reconnects, and the chain stays gapless. While the writer cannot reconnect
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -43,20 +42,6 @@ async def admin(pg_url: str) -> AsyncIterator[Any]:
     conn = await asyncpg.connect(dsn, server_settings={"search_path": schema or "public"})
     yield conn
     await conn.close()
-
-
-@pytest.fixture
-async def own_database() -> AsyncIterator[str]:
-    """A database of this test alone: it is closed to new connections meanwhile."""
-    assert PG_ADMIN_URL
-    name = f"citysettle_writer_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(PG_ADMIN_URL)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield name
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 def _writer_pid(store: PostgresEventStore) -> int:

@@ -135,7 +135,10 @@ def build_model(history: History, params: dict[str, dict[str, Any]], verdict: Ve
             model.session_started(body["session_id"])
         elif operation.kind == "session_end":
             expected = model.session_ended_in_cash(p["session_id"], OPERATOR)
-            if body.get("fee_vnd") != expected:
+            if expected is None:
+                verdict.applied_twice += 1
+                verdict.problems.append(f"{operation.op_id}: session {p['session_id']} ended again")
+            elif body.get("fee_vnd") != expected:
                 verdict.problems.append(f"{operation.op_id}: session ended with fee {body.get('fee_vnd')}")
     return model
 
@@ -240,7 +243,7 @@ def _note(facts: LogFacts, event: Any) -> None:
     if isinstance(event, FeeInvoice.Issued):
         facts.invoices_by_payer[event.payer_id] += 1
     elif isinstance(event, Payment.Created) and event.purpose == "wallet_topup":
-        facts.topups_by_holder[event.purpose_id] += 1
+        facts.topups_by_holder[f"{event.purpose_id}/{event.amount_vnd}"] += 1
     elif isinstance(event, Payment.Credited):
         facts.credited_payments[str(event.originator_id)] += 1
     elif isinstance(event, ParkingSession.Started):
@@ -297,14 +300,14 @@ def check_log(
         if count > 1:
             verdict.applied_twice += 1
             verdict.problems.append(f"bank transaction {tx}: first credited {count} times")
-    for payment_id, count in facts.credited_payments.items():
-        if count > 1:
-            verdict.applied_twice += 1
-            verdict.problems.append(f"payment {payment_id}: credited {count} times")
-    paid = {p.payment_id for p in model.payments.values() if p.status == "paid"}
-    for payment_id in paid - set(facts.credited_payments):
-        verdict.lost += 1
-        verdict.problems.append(f"payment {payment_id}: acknowledged as paid, no credit in the log")
+    for payment_id in sorted(set(facts.credited_payments) | set(model.payment_credits)):
+        logged_count, acknowledged = facts.credited_payments[payment_id], model.payment_credits[payment_id]
+        if logged_count != acknowledged:
+            verdict.problems.append(f"payment {payment_id}: credited {logged_count} times, acknowledged {acknowledged}")
+        if logged_count > acknowledged:
+            verdict.applied_twice += logged_count - acknowledged
+        else:
+            verdict.lost += acknowledged - logged_count
     for session_id, count in facts.ended_sessions.items():
         if count > 1:
             verdict.applied_twice += 1
@@ -331,7 +334,7 @@ def _tag(operation: Operation, params: dict[str, dict[str, Any]]) -> str | None:
     if operation.kind == "invoice":
         return f"Payer {operation.op_id}"
     if operation.kind == "topup":
-        return str(p["holder"])
+        return f"{p['holder']}/{p['amount_vnd']}"
     if operation.kind == "credit":
         return str(p["tx"])
     if operation.kind == "session_start":

@@ -46,6 +46,10 @@ class ReliableClient:
         self.history = history
         self.budget = budget
         self.stopping = False  # set: give up on what is not answered yet (the run's time is over)
+        # several servers of one service: each try goes to the next; with ``twins`` the first
+        # try of a keyed request goes to two of them at once
+        self.bases = [base]
+        self.twins = False
 
     async def send(
         self,
@@ -59,8 +63,18 @@ class ReliableClient:
         """Send until a final answer (returned) or the budget is spent (None)."""
         data = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
         ends = time.monotonic() + self.budget.seconds
+        first = sum(map(ord, operation.op_id))  # spread operations over the servers
         for tries in range(self.budget.attempts):
-            attempt = await self.once(operation, signer, data, headers or {})
+            base = self.bases[(first + tries) % len(self.bases)]
+            if tries == 0 and self.twins and operation.key is not None and len(self.bases) > 1:
+                other = self.bases[(first + 1) % len(self.bases)]
+                both = await asyncio.gather(
+                    self.once(operation, signer, data, headers or {}, base),
+                    self.once(operation, signer, data, headers or {}, other),
+                )
+                attempt = next((a for a in both if not should_retry(a)), both[0])
+            else:
+                attempt = await self.once(operation, signer, data, headers or {}, base)
             if not should_retry(attempt):
                 return attempt
             if self.stopping or time.monotonic() > ends:
@@ -72,9 +86,14 @@ class ReliableClient:
         return None
 
     async def once(
-        self, operation: Operation, signer: RequestSigner | None, data: bytes, headers: dict[str, str]
+        self,
+        operation: Operation,
+        signer: RequestSigner | None,
+        data: bytes,
+        headers: dict[str, str],
+        base: str | None = None,
     ) -> Attempt:
-        url = self.base + operation.path
+        url = (base or self.base) + operation.path
         sent = dict(headers)
         if data and "Content-Type" not in sent:
             sent["Content-Type"] = "application/json"

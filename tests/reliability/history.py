@@ -83,6 +83,17 @@ class History:
                     seen[attempt.status] = seen.get(attempt.status, 0) + 1
         return seen
 
+    def refusals(self) -> dict[str, int]:
+        """Answers of 400 and more by status and problem type (``409 contention``)."""
+        seen: dict[str, int] = {}
+        for operation in self.operations:
+            for attempt in operation.attempts:
+                if attempt.status is not None and attempt.status >= 400:
+                    kind = attempt.body.get("type", "") if isinstance(attempt.body, dict) else ""
+                    name = f"{attempt.status} {str(kind).rsplit('/', 1)[-1] or 'no type'}"
+                    seen[name] = seen.get(name, 0) + 1
+        return seen
+
     def dump(self, path: Path) -> None:
         """The whole history as JSON lines, one operation a line (kept when a check fails)."""
         with path.open("w") as out:

@@ -11,7 +11,9 @@ account's posted debits and credits. Its rules are the API's documented ones:
 - a bank credit is identified by (BIN, account, transaction id): the first notice of
   it debits the account's clearing account; with the reference of a pending payment
   and exactly its amount it pays it (credit: the agency's payable, or the holder's
-  wallet), otherwise the money goes to suspense; the same notice again changes nothing;
+  wallet); with the reference of a payment already paid it overpays it (the whole
+  amount is owed back: refunds); without a reference of ours, to suspense; the same
+  notice again changes nothing;
 - a motorbike session of less than a day ended in cash costs one day's unit: cash
   (debit) to the operator's payable (credit).
 """
@@ -54,6 +56,7 @@ class ReferenceModel:
     invoice_payment: dict[str, str] = field(default_factory=dict)  # invoice_no -> payment id
     sessions: dict[str, ModelSession] = field(default_factory=dict)
     bank_credits: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    payment_credits: Counter[str] = field(default_factory=Counter)  # payment id -> credits it took
     wallets: Counter[str] = field(default_factory=Counter)
 
     def _post(self, debit: str, credit: str, amount_vnd: int) -> None:
@@ -76,7 +79,7 @@ class ReferenceModel:
         self.payments[payment.payment_id] = payment
 
     def bank_credit(self, bank_bin: str, account_no: str, tx_id: str, amount_vnd: int, reference: str | None) -> str:
-        """The outcome: ``paid``, ``suspense`` or ``duplicate``."""
+        """The outcome: ``paid``, ``overpaid``, ``suspense`` or ``duplicate``."""
         identity = (bank_bin, account_no, tx_id)
         if identity in self.bank_credits:
             assert self.bank_credits[identity] == amount_vnd, "the workload repeats notices unchanged"
@@ -84,14 +87,15 @@ class ReferenceModel:
         self.bank_credits[identity] = amount_vnd
         account = clearing(bank_bin, account_no)
         payment = next((p for p in self.payments.values() if p.reference == reference), None)
-        if (
-            payment is None
-            or payment.status != "pending"
-            or payment.amount_vnd != amount_vnd
-            or payment.clearing_account != account
-        ):
+        if payment is None or payment.clearing_account != account:
             self._post(account, "suspense", amount_vnd)
             return "suspense"
+        # the workload pays exactly what a payment asks, before it expires
+        assert payment.amount_vnd == amount_vnd, "partial and overpaying transfers are not modelled"
+        self.payment_credits[payment.payment_id] += 1
+        if payment.status == "paid":
+            self._post(account, "refunds", amount_vnd)
+            return "overpaid"
         payment.status = "paid"
         self._post(account, payment.credit_account, amount_vnd)
         if payment.credit_account.startswith("wallet:"):
@@ -105,10 +109,12 @@ class ReferenceModel:
         assert session_id not in self.sessions, f"session {session_id} started twice"
         self.sessions[session_id] = ModelSession(session_id)
 
-    def session_ended_in_cash(self, session_id: str, operator_id: str) -> int:
-        """The fee the model expects (a motorbike, less than a day)."""
+    def session_ended_in_cash(self, session_id: str, operator_id: str) -> int | None:
+        """The fee the model expects (a motorbike, less than a day); None when the session
+        had already ended (an end acknowledged twice)."""
         session = self.sessions[session_id]
-        assert session.status == "active"
+        if session.status != "active":
+            return None
         session.status, session.fee_vnd = "ended", MOTORBIKE_DAY_VND
         self._post(f"cash:{operator_id}", f"payable:operator:{operator_id}", MOTORBIKE_DAY_VND)
         return MOTORBIKE_DAY_VND

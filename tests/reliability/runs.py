@@ -3,10 +3,9 @@
 `crash_run`: the workload against ``citysettle serve``; at random moments every process
 of the service is SIGKILLed and the service started again (with several workers, now
 and then only one worker is killed, which its parent restarts); the clients retry with
-the same keys throughout. `outage_run` (in `tests.reliability.outage`) stops the
-database instead. Both end the same way: the load stops, every operation left
-unanswered is asked about again, and the checker compares the final state with the
-reference model.
+the same keys throughout. `tests.reliability.outage` takes the database away instead.
+Both end the same way: the load stops, every operation left unanswered is asked about
+again, and the checker compares the final state with the reference model.
 
 How big a run is comes from `Plan`: the fast plans run in ``make test``, the full ones
 in ``make reliability`` (``CITYSETTLE_RELIABILITY=full``).
@@ -18,7 +17,6 @@ import asyncio
 import json
 import os
 import random
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +56,8 @@ class Plan:
     load_s: tuple[float, float] = (0.3, 1.5)  # load between the service being ready and the next kill
     while_starting: float = 0.2  # share of kills made before the restarted service is ready
     one_worker: float = 0.3  # with several workers: share of kills that take one worker only
+    # instead of chance: "w" kills one worker, "a" every process, one letter per kill
+    pattern: str | None = None
     seed: int = 1
 
 
@@ -69,7 +69,7 @@ def checkpoint_env(folder: Path) -> tuple[dict[str, str], Path]:
     return env, keyring
 
 
-Faults = Callable[[Service, random.Random], Awaitable[int]]
+Faults = Callable[[Service, random.Random, Workload], Awaitable[int]]
 """Breaks things while the load runs; returns the number of trials (kills, outages)."""
 
 
@@ -84,7 +84,7 @@ async def run_with_faults(
     seed: int,
     env: dict[str, str] | None = None,
     budget: Budget | None = None,
-) -> tuple[Verdict, Service]:
+) -> tuple[Verdict, History]:
     checkpoints, keyring = checkpoint_env(folder)
     signers = await seed_store(store_url)
     service = Service(store_url, workers, folder, {**checkpoints, **(env or {})})
@@ -101,7 +101,7 @@ async def run_with_faults(
             await workload.register_payees()
             load = asyncio.create_task(workload.run(lanes, stories=100_000))
             try:
-                verdict.trials = await faults(service, rng)
+                verdict.trials = await faults(service, rng, workload)
                 await asyncio.sleep(1.0)  # some load on the healthy service at the end
             finally:
                 workload.stop.set()
@@ -127,26 +127,40 @@ async def run_with_faults(
     verdict.timeouts = history.count(TIMEOUT)
     verdict.unreachable = history.count(UNREACHABLE)
     verdict.statuses = history.statuses()
+    verdict.extra["refusals"] = history.refusals()
+    verdict.extra["restarts_of_every_process"] = service.starts - 1
+    verdict.extra["workers_killed_alone"] = service.workers_killed
+    if service.starts > 1:  # how long the restarted service took to be ready (the first wait: its first start)
+        verdict.extra["ready_after_restart_s_max"] = round(max(service.ready_after_s[1:]), 2)
     if 500 in verdict.statuses:
         verdict.problems.append(f"{verdict.statuses[500]} answers were 500 (see {service.log})")
     if not verdict.ok:
         history.dump(folder / "history.jsonl")
-    return verdict, service
+    return verdict, history
+
+
+async def kill_one_worker(service: Service, rng: random.Random) -> bool:
+    """SIGKILL one worker that has run long enough (one killed young would count, for its
+    parent, as failing to start); waits for one at most that long."""
+    for _ in range(int(FAST_FAILURE_S / 0.2) + 1):
+        if service.kill_worker(rng, older_than_s=FAST_FAILURE_S) is not None:
+            return True
+        await asyncio.sleep(0.2)
+    return False
 
 
 def kill_faults(plan: Plan) -> Faults:
-    async def faults(service: Service, rng: random.Random) -> int:
-        last_start = time.monotonic()
-        for _ in range(plan.kills):
+    async def faults(service: Service, rng: random.Random, _workload: Workload) -> int:
+        for n in range(plan.kills):
             await asyncio.sleep(rng.uniform(*plan.load_s))
-            alone = time.monotonic() - last_start > FAST_FAILURE_S
-            one = plan.workers > 1 and alone and rng.random() < plan.one_worker
-            if one and service.kill_worker(rng) is not None:
-                last_start = time.monotonic()
+            if plan.pattern is not None:
+                one = plan.pattern[n % len(plan.pattern)] == "w"
+            else:
+                one = plan.workers > 1 and rng.random() < plan.one_worker
+            if one and await kill_one_worker(service, rng):
                 continue
             service.kill_all()
             service.start()
-            last_start = time.monotonic()
             if rng.random() >= plan.while_starting:
                 await service.until_ready()
         return plan.kills
@@ -158,6 +172,39 @@ async def crash_run(suite: str, store_url: str, folder: Path, plan: Plan) -> Ver
     verdict, _ = await run_with_faults(
         suite, store_url, folder, plan.workers, kill_faults(plan), lanes=plan.lanes, seed=plan.seed
     )
+    return verdict
+
+
+def writers() -> int:
+    return 100 if full() else 20
+
+
+async def contention_run(suite: str, store_url: str, folder: Path, workers: int, seed: int) -> Verdict:
+    """`writers()` concurrent writers on one wallet, one payment and one parking session
+    (`Workload.contend`), through ``workers`` processes. Every conflict the service could
+    not resolve within its bounded retries must be a 409 with Retry-After (the clients
+    retry it); the refusals of a session already ended are final 409s without."""
+
+    async def contend(_service: Service, _rng: random.Random, workload: Workload) -> int:
+        return await workload.contend(writers())
+
+    verdict, history = await run_with_faults(suite, store_url, folder, workers, contend, lanes=0, seed=seed)
+    retried = refused = 0
+    for operation in history.operations:
+        for attempt in operation.attempts:
+            if attempt.status != 409:
+                continue
+            kind = str(attempt.body.get("type", "")) if isinstance(attempt.body, dict) else ""
+            if kind.endswith("/invalid-transition") and operation.kind == "session_end":
+                refused += 1
+            elif attempt.retry_after is None:
+                verdict.problems.append(f"{operation.op_id}: 409 without Retry-After: {attempt.body}")
+            else:
+                retried += 1
+    ended = history.acknowledged("session_end")
+    if len(ended) != 1:
+        verdict.problems.append(f"{len(ended)} of {writers()} concurrent ends of one session acknowledged, not 1")
+    verdict.extra |= {"writers": writers(), "conflicts_retried": retried, "ends_refused": refused}
     return verdict
 
 

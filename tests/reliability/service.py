@@ -43,6 +43,8 @@ class Service:
         self.env = {**os.environ, "CITYSETTLE_CLIENT_CACHE_TTL_S": "0", "TMPDIR": str(self.tmp), **(env or {})}
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
+        self.ready_after_s: list[float] = []  # each wait in `until_ready`: start (or fault) to ready
+        self.workers_killed = 0
 
     def start(self) -> None:
         command = [sys.executable, "-m", "ops.cli", "serve", "--store", self.store_url, "--port", str(self.port)]
@@ -65,7 +67,8 @@ class Service:
                 try:
                     async with session.get(f"{self.base}/readyz", timeout=aiohttp.ClientTimeout(total=3)) as answer:
                         if answer.status == 200:
-                            return time.monotonic() - started
+                            self.ready_after_s.append(time.monotonic() - started)
+                            return self.ready_after_s[-1]
                 except (aiohttp.ClientError, OSError, TimeoutError):
                     pass
                 assert self.process is not None
@@ -94,13 +97,15 @@ class Service:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
 
-    def kill_worker(self, rng: random.Random) -> int | None:
-        """SIGKILL one worker; the parent starts it again. None when none is up yet."""
-        pids = self.worker_pids()
+    def kill_worker(self, rng: random.Random, older_than_s: float = 0.0) -> int | None:
+        """SIGKILL one worker that has run at least ``older_than_s``; the parent starts it
+        again. None when there is none."""
+        pids = [p for p in self.worker_pids() if _age_s(p) >= older_than_s]
         if not pids:
             return None
         pid = rng.choice(pids)
         os.kill(pid, signal.SIGKILL)
+        self.workers_killed += 1
         return pid
 
     def stop(self) -> int:
@@ -119,6 +124,16 @@ class Service:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+def _age_s(pid: int) -> float:
+    """How long the process has run (its start time in /proc, in clock ticks since boot)."""
+    try:
+        started = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return uptime - started / os.sysconf("SC_CLK_TCK")
 
 
 def _pg_binary(name: str) -> str:

@@ -55,7 +55,7 @@ def test_an_acknowledged_invoice_missing_from_the_log_is_lost() -> None:
     assert verdict_of(facts).lost == 1
 
 
-def test_a_payment_credited_twice_is_applied_twice_and_its_money_does_not_add_up() -> None:
+def test_a_payment_credited_more_often_than_acknowledged_is_applied_twice_and_its_money_does_not_add_up() -> None:
     facts = logged()
     facts.credited_payments["p1"] = 2
     facts.debits["bank:970436:0011004455667"] = facts.credits["payable:agency:stp-hn"] = 400_000
@@ -81,8 +81,13 @@ def test_the_model_moves_a_repeated_bank_notice_once() -> None:
     model.invoice_issued("HS-1", ModelPayment("p1", "CSREF1", 200_000, "bank:970436:1", "payable:agency:a"))
     assert model.bank_credit("970436", "1", "FT1", 200_000, "CSREF1") == "paid"
     assert model.bank_credit("970436", "1", "FT1", 200_000, "CSREF1") == "duplicate"
-    assert model.bank_credit("970436", "1", "FT2", 200_000, "CSREF1") == "suspense"  # already paid
-    assert model.debits["bank:970436:1"] == 400_000
-    assert (model.credits["payable:agency:a"], model.credits["suspense"]) == (200_000, 200_000)
+    assert model.bank_credit("970436", "1", "FT2", 200_000, "CSREF1") == "overpaid"  # already paid
+    assert model.bank_credit("970436", "1", "FT3", 5_000, "no such ref") == "suspense"
+    assert model.debits["bank:970436:1"] == 405_000
+    assert (model.credits["payable:agency:a"], model.credits["refunds"], model.credits["suspense"]) == (
+        200_000,
+        200_000,
+        5_000,
+    )
     assert model.invoices["HS-1"] == "paid"
     assert model.imbalance_vnd() == 0

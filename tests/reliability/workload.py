@@ -149,30 +149,36 @@ class Workload:
     # -- the stories ----------------------------------------------------------------
 
     async def fee(self, rng: random.Random) -> None:
-        issue = self._op("invoice", "POST", "/v1/fees/invoices")
-        body = {"service_code": SERVICE_CODE, "payer": {"name": f"Payer {issue.op_id}"}, "channel": "counter"}
-        invoice = await self._send(issue, self.signers.terminal, body)
+        invoice = await self.issue_invoice()
         if invoice is None or self.stop.is_set():
             return
-        payment = invoice["payment"]
-        note = f"MBVCB.1.{payment['reference']}.le phi"
-        first = await self.credit(payment["account_no"], payment["amount_vnd"], note, payment["reference"])
+        first = await self.pay(invoice["payment"])
         if rng.random() < 0.2 and not self.stop.is_set():  # the bank delivers its notice again
             again = self._op("credit", "POST", first.path, keyed=False)
             self.params[again.op_id] = dict(self.params[first.op_id])
             await self._send(again, None, raw=self.params[again.op_id]["raw"])
 
     async def topup(self, rng: random.Random) -> None:
-        ask = self._op("topup", "POST", "/v1/payments")
-        holder = f"holder-{ask.op_id}"
-        amount = rng.randrange(10_000, 500_001, 1_000)
-        self.params[ask.op_id] = {"holder": holder, "amount_vnd": amount}
-        body = {"purpose": "wallet_topup", "purpose_id": holder, "amount_vnd": amount}
-        payment = await self._send(ask, self.signers.app, body)
+        payment = await self.ask_topup(f"holder-{self.counter + 1:06d}", rng.randrange(10_000, 500_001, 1_000))
         if payment is None or self.stop.is_set():
             return
-        note = f"{payment['reference']} nap vi"
-        await self.credit(payment["account_no"], payment["amount_vnd"], note, payment["reference"])
+        await self.pay(payment)
+
+    async def issue_invoice(self) -> dict[str, Any] | None:
+        issue = self._op("invoice", "POST", "/v1/fees/invoices")
+        body = {"service_code": SERVICE_CODE, "payer": {"name": f"Payer {issue.op_id}"}, "channel": "counter"}
+        return await self._send(issue, self.signers.terminal, body)
+
+    async def ask_topup(self, holder: str, amount_vnd: int) -> dict[str, Any] | None:
+        ask = self._op("topup", "POST", "/v1/payments")
+        self.params[ask.op_id] = {"holder": holder, "amount_vnd": amount_vnd}
+        body = {"purpose": "wallet_topup", "purpose_id": holder, "amount_vnd": amount_vnd}
+        return await self._send(ask, self.signers.app, body)
+
+    async def pay(self, payment: dict[str, Any]) -> Operation:
+        """The citizen's transfer of exactly what the payment asks, notified by PayOS."""
+        note = f"MBVCB.1.{payment['reference']}.CT"
+        return await self.credit(payment["account_no"], payment["amount_vnd"], note, payment["reference"])
 
     async def stray_credit(self, rng: random.Random) -> None:
         await self.credit(AGENCY_ACCOUNT, rng.randrange(1_000, 100_001, 1_000), "chuyen tien an trua")
@@ -190,17 +196,42 @@ class Workload:
         return operation
 
     async def parking(self, rng: random.Random) -> None:
+        session = await self.start_session()
+        if session is None or self.stop.is_set():
+            return
+        await self.end_session(session["session_id"])
+
+    async def start_session(self) -> dict[str, Any] | None:
         start = self._op("session_start", "POST", "/v1/parking/sessions")
         n = self.counter
         plate = f"29B{n // 100_000 % 10}-{n // 100 % 1_000:03d}.{n % 100:02d}"  # one plate per session
         self.params[start.op_id] = {"plate": plate}
         body = {"lot_code": LOT, "reference": start.op_id, "zone": "A", "vehicle_class": "motorbike", "plate": plate}
-        session = await self._send(start, self.signers.terminal, body)
-        if session is None or self.stop.is_set():
-            return
-        end = self._op("session_end", "POST", f"/v1/parking/sessions/{session['session_id']}/end")
-        self.params[end.op_id] = {"session_id": session["session_id"]}
-        await self._send(end, self.signers.terminal, {"payment_method": "cash"})
+        return await self._send(start, self.signers.terminal, body)
+
+    async def end_session(self, session_id: str) -> dict[str, Any] | None:
+        """In cash; each call is its own request (its own Idempotency-Key)."""
+        end = self._op("session_end", "POST", f"/v1/parking/sessions/{session_id}/end")
+        self.params[end.op_id] = {"session_id": session_id}
+        return await self._send(end, self.signers.terminal, {"payment_method": "cash"})
+
+    async def contend(self, writers: int) -> int:
+        """``writers`` concurrent writers on each of one wallet, one payment and one parking
+        session; the number of targets. The wallet: that many top-ups of one holder, asked
+        and paid at once (each payment's credit records its top-up on the one wallet). The
+        payment: that many transfers of its reference at once (one pays it, the others
+        overpay it: refunds). The session: that many ends at once (one ends it, the others
+        are refused)."""
+        holder = f"holder-shared-{self.seed}"
+        asked = await asyncio.gather(*(self.ask_topup(holder, 10_000 + 1_000 * i) for i in range(writers)))
+        await asyncio.gather(*(self.pay(payment) for payment in asked if payment is not None))
+        invoice = await self.issue_invoice()
+        assert invoice is not None, "the contended invoice was not issued"
+        await asyncio.gather(*(self.pay(invoice["payment"]) for _ in range(writers)))
+        session = await self.start_session()
+        assert session is not None, "the contended session was not started"
+        await asyncio.gather(*(self.end_session(session["session_id"]) for _ in range(writers)))
+        return 3
 
     # -- running it -----------------------------------------------------------------
 
