@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -16,10 +17,15 @@ from adapters.http.auth import ClientDirectory
 from adapters.http.banks import WEBHOOK_FAILURES
 from adapters.http.context import API, ApiServices
 from adapters.http.problems import problem_middleware
+from adapters.passwords import PasswordBook
 from adapters.secrets import SecretSealer
+from adapters.web.desk import add_desk_routes
+from adapters.web.desk_auth import DESK, Desk
+from adapters.web.desk_tokens import DeskTokens, SessionKeyError
+from adapters.web.setup import setup_web
 from ops import health
 from ops.checkpointing import run_checkpoints
-from ops.config import Config, redact_url
+from ops.config import Config, ConfigError, redact_url
 from ops.keys import CONFIG, LEADERSHIP, METRICS, STORE
 from ops.leadership import Leadership
 from ops.metrics import Metrics
@@ -27,6 +33,7 @@ from ops.projections import projections, run_projection
 from ops.stores import open_store
 
 log = logging.getLogger(__name__)
+DESK_TOKENS = web.AppKey("desk_tokens", DeskTokens)
 
 
 def create_app(config: Config) -> web.Application:
@@ -38,11 +45,26 @@ def create_app(config: Config) -> web.Application:
     app[CONFIG] = config
     app[METRICS] = metrics = Metrics.create()
     app[WEBHOOK_FAILURES] = lambda provider, reason: metrics.bank_webhook_failures.labels(provider, reason).inc()
+    app[DESK_TOKENS] = desk_tokens(config)
     app.cleanup_ctx.append(_event_store)
     app.cleanup_ctx.append(_leadership)
     health.add_routes(app)
     add_api_routes(app)
+    setup_web(app)
+    add_desk_routes(app)
     return app
+
+
+def desk_tokens(config: Config) -> DeskTokens:
+    """The desk's signing key from ``CITYSETTLE_SESSION_KEY_FILE`` (base64), else one for
+    this process only (then sessions end when it stops; `ops.serving` gives its workers one)."""
+    if config.session_key_file is None:
+        log.warning("CITYSETTLE_SESSION_KEY_FILE not set: finance desk sessions end when the service stops")
+        return DeskTokens.generate()
+    try:
+        return DeskTokens(base64.b64decode(config.session_key_file.read_text(encoding="ascii").strip(), validate=True))
+    except (OSError, ValueError, SessionKeyError) as exc:
+        raise ConfigError(f"CITYSETTLE_SESSION_KEY_FILE {config.session_key_file}: {exc}") from exc
 
 
 async def _event_store(app: web.Application) -> AsyncIterator[None]:
@@ -61,6 +83,7 @@ async def _event_store(app: web.Application) -> AsyncIterator[None]:
         on_signature_rejected=lambda check: app[METRICS].signature_failures.labels(check).inc(),
         on_device_batch=app[METRICS].observe_device_batch,
     )
+    app[DESK] = Desk(store=store, projections=store, tokens=app[DESK_TOKENS], passwords=PasswordBook(sealer))
     log.info("event store open: %s", redact_url(config.store_url))
     yield
     await store.close()

@@ -43,6 +43,9 @@ class Config:
     # A transfer booked before its payment expired still pays it when the bank's notice
     # arrives at most this long after the expiry (credit_bank_transfer's accepted_delay).
     bank_notice_delay_s: float = 600.0
+    # the finance desk's session and CSRF signing key (base64 of at least 32 random bytes);
+    # unset: a key per process start, so sessions end with a restart
+    session_key_file: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -64,6 +67,7 @@ class Config:
             client_cache_ttl_s=float(_int(env, "CITYSETTLE_CLIENT_CACHE_TTL_S", 1, 0, 300)),
             wallet_payee_id=env.get("CITYSETTLE_WALLET_PAYEE", base.wallet_payee_id),
             bank_notice_delay_s=float(_int(env, "CITYSETTLE_BANK_NOTICE_DELAY_S", 600, 0, 86_400)),
+            session_key_file=_path(env, "CITYSETTLE_SESSION_KEY_FILE"),
         )
 
     def with_overrides(self, **overrides: Any) -> Config:

@@ -19,15 +19,18 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import base64
 import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from types import FrameType
 
 from aiohttp import web
@@ -166,7 +169,14 @@ def serve(config: Config, workers: int) -> int:
         run_worker(config)
         return 0
     with tempfile.TemporaryDirectory(prefix="citysettle-metrics-") as metrics_dir:
-        return Supervisor(config, workers, metrics_dir).run()
+        if config.session_key_file is not None:
+            return Supervisor(config, workers, metrics_dir).run()
+        with tempfile.TemporaryDirectory(prefix="citysettle-session-") as key_dir:
+            # one desk session key for every worker of this run (a cookie works on any of them)
+            key = Path(key_dir) / "session.key"
+            key.write_text(base64.b64encode(secrets.token_bytes(32)).decode(), encoding="ascii")
+            key.chmod(0o600)
+            return Supervisor(replace(config, session_key_file=key), workers, metrics_dir).run()
 
 
 @dataclass
@@ -216,6 +226,8 @@ class Supervisor:
                 "CITYSETTLE_PORT": str(self.config.port),
             }
         )
+        if self.config.session_key_file is not None:
+            env["CITYSETTLE_SESSION_KEY_FILE"] = str(self.config.session_key_file)
         return env
 
     def _start(self, slot: _Slot) -> None:

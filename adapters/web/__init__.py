@@ -1,0 +1,1 @@
+"""Server-rendered pages: Jinja templates, their strings in each language, static assets."""
