@@ -10,6 +10,7 @@ from dataclasses import dataclass
 WIDTH = 560
 HEIGHT = 220
 LEFT = 48  # room for the axis labels
+RIGHT = 20  # room for the last day's label
 BOTTOM = 28
 TOP = 12
 PLOT_H = HEIGHT - TOP - BOTTOM
@@ -70,7 +71,7 @@ class BarChart:
     @classmethod
     def of(cls, days: Sequence[tuple[str, int, int]]) -> BarChart:
         top = _nice_top(max((m + e for _, m, e in days), default=0))
-        slot = (WIDTH - LEFT) // max(len(days), 1)
+        slot = (WIDTH - LEFT - RIGHT) // max(len(days), 1)
         bars = []
         for index, (day, matched, exceptions) in enumerate(days):
             matched_h = matched * PLOT_H // top
@@ -104,7 +105,7 @@ class LineChart:
 
     @classmethod
     def of(cls, days: Sequence[tuple[str, int | None]]) -> LineChart:
-        slot = (WIDTH - LEFT) // max(len(days), 1)
+        slot = (WIDTH - LEFT - RIGHT) // max(len(days), 1)
         points = tuple(
             Point(LEFT + index * slot + slot // 2, TOP + PLOT_H - bps * PLOT_H // 10_000, day, bps)
             for index, (day, bps) in enumerate(days)
