@@ -18,8 +18,8 @@ the database's lock and never reuse a position.
 from __future__ import annotations
 
 import asyncio
-import errno
 import base64
+import errno
 import logging
 import os
 import secrets

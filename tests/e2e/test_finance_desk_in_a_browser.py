@@ -80,10 +80,13 @@ def _page(browser: Browser) -> Iterator[Page]:
 
 
 def _shot(page: Page, name: str) -> Path:
+    """A screenshot of the whole page, kept to be looked at; the page fits the window's width."""
     ARTEFACTS.mkdir(exist_ok=True)
     path = ARTEFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     _assert_a_rendered_page(path)
+    overflow: Any = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{name}: the page is {overflow}px wider than the window"
     return path
 
 

@@ -22,11 +22,13 @@ from domain.model.balances import Balance
 from domain.model.clients import Role
 from domain.model.users import MAX_FAILURES, User, user_stream_id
 from domain.services.balances import account_key
+from domain.services.unit_of_work import execute
+from domain.services.users import disable_user
 from settlement.runs import ReconciliationRun
 from tests.integration.test_http_settlement_batches import PAYING, collected_day
 from tests.integration.test_http_settlement_runs import ACCOUNT, STRAY, day_statement, paid_day
 from tests.support.api import Api, ClientFactory, start_api
-from tests.support.desk import PASSWORD, Browser, add_user
+from tests.support.desk import PASSWORD, Browser, add_user, csrf_of
 
 
 @pytest.fixture
@@ -252,3 +254,29 @@ async def test_the_day_shows_collections_and_suspense_the_vietnamese_way(api: Ap
     assert '<td class="n" id="collections-total">0\u00a0₫</td>' in before
     assert "<svg" in html
     assert "<script" not in html
+
+
+async def test_the_desk_speaks_english_by_the_switch(api: Api, browser: Browser) -> None:
+    await browser.sign_in("lan")
+    html = await (await api.http.get("/finance", params={"lang": "en"})).text()
+    assert '<html lang="en">' in html
+    for words in ("Finance desk", "Administrative fees", "Wallet top-ups", "Suspense (unidentified)", "Sign out"):
+        assert words in html, words
+
+
+async def test_a_disabled_user_is_signed_out_at_once(api: Api, browser: Browser) -> None:
+    await browser.sign_in("lan")
+    assert (await api.http.get("/finance", allow_redirects=False)).status == 200
+    await execute(api.store, disable_user("lan", "left the department", datetime.now(UTC)))
+    assert (await api.http.get("/finance", allow_redirects=False)).status == 303
+    assert (await browser.sign_in("lan")).status == 401
+
+
+async def test_after_sign_in_the_browser_goes_only_to_a_desk_page(api: Api) -> None:
+    for asked, landed in (("/finance/runs/x", "/finance/runs/x"), ("//evil.example/finance", "/finance"),
+                          ("https://evil.example/", "/finance"), ("/finance\\@evil", "/finance")):  # fmt: skip
+        api.http.session.cookie_jar.clear()
+        form = await api.http.get("/finance/login")
+        data = {"csrf": csrf_of(await form.text()), "name": "lan", "password": PASSWORD, "next": asked}
+        response = await api.http.post("/finance/login", data=data, allow_redirects=False)
+        assert response.headers["Location"] == landed, asked
