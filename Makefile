@@ -31,11 +31,17 @@ $(DISPLAY_KEY):
 	@mkdir -p var
 	@(umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(32))' > $(DISPLAY_KEY))
 
+# The finance desk's session signing key (base64 of 32 random bytes, mode 0600).
+SESSION_KEY := var/desk-session.key
+$(SESSION_KEY): | $(STAMP)
+	@mkdir -p var
+	@umask 077 && $(PY) -c 'import base64, secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())' > $(SESSION_KEY)
+
 # On first start (an empty store) the demo day is seeded and what it made is printed,
 # with the calls to look at it (keys in var/demo/); later starts serve the store as it is.
-run: $(STAMP) $(CHECKPOINT_KEY) $(DISPLAY_KEY)
+run: $(STAMP) $(CHECKPOINT_KEY) $(DISPLAY_KEY) $(SESSION_KEY)
 	CITYSETTLE_CHECKPOINT_KEY_FILE=$(CHECKPOINT_KEY) CITYSETTLE_CHECKPOINT_KEYRING=$(CHECKPOINT_KEYRING) \
-		CITYSETTLE_DISPLAY_KEY_FILE=$(DISPLAY_KEY) \
+		CITYSETTLE_DISPLAY_KEY_FILE=$(DISPLAY_KEY) CITYSETTLE_SESSION_KEY_FILE=$(SESSION_KEY) \
 		$(VENV)/bin/citysettle demo --if-empty --store '$(STORE)' --host $(HOST) --port $(PORT)
 
 # Lint and types first (cheap, and CI must hold the same bar), then makes sure PostgreSQL

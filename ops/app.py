@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -19,8 +20,12 @@ from adapters.http.context import API, ApiLimits, ApiServices
 from adapters.http.display_links import DisplayKeyError, DisplayLinks
 from adapters.http.problems import STORE_UNAVAILABLE, problem_middleware
 from adapters.http.stream_watch import StreamWatch
+from adapters.passwords import PasswordBook
 from adapters.secrets import SecretSealer
 from adapters.web.counter import add_counter_routes
+from adapters.web.desk import add_desk_routes
+from adapters.web.desk_auth import DESK, Desk
+from adapters.web.desk_tokens import DeskTokens, SessionKeyError
 from adapters.web.setup import setup_web
 from ops import health
 from ops.access_log import access_log_middleware, send_request_id
@@ -34,6 +39,7 @@ from ops.stores import open_store
 from ops.ticket_signing import ticket_codes
 
 log = logging.getLogger(__name__)
+DESK_TOKENS = web.AppKey("desk_tokens", DeskTokens)
 
 
 def create_app(config: Config) -> web.Application:
@@ -49,13 +55,27 @@ def create_app(config: Config) -> web.Application:
     app[DISPLAY_LINKS] = display_links(config)
     app[METRICS] = metrics = Metrics.create()
     app[WEBHOOK_FAILURES] = lambda provider, reason: metrics.bank_webhook_failures.labels(provider, reason).inc()
+    app[DESK_TOKENS] = desk_tokens(config)
     app.cleanup_ctx.append(_event_store)
     app.cleanup_ctx.append(_leadership)
     health.add_routes(app)
     add_api_routes(app)
     setup_web(app)
     add_counter_routes(app)
+    add_desk_routes(app)
     return app
+
+
+def desk_tokens(config: Config) -> DeskTokens:
+    """The desk's signing key from ``CITYSETTLE_SESSION_KEY_FILE`` (base64), else one for
+    this process only (then sessions end when it stops; `ops.serving` gives its workers one)."""
+    if config.session_key_file is None:
+        log.warning("CITYSETTLE_SESSION_KEY_FILE not set: finance desk sessions end when the service stops")
+        return DeskTokens.generate()
+    try:
+        return DeskTokens(base64.b64decode(config.session_key_file.read_text(encoding="ascii").strip(), validate=True))
+    except (OSError, ValueError, SessionKeyError) as exc:
+        raise ConfigError(f"CITYSETTLE_SESSION_KEY_FILE {config.session_key_file}: {exc}") from exc
 
 
 async def _event_store(app: web.Application) -> AsyncIterator[None]:
@@ -81,6 +101,7 @@ async def _event_store(app: web.Application) -> AsyncIterator[None]:
         on_ticket_validation=lambda outcome, reason: app[METRICS].ticket_validations.labels(outcome, reason).inc(),
         limits=ApiLimits(request_timeout_s=config.request_timeout_s),
     )
+    app[DESK] = Desk(store=store, projections=store, tokens=app[DESK_TOKENS], passwords=PasswordBook(sealer))
     log.info("event store open: %s", redact_url(config.store_url))
     yield
     await changes.close()

@@ -10,7 +10,20 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ops import audit, cli_banks, cli_call, cli_clients, cli_demo, cli_qr, logs, reconcile, resolve, serving, settle
+from ops import (
+    audit,
+    cli_banks,
+    cli_call,
+    cli_clients,
+    cli_demo,
+    cli_qr,
+    cli_users,
+    logs,
+    reconcile,
+    resolve,
+    serving,
+    settle,
+)
 from ops.config import Config, ConfigError
 
 EXIT_USAGE = 2
@@ -45,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_clients.register(commands)
     cli_demo.register(commands)
     cli_qr.register(commands)
+    cli_users.register(commands)
     reconcile.register(commands)
     resolve.register(commands)
     settle.register(commands)

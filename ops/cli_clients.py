@@ -35,9 +35,9 @@ from adapters.secrets import SecretSealer
 from domain.model.clients import KeyAlgorithm, Role
 from domain.model.errors import DomainError
 from domain.services.clients import list_clients, register_client, revoke_client, rotate_client_key
-from domain.services.unit_of_work import UseCase, execute
+from domain.services.unit_of_work import UseCase
 from ops.config import Config
-from ops.stores import open_store
+from ops.stores import run_use_case, with_store
 
 EXIT_REFUSED = 1
 DEFAULT_GRACE_S = 86_400
@@ -93,20 +93,12 @@ def _printed(result: dict[str, Any], key: NewKey) -> dict[str, Any]:
     return shown
 
 
-async def _run(config: Config, use_case: UseCase) -> dict[str, Any]:
-    store = await open_store(config)
-    try:
-        return (await execute(store, use_case)).result
-    finally:
-        await store.close()
-
-
 def _with_key(args: argparse.Namespace, make_use_case: Any) -> dict[str, Any]:
     """Make the key, record it; a refused registration leaves no key file behind."""
     config = Config.from_env().with_overrides(store_url=args.store)
     key = make_key(KeyAlgorithm(args.algorithm), args.key_out, SecretSealer(config.codec.cipher_key))
     try:
-        result = asyncio.run(_run(config, make_use_case(key)))
+        result = asyncio.run(run_use_case(config, make_use_case(key)))
     except BaseException:
         if args.key_out is not None:
             with contextlib.suppress(FileNotFoundError):
@@ -149,21 +141,13 @@ def _rotate(args: argparse.Namespace) -> dict[str, Any]:
 
 def _revoke(args: argparse.Namespace) -> dict[str, Any]:
     config = Config.from_env().with_overrides(store_url=args.store)
-    return asyncio.run(_run(config, revoke_client(args.client, args.reason, datetime.now(UTC))))
-
-
-async def _list(config: Config) -> list[dict[str, Any]]:
-    store = await open_store(config)
-    try:
-        return await list_clients(store)
-    finally:
-        await store.close()
+    return asyncio.run(run_use_case(config, revoke_client(args.client, args.reason, datetime.now(UTC))))
 
 
 def _command(args: argparse.Namespace) -> int:
     try:
         if args.clients_command == "list":
-            out: Any = asyncio.run(_list(Config.from_env().with_overrides(store_url=args.store)))
+            out: Any = asyncio.run(with_store(Config.from_env().with_overrides(store_url=args.store), list_clients))
         else:
             out = {"add": _add, "rotate": _rotate, "revoke": _revoke}[args.clients_command](args)
     except (Refused, DomainError) as exc:

@@ -59,6 +59,9 @@ class Config:
     # `serve --workers N` shares one among its workers).
     display_key_file: Path | None = None
     display_valid_after_expiry_s: float = 1_800.0  # a display link outlives its payment by this
+    # the finance desk's session and CSRF signing key (base64 of at least 32 random bytes);
+    # unset: a key per process start, so sessions end with a restart
+    session_key_file: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -90,6 +93,7 @@ class Config:
             display_valid_after_expiry_s=float(
                 _int(env, "CITYSETTLE_DISPLAY_VALID_AFTER_EXPIRY_S", 1_800, 0, 7 * 86_400)
             ),
+            session_key_file=_path(env, "CITYSETTLE_SESSION_KEY_FILE"),
         )
 
     def with_overrides(self, **overrides: Any) -> Config:

@@ -17,6 +17,7 @@ from domain.services.memory_projections import InMemoryProjectionStore
 from domain.services.parking_projections import CashlessShare, LotOccupancy
 from domain.services.projections import ProjectionRunner
 from settlement.cash_on_hand import CashOnHand
+from settlement.collections import DailyCollections
 from settlement.payables import PayablePostings
 from settlement.run_index import RunIndex
 
@@ -35,6 +36,7 @@ def projections() -> list[Projection]:
         PayablePostings(),
         CashOnHand(),
         RunIndex(),
+        DailyCollections(),
     ]
 
 

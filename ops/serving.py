@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
 
@@ -173,13 +173,19 @@ def serve(config: Config, workers: int) -> int:
         return 0
     with (
         tempfile.TemporaryDirectory(prefix="citysettle-metrics-") as metrics_dir,
-        tempfile.TemporaryDirectory(prefix="citysettle-display-") as key_dir,
+        tempfile.TemporaryDirectory(prefix="citysettle-keys-") as key_dir,
     ):
         if config.display_key_file is None:  # the workers must agree on the display links' key
             key_file = Path(key_dir) / "display.key"
             key_file.touch(mode=0o600)
             key_file.write_bytes(base64.b64encode(secrets.token_bytes(32)))
             config = config.with_overrides(display_key_file=key_file)
+        if config.session_key_file is None:
+            # one desk session key for every worker of this run (a cookie works on any of them)
+            key = Path(key_dir) / "session.key"
+            key.write_text(base64.b64encode(secrets.token_bytes(32)).decode(), encoding="ascii")
+            key.chmod(0o600)
+            config = replace(config, session_key_file=key)
         return Supervisor(config, workers, metrics_dir).run()
 
 
@@ -232,6 +238,8 @@ class Supervisor:
         )
         if self.config.display_key_file is not None:
             env["CITYSETTLE_DISPLAY_KEY_FILE"] = str(self.config.display_key_file)
+        if self.config.session_key_file is not None:
+            env["CITYSETTLE_SESSION_KEY_FILE"] = str(self.config.session_key_file)
         return env
 
     def _start(self, slot: _Slot) -> None:

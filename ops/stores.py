@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import socket
 import sqlite3
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import asyncpg
 
 from adapters.eventstore.base import EventsUndecodable
 from adapters.eventstore.postgres import PostgresEventStore
 from adapters.eventstore.sqlite import SqliteEventStore
+from domain.services.unit_of_work import UseCase, execute
 from ops.config import Config, ConfigError, redact_url
+
+T = TypeVar("T")
 
 Store = SqliteEventStore | PostgresEventStore
 
@@ -98,3 +103,21 @@ def _fix(config: Config) -> str:
     return (
         "they do not decode with this CITYSETTLE_CIPHER_KEY: give the key (and CITYSETTLE_COMPRESS) it was written with"
     )
+
+
+async def with_store(config: Config, work: Callable[[Store], Awaitable[T]]) -> T:
+    """``work`` on the configured store, opened for it and closed after (a command's run)."""
+    store = await open_store(config)
+    try:
+        return await work(store)
+    finally:
+        await store.close()
+
+
+async def run_use_case(config: Config, use_case: UseCase) -> dict[str, Any]:
+    """One use case on the configured store; its result."""
+
+    async def work(store: Store) -> dict[str, Any]:
+        return (await execute(store, use_case)).result
+
+    return await with_store(config, work)

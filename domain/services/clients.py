@@ -8,15 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from eventsourcing.utils import get_topic
-
 from domain.model.clients import Client, KeyAlgorithm, Role, client_stream_id
 from domain.model.errors import InvalidTransition
 from domain.ports import EventStore
+from domain.services.registrations import registrations
 from domain.services.unit_of_work import UnitOfWork, UseCase
-
-LOG_PAGE = 1_000
-CLIENT_REGISTERED_TOPIC = get_topic(Client.Registered)
 
 
 def register_client(
@@ -66,22 +62,9 @@ async def load_client(store: EventStore, client_id: str) -> Client | None:
 
 
 async def list_clients(store: EventStore) -> list[dict[str, Any]]:
-    """Every client ever registered, in registration order (follows the whole log,
-    reading only the rows whose topic is a registration)."""
-    client_ids: list[str] = []
-    position = 0
-    while True:
-        page = await store.read_log(position, LOG_PAGE)
-        if not page:
-            break
-        for record in page:
-            if record.topic == CLIENT_REGISTERED_TOPIC:
-                event = store.decode(record)
-                assert isinstance(event, Client.Registered), record.topic
-                client_ids.append(event.client_id)
-        position = page[-1].position
+    """Every client ever registered, in registration order (`registrations`)."""
     views = []
-    for client_id in client_ids:
+    for client_id in [event.client_id for event in await registrations(store, Client.Registered)]:
         client = await load_client(store, client_id)
         assert client is not None, "a registration without its client stream"
         views.append(client.view())
