@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ops import audit, cli_banks, cli_call, cli_clients, cli_demo, cli_qr, reconcile, resolve, serving, settle
+from ops import audit, backup, cli_banks, cli_call, cli_clients, cli_demo, cli_qr, reconcile, resolve, serving, settle
 from ops.config import Config, ConfigError
 
 EXIT_USAGE = 2
@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_serve)
 
     audit.register(commands)
+    backup.register(commands)
     cli_banks.register(commands)
     cli_call.register(commands)
     cli_clients.register(commands)
