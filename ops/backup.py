@@ -34,7 +34,7 @@ def _is_sqlite(url: str) -> bool:
 
 
 async def backup(config: Config, out: Path) -> Backup:
-    store = await open_store(config, create=False)  # says "no event store at ..." or why it is unreachable
+    store = await open_store(config, create=False, decodes=False)  # "no event store at ..." or why not reachable
     await store.close()
     url = config.store_url
     if _is_sqlite(url):
@@ -49,7 +49,7 @@ async def restore(config: Config, source: Path) -> Backup:
     if not url.startswith(("postgresql://", "postgres://")):
         raise ConfigError(f"unsupported store URL scheme {url.split('://', 1)[0]!r}: use sqlite:/// or postgresql://")
     restored = await restore_postgres(source, url)
-    store = await open_store(config, create=False)  # the restored store opens as a store
+    store = await open_store(config, create=False, decodes=False)  # the restored store opens as a store
     await store.close()
     return restored
 
