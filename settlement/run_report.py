@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import csv
 import io
-from html import escape
+from functools import cache
 from typing import Any
 
+import jinja2
+
+from settlement import templating
 from settlement.currencies import format_minor
 from settlement.reconciliation_service import run_view
 from settlement.runs import ReconciliationRun
@@ -93,34 +96,26 @@ def report_csv(run: ReconciliationRun) -> str:
     return out.getvalue()
 
 
-def _cell(value: Any) -> str:
-    return f"<td>{escape('' if value is None else str(value))}</td>"
+@cache
+def _template() -> jinja2.Template:
+    return templating.environment().get_template("run_report.html")
 
 
 def report_html(run: ReconciliationRun) -> str:
-    """A self-contained page (loads nothing): summary, balance checks, the cases."""
+    """A self-contained page (loads nothing): summary, balance checks, the cases
+    (the Jinja template ``settlement/templates/run_report.html``)."""
     view = run_view(run)
     state = "reconciled" if run.reconciled else f"{len(view['open_exceptions'])} open exception(s)"
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Reconciliation run {escape(view['id'])}</title></head><body>",
-        f"<h1>Reconciliation run {escape(view['id'])}</h1>",
-        f"<p>{escape(view['first_day'])} to {escape(view['last_day'])}: {escape(state)}</p>",
-        "<h2>Totals</h2><table><tr><th>category</th><th>lines</th><th>items</th></tr>",
-    ]
-    for category, total in run.totals.items():
-        parts.append(f"<tr>{_cell(category)}{_cell(total['lines'])}{_cell(total['items'])}</tr>")
-    parts.append("</table><h2>Balance checks</h2><table><tr><th>statement</th><th>check</th><th>ok</th></tr>")
-    for check in run.balance_checks:
-        parts.append(f"<tr>{_cell(check['statement_id'])}{_cell(check['check'])}{_cell(check['ok'])}</tr>")
-    parts.append("</table><h2>Exceptions</h2><table><tr>")
-    parts.extend(f"<th>{escape(c)}</th>" for c in CSV_COLUMNS)
-    parts.append("</tr>")
     rows = _rows(run)
-    for row in rows[:HTML_ROWS_MAX]:
-        parts.append("<tr>" + "".join(_cell(v) for v in row) + "</tr>")
-    parts.append("</table>")
-    if len(rows) > HTML_ROWS_MAX:
-        parts.append(f"<p>{len(rows) - HTML_ROWS_MAX} more rows in report.csv</p>")
-    parts.append("</body></html>\n")
-    return "".join(parts)
+    return (
+        _template().render(
+            view=view,
+            state=state,
+            totals=run.totals,
+            balance_checks=run.balance_checks,
+            columns=CSV_COLUMNS,
+            rows=rows[:HTML_ROWS_MAX],
+            more=len(rows) - HTML_ROWS_MAX,
+        )
+        + "\n"
+    )

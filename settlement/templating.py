@@ -2,7 +2,8 @@
 
 Autoescaped (every value is text unless marked safe), undefined names are errors, and
 the Vietnamese money and number formats as filters: ``{{ 200000 | vnd }}`` is
-``200.000 ₫``, ``{{ x | money(currency) }}`` any currency, ``{{ n | group }}`` a count.
+``200.000 ₫``, ``{{ x | money(currency) }}`` any currency, ``{{ n | group }}`` a count,
+``{{ n | counted("entry", "entries") }}`` a counted noun.
 report.html's templates live in ``settlement/templates``; the pages' loader finds them
 too, so a page can reuse their parts."""
 
@@ -13,7 +14,7 @@ from typing import Any
 
 import jinja2
 
-from settlement.report_words import amount, group
+from settlement.report_words import amount, counted, group
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -33,6 +34,7 @@ def add_filters(env: jinja2.Environment) -> jinja2.Environment:
     env.filters["vnd"] = vnd
     env.filters["money"] = amount
     env.filters["group"] = group
+    env.filters["counted"] = counted  # {{ n | counted("entry", "entries") }}: 1 entry, 2 entries
     return env
 
 

@@ -57,6 +57,11 @@ class StreamWatch:
         """How many waiters are registered (for tests and metrics)."""
         return sum(len(w) for w in self._waiters.values())
 
+    @property
+    def following(self) -> bool:
+        """Whether the follower task is running (it runs only while someone watches)."""
+        return self._task is not None and not self._task.done()
+
     async def close(self) -> None:
         task, self._task = self._task, None
         if task is not None and not task.done():

@@ -202,6 +202,8 @@ def test_the_counter_screen_turns_paid_by_itself(tmp_path: Path) -> None:
             print(f"post to 'Đã thanh toán': {changed_after_s * 1000:.0f} ms")
             assert changed_after_s < CHANGE_MAX_S, f"the screen changed {changed_after_s:.3f} s after the post"
 
+            _switch_by_keyboard(page)
+
             page.goto(base + second["links"]["display"] + "&lang=en")
             assert _status(page) == "Waiting for payment"
             page.wait_for_function("() => document.getElementById('connection').classList.contains('live')")
@@ -246,3 +248,16 @@ def _what_the_citizen_sees(page: Page, payment: dict[str, Any]) -> None:
     assert overflow <= 0, f"the page is {overflow}px wider than the tablet"
     tall = page.evaluate("document.documentElement.scrollHeight - window.innerHeight")
     assert tall <= 0, f"the page is {tall}px taller than the tablet: everything must show at once"
+
+
+def _switch_by_keyboard(page: Page) -> None:
+    """Tab reaches the skip link, then the language switch; Enter opens the same screen in English."""
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.className") == "skip"
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.textContent") == "English"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**lang=en")
+    assert "t=" in page.url, "the switch keeps the link's token"
+    assert _status(page) == "Paid"
+    assert page.evaluate("() => document.documentElement.lang") == "en"

@@ -57,3 +57,18 @@ def test_html_table_is_bounded_and_clean_report_says_reconciled(tmp_path: Path) 
     empty = reconcile([], [])
     assert empty.reconciled
     assert "Reconciled" in write_reports(empty, tmp_path / "empty")[2].read_text(encoding="utf-8")
+
+
+def test_html_escapes_what_the_bank_wrote(tmp_path: Path) -> None:
+    """report.html is a Jinja template with autoescape: a transfer note or a bank reference
+    that looks like markup is shown as text, never run."""
+    hostile = Entry(
+        5_000, "VND", Direction.CREDIT, acct_svcr_ref="FT<b>1</b>", additional_info="<script>alert(1)</script> & co"
+    )
+    result = reconcile([Statement("csv", None, "S<1>", ACCOUNT_NO, "VND", (), (hostile,))], [])
+    page = write_reports(result, tmp_path / "hostile")[2].read_text(encoding="utf-8")
+    assert "<script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
+    assert "FT&lt;b&gt;1&lt;/b&gt;" in page
+    assert "S&lt;1&gt;" in page
+    assert "5.000\u00a0₫" in page
