@@ -35,7 +35,7 @@ EXPORT_PAGE = 5_000
 async def verify(config: Config, out: TextIO, keyring: KeyRing | None = None) -> int:
     """Recompute the chain; check every checkpoint's signature against ``keyring`` and
     its hash against the recomputed chain. Exit 0 when intact, 4 at the first problem."""
-    store = await open_store(config, create=False)
+    store = await open_store(config, create=False, decodes=False)
     try:
         checkpoints = await store.checkpoints()
         refuse_unknown_keys(checkpoints, keyring)
@@ -58,7 +58,7 @@ async def verify(config: Config, out: TextIO, keyring: KeyRing | None = None) ->
 async def export_events(config: Config, since: int, out: TextIO) -> int:
     """Each line holds the row exactly as stored (state in base64) plus its chain hash,
     so the export alone is enough to recompute the chain."""
-    store = await open_store(config, create=False)
+    store = await open_store(config, create=False, decodes=False)
     try:
         position = since
         while records := await store.read_log(position, EXPORT_PAGE):
@@ -148,7 +148,10 @@ def _keygen_command(args: argparse.Namespace) -> int:
     if args.key.exists():
         print(f"citysettle: {args.key} exists; refusing to overwrite a signing key", file=sys.stderr)
         return 1
-    key_id = write_new_key(args.key, args.keyring)
+    try:
+        key_id = write_new_key(args.key, args.keyring)
+    except CheckpointKeyError as exc:  # the ring is read before the key is written: nothing made
+        return _usage(str(exc))
     print(json.dumps({"key_id": key_id, "key": str(args.key), "keyring": str(args.keyring)}))
     return 0
 

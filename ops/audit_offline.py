@@ -31,7 +31,7 @@ class ExportFileError(ValueError):
 
 
 async def export_checkpoints(config: Config, keyring: KeyRing, out: TextIO) -> int:
-    store = await open_store(config, create=False)
+    store = await open_store(config, create=False, decodes=False)
     try:
         checkpoints = await store.checkpoints()
     finally:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -52,13 +55,34 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
         code = args.handler(args)
+        sys.stdout.flush()  # here, not at exit: a failed write must be reported like any other
     except ConfigError as exc:
         print(f"citysettle: configuration error: {exc}", file=sys.stderr)
         code = EXIT_USAGE
     except BrokenPipeError:  # e.g. `citysettle export events | head`: the reader left
+        _drop_stdout()
         sys.stderr.close()
         code = 0
+    except OSError as exc:
+        if exc.errno not in _DEVICE_ERRORS:
+            raise
+        # the disk is full (or failing) under the output or a file being written: nothing a bug
+        # report helps with; the commands that record something write their files first
+        print(f"citysettle: cannot write {exc.filename or 'the output'}: {exc.strerror}", file=sys.stderr)
+        _drop_stdout()
+        code = EXIT_USAGE
     sys.exit(code)
+
+
+# errors of the device written to, not of the program: one line instead of a traceback
+_DEVICE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS})
+
+
+def _drop_stdout() -> None:
+    """Discard what could not be written, so that the interpreter's flush at exit does not
+    fail a second time (and print "Exception ignored")."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import sys
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -70,10 +71,18 @@ def _body(data: str | None) -> bytes:
     return data.encode()
 
 
+def _service_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CannotCall(f"--url {url!r} is not an http:// or https:// address with a host")
+    return url.rstrip("/")
+
+
 async def call(args: argparse.Namespace) -> tuple[int, str, bytes]:
+    service = _service_url(args.url)
     signer = load_signer(args.key, args.key_id)
     method = args.method.upper()
-    url = args.url.rstrip("/") + (args.path if args.path.startswith("/") else f"/{args.path}")
+    url = service + (args.path if args.path.startswith("/") else f"/{args.path}")
     body = _body(args.data)
     headers = {"Content-Type": "application/json"} if body else {}
     if method in ("POST", "PUT"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -52,7 +54,7 @@ class Config:
             port=_int(env, "CITYSETTLE_PORT", base.port, 1, 65_535),
             codec=CodecOptions(
                 compress=_flag(env, "CITYSETTLE_COMPRESS"),
-                cipher_key=env.get("CITYSETTLE_CIPHER_KEY") or None,
+                cipher_key=_cipher_key(env, "CITYSETTLE_CIPHER_KEY"),
             ),
             batch_events_max=_int(env, "CITYSETTLE_BATCH_EVENTS_MAX", base.batch_events_max, 1, 100_000),
             batch_wait_ms=float(_int(env, "CITYSETTLE_BATCH_WAIT_MS", int(base.batch_wait_ms), 0, 1_000)),
@@ -83,6 +85,28 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
     return value
+
+
+AES_KEY_BYTES = (16, 24, 32)
+
+
+def _cipher_key(env: Mapping[str, str], name: str) -> str | None:
+    """The store's AES key as base64 (what eventsourcing's `AESCipher` takes), checked
+    here so that a bad one is named at start; the message never shows the value."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        size = len(base64.b64decode(raw, validate=True))
+    except binascii.Error:
+        problem = "is not base64 text"
+    else:
+        if size in AES_KEY_BYTES:
+            return raw
+        problem = f"decodes to {size} bytes"
+    raise ConfigError(
+        f"{name} {problem}; it must be the base64 of a 16-, 24- or 32-byte AES key (e.g. `openssl rand -base64 32`)"
+    )
 
 
 def _path(env: Mapping[str, str], name: str) -> Path | None:

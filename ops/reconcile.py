@@ -27,6 +27,7 @@ from tqdm import tqdm
 from adapters.eventstore.base import StoreNotFound
 from ops.cli_types import bounded_int
 from ops.config import Config
+from ops.output_paths import folder_problem
 from ops.stores import open_store
 from settlement.ledger_side import LedgerSide
 from settlement.outcomes import MatchOptions, Reconciliation
@@ -145,6 +146,8 @@ def run(args: argparse.Namespace) -> tuple[int, Reconciliation | None]:
         print(f"citysettle reconcile: cannot read the statement: {exc}", file=sys.stderr)
         return EXIT_UNREADABLE, None
     config = Config.from_env().with_overrides(store_url=args.store)
+    if (problem := folder_problem(args.out)) is not None:
+        return _unwritable(args.out, problem), None
     # After the file (its own bar): the three remaining steps, named as they run.
     steps = tqdm(total=3, desc="reconcile", leave=False, disable=not sys.stderr.isatty(), bar_format="{desc}")
     with steps:
@@ -164,7 +167,10 @@ def run(args: argparse.Namespace) -> tuple[int, Reconciliation | None]:
         inputs = _inputs(args.statement, files, first, last)
         _warn_repeated(inputs["repeated_statements"])
         run = str(run_id_of(result, statement_run.identities, first, last, side.last_position))
-        write_reports(result, args.out, inputs, ResolveCommands(run, args.store, frozenset(side.ledger_accounts)))
+        try:
+            write_reports(result, args.out, inputs, ResolveCommands(run, args.store, frozenset(side.ledger_accounts)))
+        except OSError as exc:  # e.g. the disk is full: the run is not recorded without its reports
+            return _unwritable(args.out, exc.strerror or str(exc)), None
         steps.set_description_str("reconcile: recording the run")
         recorded = asyncio.run(record_run(config, statement_run))
     totals = result.totals()
@@ -181,6 +187,12 @@ def run(args: argparse.Namespace) -> tuple[int, Reconciliation | None]:
     }
     print(json.dumps(summary))
     return (0 if result.reconciled else EXIT_EXCEPTIONS), result
+
+
+def _unwritable(out: Path, problem: str) -> int:
+    print(f"citysettle reconcile: cannot write the reports to {out}: {problem}; give --out a folder you can write",
+          file=sys.stderr)  # fmt: skip
+    return EXIT_NO_STORE
 
 
 def _command(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ the database's lock and never reuse a position.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import signal
@@ -32,9 +33,11 @@ from types import FrameType
 from aiohttp import web
 from prometheus_client import multiprocess
 
+from adapters.eventstore.checkpoints import CheckpointKeyError, CheckpointSigner
 from ops.app import create_app
 from ops.config import Config, ConfigError
 from ops.metrics import MULTIPROC_DIR_ENV
+from ops.stores import open_store
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +76,54 @@ def parse_port(host: str, port: str | None) -> int | None:
     return number
 
 
+def preflight(config: Config) -> None:
+    """What would stop the service, checked before anything listens or any worker starts,
+    each refused in one line naming what to fix (exit 2): the store (reachable, and its
+    events decode with the configured cipher key), the checkpoint signing key, the port."""
+    asyncio.run(_open_and_close(config))
+    if config.checkpoint_key_file is not None:
+        try:
+            CheckpointSigner.from_pem_file(config.checkpoint_key_file)
+        except CheckpointKeyError as exc:
+            raise ConfigError(
+                f"CITYSETTLE_CHECKPOINT_KEY_FILE: {exc}; give the PEM file `citysettle audit keygen --key` wrote"
+            ) from None
+    check_listenable(config.host, config.port)
+
+
+async def _open_and_close(config: Config) -> None:
+    store = await open_store(config)
+    await store.close()
+
+
+def check_listenable(host: str, port: int) -> None:
+    """Bind (and release) each address the service would listen on, as asyncio binds
+    (SO_REUSEADDR) but without SO_REUSEPORT, so that a port another service holds —
+    even another ``serve --workers`` — is refused instead of shared."""
+    for family, kind, proto, _name, address in socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    ):
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                raise listen_error(host, port, exc) from None
+
+
+def listen_error(host: str, port: int, exc: OSError) -> ConfigError:
+    if exc.errno == errno.EADDRINUSE:
+        return ConfigError(f"port {port} on {host} is already in use; stop what listens there or choose another --port")
+    where = f"cannot listen on {host} port {port}"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return ConfigError(
+            f"{where}: it is not an address of this machine; give --host one of its addresses or 0.0.0.0"
+        )
+    if exc.errno == errno.EACCES:
+        return ConfigError(f"{where}: permission denied (ports below 1024 need privileges); choose another --port")
+    return ConfigError(f"{where}: {exc.strerror or exc}")
+
+
 def run_worker(config: Config, *, reuse_port: bool = False) -> None:
     """Serve in this process until SIGINT or SIGTERM."""
     install_uvloop()
@@ -85,15 +136,20 @@ def run_worker(config: Config, *, reuse_port: bool = False) -> None:
             response.headers["Citysettle-Worker"] = index
 
         app.on_response_prepare.append(name_worker)
-    web.run_app(
-        app,
-        host=config.host,
-        port=config.port,
-        reuse_port=reuse_port,
-        shutdown_timeout=config.shutdown_timeout_s,
-        print=None,
-        access_log_format='%a "%r" %s %b %Tfs',
-    )
+    try:
+        web.run_app(
+            app,
+            host=config.host,
+            port=config.port,
+            reuse_port=reuse_port,
+            shutdown_timeout=config.shutdown_timeout_s,
+            print=None,
+            access_log_format='%a "%r" %s %b %Tfs',
+        )
+    except OSError as exc:  # taken since the preflight check (another process was quicker)
+        if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise
+        raise listen_error(config.host, config.port, exc) from None
 
 
 def install_uvloop() -> None:
@@ -105,6 +161,7 @@ def install_uvloop() -> None:
 
 
 def serve(config: Config, workers: int) -> int:
+    preflight(config)
     if workers == 1:
         run_worker(config)
         return 0

@@ -43,6 +43,7 @@ from domain.model.errors import DomainError, InvalidValue, NotFound
 from domain.services.projections import ProjectionRunner
 from domain.services.unit_of_work import UnitOfWork, UseCase, execute
 from ops.config import Config
+from ops.output_paths import file_problem
 from ops.payee_directory import load_directory
 from ops.stores import Store, open_store
 from settlement.batches import SettlementBatch
@@ -83,10 +84,12 @@ async def _issue(store: Store, use_case: UseCase, render: Render, out: Path | No
     document, default = await render(rehearsal, planned)
     path = out or default
     partial = path.with_name(path.name + ".partial")
+    if (problem := file_problem(path)) is not None:  # the rename after the commit must not fail
+        raise unwritable(path, problem)
     try:
         partial.write_bytes(document)
     except OSError as exc:
-        raise DomainError(f"cannot write the payout file {partial}: {exc}") from None
+        raise unwritable(path, exc.strerror or str(exc)) from None
     try:
         committed = (await execute(store, use_case)).result
     except BaseException:
@@ -99,8 +102,20 @@ async def _issue(store: Store, use_case: UseCase, render: Render, out: Path | No
     return committed, path
 
 
+def unwritable(path: Path, problem: str) -> DomainError:
+    return DomainError(
+        f"cannot write the payout file {path}: {problem}; give --out a file name in a folder you can write"
+    )
+
+
+def _check_out(out: Path | None) -> None:
+    if out is not None and (problem := file_problem(out)) is not None:
+        raise unwritable(out, problem)
+
+
 async def settle(config: Config, args: argparse.Namespace, calendar: SettlementCalendar) -> dict[str, Any]:
     """Close the day's batches and write their payout file."""
+    _check_out(args.out)  # before the store is even opened
     file = load_directory(args.payees) if args.payees else None  # a bad file is refused before anything
     paying = paying_account_of(args, file)
     store = await open_store(config, create=False)
@@ -136,6 +151,7 @@ async def settle(config: Config, args: argparse.Namespace, calendar: SettlementC
 async def reissue(config: Config, args: argparse.Namespace) -> dict[str, Any]:
     """Write the payout instruction of closed batches again, to the directory's accounts,
     under a new message id; the same EndToEndIds let the bank refuse a second payment."""
+    _check_out(args.out)
     file = load_directory(args.payees) if args.payees else None
     paying = paying_account_of(args, file)
     at = datetime.now(UTC)

@@ -7,6 +7,7 @@ import sqlite3
 
 import asyncpg
 
+from adapters.eventstore.base import EventsUndecodable
 from adapters.eventstore.postgres import PostgresEventStore
 from adapters.eventstore.sqlite import SqliteEventStore
 from ops.config import Config, ConfigError, redact_url
@@ -17,7 +18,7 @@ Store = SqliteEventStore | PostgresEventStore
 # command reports these in one line instead of the driver's traceback.
 _UNREACHABLE = (
     OSError,
-    sqlite3.OperationalError,
+    sqlite3.DatabaseError,  # also "file is not a database"
     asyncpg.InvalidAuthorizationSpecificationError,
     asyncpg.InvalidCatalogNameError,
 )
@@ -25,6 +26,10 @@ _UNREACHABLE = (
 
 class StoreUnreachable(ConfigError):
     """The store's server or file cannot be reached or refuses us (not a bug: say what to fix)."""
+
+
+class StoreUndecodable(ConfigError):
+    """The store's events do not decode with the configured cipher key or compression."""
 
 
 def _why(exc: BaseException) -> str:
@@ -44,10 +49,13 @@ def _why(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-async def open_store(config: Config, *, create: bool = True) -> Store:
+async def open_store(config: Config, *, create: bool = True, decodes: bool = True) -> Store:
     """Open the configured store. ``create=False`` is for commands that only read (auditors'):
     it never creates or migrates a store and raises `StoreNotFound` when there is none, or
-    only an older one, at the URL."""
+    only an older one, at the URL. ``decodes=False`` is for those that only read the rows'
+    bytes (``audit verify``, ``export``: an auditor need not hold the cipher key); the others
+    are refused at once (`StoreUndecodable`) when the events do not decode with the
+    configured cipher key and compression."""
     url = config.store_url
     store_class: type[SqliteEventStore] | type[PostgresEventStore]
     if url.startswith("sqlite://"):
@@ -58,7 +66,7 @@ async def open_store(config: Config, *, create: bool = True) -> Store:
         scheme = url.split("://", 1)[0]
         raise ConfigError(f"unsupported store URL scheme {scheme!r}: use sqlite:/// or postgresql://")
     try:
-        return await store_class.open(
+        store = await store_class.open(
             url,
             create=create,
             codec=config.codec,
@@ -70,3 +78,23 @@ async def open_store(config: Config, *, create: bool = True) -> Store:
         raise StoreUnreachable(
             f"cannot open the event store at {redact_url(url)}: {_why(exc)}; check --store or CITYSETTLE_STORE"
         ) from exc
+    if decodes:
+        try:
+            await store.check_codec()
+        except EventsUndecodable as exc:
+            await store.close()
+            raise StoreUndecodable(
+                f"cannot decode the events of the store at {redact_url(url)}: {_fix(config)}"
+            ) from exc
+    return store
+
+
+def _fix(config: Config) -> str:
+    if config.codec.cipher_key is None:
+        return (
+            "its events are encrypted or compressed: "
+            "set CITYSETTLE_CIPHER_KEY and CITYSETTLE_COMPRESS as when it was written"
+        )
+    return (
+        "they do not decode with this CITYSETTLE_CIPHER_KEY: give the key (and CITYSETTLE_COMPRESS) it was written with"
+    )

@@ -7,9 +7,10 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 
-from ops.config import Config
+from ops.config import Config, ConfigError
 from ops.serving import run_worker
 
 PARENT_CHECK_S = 1.0
@@ -26,7 +27,11 @@ def _leave_with_parent(parent: int) -> None:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s")
     threading.Thread(target=_leave_with_parent, args=(os.getppid(),), daemon=True, name="parent-watch").start()
-    run_worker(Config.from_env(), reuse_port=True)
+    try:
+        run_worker(Config.from_env(), reuse_port=True)
+    except ConfigError as exc:  # the parent checked before starting us; this is a race (port taken since)
+        print(f"citysettle worker: {exc}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import Mapper
+from eventsourcing.persistence import Mapper, MapperDeserialisationError
 
 from adapters.eventstore.codec import CodecOptions, build_mapper, decode_record, encode_events
 from adapters.eventstore.group_commit import BatchBackend, GroupCommitter
@@ -23,6 +22,11 @@ OTHER_WRITERS_POLL_S = 0.5
 class StoreNotFound(EventStoreError):
     """Opened with ``create=False`` (read-only intent, e.g. an auditor's command) but there is
     no event store at the URL, or one whose schema is older than this code's."""
+
+
+class EventsUndecodable(EventStoreError):
+    """The stored events do not decode with this store's codec options: it was written
+    with another cipher key, or with(out) compression."""
 
 
 def require_schema(url: str, stored_version: int | None, migrations: Sequence[tuple[int, str]]) -> None:
@@ -70,7 +74,7 @@ class BatchedEventStore(ABC):
         )
         self._appended = asyncio.Event()
         self._closed = False
-        self.committer.on_batch.append(lambda _appends, _events: self._wake_readers())
+        self.committer.on_batch.append(lambda _appends, events: self._wake_readers() if events else None)
 
     async def append(
         self,
@@ -88,20 +92,29 @@ class BatchedEventStore(ABC):
 
     async def wait_for_append(self, after_position: int, timeout_s: float) -> None:
         """Return once the log has grown past ``after_position``, or after ``timeout_s``.
-        This process's commits wake the waiter at once; other processes' (the other
-        workers of ``serve --workers N``) are seen by reading the head every
-        ``OTHER_WRITERS_POLL_S``."""
+        This process's commits wake the waiter at once, and say where the log got to
+        without a read (a batch that adds no events wakes nobody); other processes'
+        (the other workers of ``serve --workers N``) are seen by reading the head when
+        waiting starts and every ``OTHER_WRITERS_POLL_S``."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
+        read_head = True
         while True:
             appended = self._appended
-            if (await self.head()).position > after_position:
+            if self.committer.committed_position > after_position:
+                return
+            if read_head and (await self.head()).position > after_position:
                 return
             remaining_s = deadline - loop.time()
             if remaining_s <= 0:
                 return
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(appended.wait(), min(remaining_s, OTHER_WRITERS_POLL_S))
+                read_head = False  # woken by this process's commit: committed_position tells
+            except TimeoutError:
+                if loop.time() >= deadline:
+                    return
+                read_head = True
 
     async def close(self) -> None:
         """Finish queued appends, then release connections. Safe to call twice."""
@@ -111,8 +124,24 @@ class BatchedEventStore(ABC):
         await self.committer.close()
         await self._release()
 
+    async def check_codec(self) -> None:
+        """Decode the first and the last event, so that a store opened with another cipher
+        key or compression setting than it was written with is refused at once (one log
+        uses one setting: the mapper decrypts and decompresses every row alike)."""
+        head = await self.head()
+        if head.position == 0:
+            return
+        for record in await self.read_log(0, 1) + await self.read_log(head.position - 1, 1):
+            try:
+                self.decode(record)
+            except MapperDeserialisationError as exc:
+                raise EventsUndecodable(f"the event at position {record.position} does not decode") from exc
+
     @abstractmethod
     async def _release(self) -> None: ...
 
     @abstractmethod
     async def head(self) -> ChainHead: ...
+
+    @abstractmethod
+    async def read_log(self, after_position: int, limit: int) -> list[LogRecord]: ...

@@ -9,6 +9,7 @@ checkpoints verifiable.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
 import struct
@@ -48,16 +49,42 @@ class CheckpointSigner:
     @classmethod
     def from_pem_file(cls, path: Path) -> CheckpointSigner:
         try:
-            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        except (OSError, ValueError) as exc:
-            raise CheckpointKeyError(f"cannot load checkpoint signing key {path}: {exc}") from None
+            pem = path.read_bytes()
+        except OSError as exc:
+            raise CheckpointKeyError(f"the checkpoint signing key {path} cannot be read: {exc.strerror}") from None
+        try:
+            key = serialization.load_pem_private_key(pem, password=None)
+        except (ValueError, TypeError):  # TypeError: a key that needs a password
+            raise CheckpointKeyError(f"the checkpoint signing key {path} is not a PEM private key") from None
         if not isinstance(key, Ed25519PrivateKey):
-            raise CheckpointKeyError(f"{path} is not an Ed25519 private key")
+            raise CheckpointKeyError(f"the checkpoint signing key {path} is not an Ed25519 private key")
         return cls(key_id_of(key.public_key()), key)
 
     def sign(self, head: ChainHead, signed_at_us: int) -> Checkpoint:
         message = checkpoint_message(head.position, head.hash, self.key_id, signed_at_us)
         return Checkpoint(head.position, head.hash, self.key_id, signed_at_us, self.private_key.sign(message))
+
+
+class _RingEntryError(ValueError):
+    pass
+
+
+def _ring_entries(entries: object) -> dict[str, Ed25519PublicKey]:
+    if not isinstance(entries, dict):
+        raise _RingEntryError("is not a JSON object")
+    keys = {}
+    for kid, b64 in entries.items():
+        try:
+            raw = base64.b64decode(b64, validate=True) if isinstance(b64, str) else None
+        except binascii.Error:
+            raw = None
+        if raw is None:
+            raise _RingEntryError(f"key {kid} is not base64 text")
+        try:
+            keys[kid] = Ed25519PublicKey.from_public_bytes(raw)
+        except ValueError:
+            raise _RingEntryError(f"key {kid} is not a 32-byte Ed25519 public key") from None
+    return keys
 
 
 class KeyRing:
@@ -68,12 +95,23 @@ class KeyRing:
 
     @classmethod
     def from_json_file(cls, path: Path) -> KeyRing:
-        """``{"key id": "base64 of the 32-byte raw public key", ...}``"""
+        """``{"key id": "base64 of the 32-byte raw public key", ...}``; a file that is not
+        one raises `CheckpointKeyError` saying what is wrong and what is expected."""
         try:
-            entries = json.loads(path.read_text())
-            return cls({kid: Ed25519PublicKey.from_public_bytes(base64.b64decode(b64)) for kid, b64 in entries.items()})
-        except (OSError, ValueError, AttributeError, TypeError) as exc:
-            raise CheckpointKeyError(f"cannot load checkpoint key ring {path}: {exc}") from None
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
+            raise CheckpointKeyError(f"the checkpoint key ring {path} cannot be read: {why}") from None
+        try:
+            return cls(_ring_entries(json.loads(text)))
+        except json.JSONDecodeError as exc:
+            problem = f"is not JSON (line {exc.lineno}, column {exc.colno})"
+        except _RingEntryError as exc:
+            problem = str(exc)
+        raise CheckpointKeyError(
+            f"the checkpoint key ring {path} {problem}; expected {{key id: base64 public key}} "
+            "as `citysettle audit keygen` writes it"
+        )
 
     def with_key(self, key_id: str, key: Ed25519PublicKey) -> KeyRing:
         return KeyRing({**self._keys, key_id: key})
@@ -107,12 +145,13 @@ class KeyRing:
 
 def write_new_key(private_path: Path, ring_path: Path) -> str:
     """Create a signing key (mode 0600) and add its public half to a key ring file."""
+    # the ring first: a key whose public half reaches no ring would sign checkpoints nobody can verify
+    ring = KeyRing.from_json_file(ring_path) if ring_path.exists() else KeyRing({})
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     private_path.parent.mkdir(parents=True, exist_ok=True)
     private_path.touch(mode=0o600, exist_ok=False)
     private_path.write_bytes(pem)
-    ring = KeyRing.from_json_file(ring_path) if ring_path.exists() else KeyRing({})
     kid = key_id_of(key.public_key())
     ring_path.write_text(ring.with_key(kid, key.public_key()).to_json() + "\n")
     return kid

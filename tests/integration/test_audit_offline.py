@@ -221,7 +221,7 @@ async def test_operator_errors_exit_2_with_one_line(tmp_path: Path) -> None:
     )
     _one_line_error(citysettle("export", "checkpoints", "--store", url), "give --keyring FILE")
     _one_line_error(
-        citysettle("export", "checkpoints", "--store", url, "--keyring", missing), "cannot load checkpoint key ring"
+        citysettle("export", "checkpoints", "--store", url, "--keyring", missing), "the checkpoint key ring"
     )
 
 
@@ -229,4 +229,4 @@ async def test_verify_with_a_missing_keyring_file_is_one_line_not_a_traceback(tm
     url = f"sqlite:///{tmp_path}/m.db"
     await _seed_and_checkpoint(url, tmp_path)
     missing = str(tmp_path / "nowhere.json")
-    _one_line_error(citysettle("audit", "verify", "--store", url, "--keyring", missing), "cannot load checkpoint")
+    _one_line_error(citysettle("audit", "verify", "--store", url, "--keyring", missing), "cannot be read")
