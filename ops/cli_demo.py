@@ -130,6 +130,8 @@ def _command(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     day = DemoDay(seed=args.seed, size=args.size)
+    if not args.no_serve:  # what would stop the service stops the demo before it seeds anything
+        serving.preflight(config)
     try:
         summary = asyncio.run(_seed(config, day, args.out))
     except NotEmpty as full:

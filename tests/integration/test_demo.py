@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import socket
 import stat
 from importlib import resources
 from pathlib import Path
@@ -159,3 +160,18 @@ def test_demo_refuses_a_size_out_of_range(tmp_path: Path) -> None:
     assert refused.returncode == 2
     assert refused.stderr.startswith("citysettle demo: --size must be")
     assert refused.stderr.count("\n") == 1
+
+
+def test_demo_refuses_a_taken_port_before_it_seeds(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/x.db"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        refused = citysettle("demo", "--store", url, "--port", str(port), "--out", str(tmp_path / "out"))
+    assert refused.returncode == 2, refused.stderr
+    assert f"port {port} on 127.0.0.1 is already in use" in refused.stderr
+    assert refused.stderr.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+    seeded = _demo(url, tmp_path / "out", "--size", "40")  # nothing was written: the demo can run
+    assert seeded.returncode == 0, seeded.stderr
