@@ -23,6 +23,7 @@ from aiohttp import web
 
 from adapters.banks.notification import BODY_MAX_BYTES, BankNotification, WebhookRefused, WebhookRequest
 from adapters.banks.providers import ADAPTERS
+from adapters.http.payment_views import CounterpartyAnswer
 from adapters.http.problems import PROBLEM_BASE, Problem
 from adapters.http.routing import Answer, Call, Reply, Route, roles
 from adapters.secrets import SecretUnreadable
@@ -47,6 +48,7 @@ class CreditView(Answer):
     outcome: str
     duplicate: bool
     payment_reference: str | None
+    counterparty: CounterpartyAnswer | None
 
 
 class Delivered(Answer):
@@ -89,6 +91,7 @@ async def _notices(call: Call, connector: BankConnector, notifications: list[Ban
                 amount_vnd=notification.amount_vnd,
                 note=notification.note,
                 booked_at=notification.booked_at,
+                counterparty=notification.counterparty,
             )
         )
     return notices

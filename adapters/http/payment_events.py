@@ -15,11 +15,9 @@ import time
 import msgspec
 from aiohttp import web
 
-from adapters.http.payment_views import payment_answer
-from adapters.http.payments import PAYERS, load_payment
+from adapters.http.payments import PAYERS, load_payment, shown
 from adapters.http.routing import Call, Route
 from domain.model.payments import Payment, PaymentStatus
-from domain.services.payments import payment_view
 
 STREAM_MAX_S = 300.0
 HEARTBEAT_S = 15.0
@@ -53,7 +51,7 @@ async def _stream(call: Call, response: web.StreamResponse, payment: Payment, he
     deadline = time.monotonic() + STREAM_MAX_S
     while True:
         if payment.version > sent:
-            data = msgspec.json.encode(payment_answer(payment_view(payment))).decode()
+            data = msgspec.json.encode(await shown(call, payment)).decode()
             await response.write(f"id: {payment.version}\nevent: payment\ndata: {data}\n\n".encode())
             sent = payment.version
         remaining_s = deadline - time.monotonic()

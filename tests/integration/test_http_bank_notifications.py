@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from aiohttp import ClientResponse
@@ -17,7 +17,7 @@ from adapters.secrets import SecretSealer
 from domain.model.bank_connectors import BankProvider, SealedSecret
 from domain.model.clients import Role
 from domain.model.ledger import PartyKind, bank_clearing, payable, suspense
-from domain.model.payments import Payment, PaymentStatus, payment_id
+from domain.model.payments import BankCredit, Counterparty, Payment, PaymentStatus, bank_credit_id, payment_id
 from domain.services.bank_connectors import register_bank_connector
 from domain.services.fees import issue_fee_invoice
 from domain.services.unit_of_work import UnitOfWork, execute
@@ -118,6 +118,11 @@ async def payment_status(api: Api, reference: str) -> PaymentStatus:
 PROVIDERS = list(BankProvider)
 
 
+def credit_id(payment: dict[str, Any]) -> str:
+    (credit,) = payment["credits"]
+    return str(bank_credit_id(credit["bank_bin"], credit["account_no"], credit["bank_tx_id"]))
+
+
 @pytest.mark.parametrize("provider", PROVIDERS, ids=lambda p: p.value)
 async def test_a_genuine_notification_pays_the_payment_once(api: Api, provider: BankProvider) -> None:
     reference = await pending_payment(api)
@@ -209,6 +214,7 @@ async def test_a_camt054_upload_books_every_credit_and_lists_them(api: Api) -> N
         ("FT-A", "exact", False),
         ("FT-B", "unmatched", False),
     ]
+    assert [c["counterparty"]["name"] for c in answer["credits"]] == ["NGUYEN VAN A", "NGUYEN VAN A"]
     again = await (await deliver(api, "camt054", signed)).json()
     assert [c["duplicate"] for c in again["credits"]] == [True, True]
 
@@ -247,8 +253,16 @@ async def test_the_whole_day_from_the_catalogue_to_the_agencys_payable(api: Api)
     assert delivered.status == 200
     assert await delivered.json() == {"success": True}
 
-    paid = await (await api.call(terminal, "GET", f"/v1/payments/{payment['id']}")).json()
+    read = await api.call(terminal, "GET", f"/v1/payments/{payment['id']}")
+    paid = await read.json()
     assert (paid["status"], paid["paid_vnd"], paid["due_vnd"]) == ("paid", 200_000, 0)
+    (credit,) = paid["credits"]
+    assert (credit["bank_tx_id"], credit["amount_vnd"], credit["outcome"]) == ("FT26335AB12CD", 200_000, "exact")
+    assert credit["counterparty"] == {"name": "NGUYEN VAN A", "account_no": "8888888888", "bank": "970415"}
+    spec = await (await api.http.get("/openapi.json")).json()
+    await check_against_spec(spec, "GET", "/v1/payments/{payment_id}", read)
+    recorded = await UnitOfWork(api.store).get(BankCredit, UUID(credit_id(paid)))
+    assert recorded.counterparty == Counterparty("NGUYEN VAN A", "8888888888", "970415"), "kept with the credit"
     settled = await (await api.call(terminal, "GET", f"/v1/fees/invoices/{invoice['invoice_no']}")).json()
     assert settled["status"] == "paid"
     assert await agency_payable_vnd(api) == 200_000
