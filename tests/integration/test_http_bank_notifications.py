@@ -148,6 +148,40 @@ async def test_payos_is_answered_exactly_as_it_expects(api: Api) -> None:
     assert await response.json() == {"success": True}
 
 
+# What payOS posts when a webhook URL is registered (its docs' sample data, signed with the
+# channel's checksum key): the URL is accepted only if this is answered 2xx.
+PAYOS_CONFIRMATION = {
+    "orderCode": 123,
+    "amount": 3000,
+    "description": "VQRIO123",
+    "accountNumber": "12345678",
+    "reference": "TF230204212323",
+    "transactionDateTime": "2023-02-04 18:25:00",
+    "currency": "VND",
+    "paymentLinkId": "124c33293c43417ab7879e14c8d9eb18",
+    "code": "00",
+    "desc": "Thành công",
+    "counterAccountBankId": "",
+    "counterAccountBankName": "",
+    "counterAccountName": "",
+    "counterAccountNumber": "",
+    "virtualAccountName": "",
+    "virtualAccountNumber": "",
+}
+
+
+@pytest.mark.parametrize("description", ["VQRIO123", "Ma giao dich thu nghiem"])
+async def test_payos_webhook_url_confirmation_is_answered_and_moves_nothing(api: Api, description: str) -> None:
+    head = await api.store.head()
+    confirmation = payos_request({**PAYOS_CONFIRMATION, "description": description}, SECRETS[BankProvider.PAYOS])
+    response = await deliver(api, "payos", confirmation)
+    assert response.status == 200, await response.text()
+    assert await response.json() == {"success": True}
+    assert (await api.store.head()).position == head.position, "nothing recorded, no money moved"
+    forged = payos_request({**PAYOS_CONFIRMATION, "description": description}, b"a guessed key")
+    assert (await deliver(api, "payos", forged)).status == 401, "only an authentic confirmation is answered"
+
+
 @pytest.mark.parametrize("provider", PROVIDERS, ids=lambda p: p.value)
 async def test_a_forged_notification_is_401_and_records_nothing(api: Api, provider: BankProvider) -> None:
     reference = await pending_payment(api)
