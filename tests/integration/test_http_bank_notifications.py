@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -18,7 +18,7 @@ from domain.model.bank_connectors import BankProvider, SealedSecret
 from domain.model.clients import Role
 from domain.model.ledger import PartyKind, bank_clearing, payable, suspense
 from domain.model.payments import BankCredit, Counterparty, Payment, PaymentStatus, bank_credit_id, payment_id
-from domain.services.bank_connectors import register_bank_connector
+from domain.services.bank_connectors import register_bank_connector, rotate_bank_connector_secret
 from domain.services.fees import issue_fee_invoice
 from domain.services.unit_of_work import UnitOfWork, execute
 from qr import vietqr
@@ -193,6 +193,30 @@ async def test_a_forged_notification_is_401_and_records_nothing(api: Api, provid
     assert (await response.json())["reason"] == "bad_signature"
     assert (await api.store.head()).position == head.position
     assert await payment_status(api, reference) is PaymentStatus.PENDING
+
+
+async def test_after_a_rotation_the_old_secret_is_refused_once_its_grace_ends(api: Api) -> None:
+    reference = await pending_payment(api)
+    new_secret = b"payos-rotated-secret-fedcba9876543210"
+    sealed = SealedSecret(SecretSealer(None).seal(new_secret))
+    now = datetime.now(UTC)
+    await execute(api.store, rotate_bank_connector_secret("payos", sealed, timedelta(minutes=10), now))
+    during = Webhook(BankProvider.PAYOS).request(amount=1_000, note="an sang", tx="FT-OLD-1")
+    assert (await deliver(api, "payos", during)).status == 200, "the old secret during its grace"
+    newer = sealed_with(new_secret)
+    await execute(api.store, rotate_bank_connector_secret("payos", newer, timedelta(0), datetime.now(UTC)))
+    head = await api.store.head()
+    old = Webhook(BankProvider.PAYOS).request(amount=200_000, note=reference, tx="FT-OLD-2")
+    refused = await deliver(api, "payos", old)
+    assert (refused.status, (await refused.json())["reason"]) == (401, "bad_signature")
+    assert (await api.store.head()).position == head.position
+    current = Webhook(BankProvider.PAYOS).request(amount=200_000, note=reference, tx="FT-NEW", key=new_secret)
+    assert (await deliver(api, "payos", current)).status == 200
+    assert await payment_status(api, reference) is PaymentStatus.PAID
+
+
+def sealed_with(secret: bytes) -> SealedSecret:
+    return SealedSecret(SecretSealer(None).seal(secret))
 
 
 async def test_a_tampered_body_is_401(api: Api) -> None:
