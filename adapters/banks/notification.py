@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from domain.model.errors import DomainError
 from domain.model.money import checked_vnd
+from domain.model.payments import Counterparty as Counterparty  # re-exported: what adapters name the payer with
 
 # Vietnamese providers print booking times without an offset, in Vietnam's time (UTC+7, no DST).
 VIETNAM = timezone(timedelta(hours=7), "ICT")
@@ -34,15 +35,6 @@ class WebhookRefused(Exception):
         self.reason = reason
         self.detail = detail
         self.authentic = authentic
-
-
-@dataclass(frozen=True, slots=True)
-class Counterparty:
-    """Who sent the money, as far as the provider says (for refunds and finance's eyes)."""
-
-    name: str = ""
-    account_no: str = ""
-    bank: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,16 @@ arrays as JSON). The ``data`` fields we book: ``accountNumber`` (our receiving a
 reference), ``transactionDateTime`` (Vietnam time), ``counterAccount*`` (the payer);
 ``code`` other than ``"00"`` is not a completed payment and books nothing. PayOS expects
 200 ``{"success": true}`` and retries otherwise.
+
+Registering the webhook URL (payOS's "confirm webhook", from its dashboard or its API)
+makes payOS post a test notification, signed with the checksum key like any other, whose
+``description`` is one of `CONFIRMATION_DESCRIPTIONS` (its documented sample data: a 2023
+booking on account ``12345678``); the URL is accepted only if that is answered 2xx. It is
+answered like a notification that books nothing: once its signature is verified, and
+without the booking-time or account checks a real credit gets (which it would fail).
+Nothing is recorded. A real transfer whose whole note were one of those two texts would
+be acknowledged unbooked too; it would not be lost: reconciliation shows it as a bank
+line missing in the ledger.
 """
 
 from __future__ import annotations
@@ -36,6 +46,8 @@ from adapters.banks.notification import (
 )
 
 SUCCESS_CODE = "00"
+# the descriptions of the test notification payOS sends when a webhook URL is registered
+CONFIRMATION_DESCRIPTIONS = frozenset({"VQRIO123", "Ma giao dich thu nghiem"})
 # PayOS signs no delivery time; the booking time inside the signed data bounds replays
 # (its retries of one notice end well within a day).
 WINDOW = ReplayWindow(past=timedelta(hours=72))
@@ -80,6 +92,8 @@ class PayOSAdapter:
             raise WebhookRefused("bad_signature", "the signature does not match the data")
         if text(data.get("code"), "data.code") != SUCCESS_CODE:
             return []  # authentic, but not a completed payment: nothing to book
+        if data.get("description") in CONFIRMATION_DESCRIPTIONS:
+            return []  # payOS confirming the webhook URL: authentic, and no money (module docstring)
         booked_at = local_time(data.get("transactionDateTime"), "data.transactionDateTime")
         WINDOW.check(booked_at, request.received_at, "the transaction time")
         amount = amount_vnd(data.get("amount"))

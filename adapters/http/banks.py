@@ -1,7 +1,8 @@
 """``POST /v1/banks/{connector}/notifications``: a bank provider tells us money arrived.
 
 Not signed with RFC 9421 (banks cannot): the connector named in the path says which
-provider's own signature the request must carry, and with which secret. In order:
+provider's own signature the request must carry, and with which secret (after a
+rotation, also the replaced one until its grace ends: `BankConnector.secrets_at`). In order:
 an unknown connector or a forged, stale or unsigned request → 401 and nothing is
 recorded; an authentic request we cannot book (an amount that is not whole đồng, an
 account that is no payee's collection account) → 422, nothing recorded, the provider
@@ -21,8 +22,15 @@ from collections.abc import Callable
 import msgspec
 from aiohttp import web
 
-from adapters.banks.notification import BODY_MAX_BYTES, BankNotification, WebhookRefused, WebhookRequest
+from adapters.banks.notification import (
+    BODY_MAX_BYTES,
+    BankNotification,
+    ProviderAdapter,
+    WebhookRefused,
+    WebhookRequest,
+)
 from adapters.banks.providers import ADAPTERS
+from adapters.http.payment_views import CounterpartyAnswer
 from adapters.http.problems import PROBLEM_BASE, RETRY_AFTER_S, Problem
 from adapters.http.routing import Answer, Call, Reply, Route, roles
 from adapters.secrets import SecretUnreadable
@@ -47,6 +55,7 @@ class CreditView(Answer):
     outcome: str
     duplicate: bool
     payment_reference: str | None
+    counterparty: CounterpartyAnswer | None
 
 
 class Delivered(Answer):
@@ -91,9 +100,22 @@ async def _notices(call: Call, connector: BankConnector, notifications: list[Ban
                 amount_vnd=notification.amount_vnd,
                 note=notification.note,
                 booked_at=notification.booked_at,
+                counterparty=notification.counterparty,
             )
         )
     return notices
+
+
+def _verified(adapter: ProviderAdapter, webhook: WebhookRequest, secrets: list[bytes]) -> list[BankNotification]:
+    """The notifications, under the current secret or, while its grace lasts, the one a
+    rotation replaced (only a signature that does not match is tried again)."""
+    for secret in secrets[:-1]:
+        try:
+            return adapter.notifications(webhook, secret)
+        except WebhookRefused as exc:
+            if exc.reason != "bad_signature":
+                raise
+    return adapter.notifications(webhook, secrets[-1])
 
 
 async def notify(call: Call) -> Reply:
@@ -102,13 +124,13 @@ async def notify(call: Call) -> Reply:
         raise _refuse(call, "unknown", "unknown_connector", 401, "no bank connector of that name is registered")
     provider = connector.provider.value
     try:
-        secret = call.services.sealer.open(connector.secret.value)
+        secrets = [call.services.sealer.open(sealed.value) for sealed in connector.secrets_at(call.at)]
     except SecretUnreadable as exc:
         log.error("bank connector %s: its secret cannot be opened (%s)", connector.name, exc)
         raise _refuse(call, provider, "secret_unavailable", 503, "the connector is not usable now") from None
     webhook = WebhookRequest(call.request.headers, call.body, call.at)
     try:
-        notifications = ADAPTERS[connector.provider].notifications(webhook, secret)
+        notifications = _verified(ADAPTERS[connector.provider], webhook, secrets)
     except WebhookRefused as exc:
         raise _refuse(call, provider, exc.reason, 422 if exc.authentic else 401, exc.detail) from None
     credits = []

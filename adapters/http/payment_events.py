@@ -19,11 +19,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import msgspec
 from aiohttp import web
 
-from adapters.http.payment_views import payment_answer
-from adapters.http.payments import PAYERS, load_payment, payment_uuid
+from adapters.http.payments import PAYERS, load_payment, payment_uuid, shown
 from adapters.http.routing import Call, Route
 from domain.model.payments import Payment, PaymentStatus
-from domain.services.payments import payment_view
 
 STREAM_MAX_S = 300.0
 HEARTBEAT_S = 15.0
@@ -89,7 +87,7 @@ async def events(call: Call) -> web.StreamResponse:
                 if update is None:
                     await response.write(b": keep-alive\n\n")
                     continue
-                data = msgspec.json.encode(payment_answer(payment_view(update), call.services.display_links)).decode()
+                data = msgspec.json.encode(await shown(call, update)).decode()
                 await response.write(f"id: {update.version}\nevent: payment\ndata: {data}\n\n".encode())
         except ConnectionResetError:  # the client went away: nothing to answer
             return response

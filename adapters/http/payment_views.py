@@ -26,6 +26,24 @@ class PaymentLinks(Answer):
     display: str  # the counter page's capability URL (adapters/http/display_links)
 
 
+class CounterpartyAnswer(Answer):
+    """Who sent a transfer, as the bank's notice names them (empty parts: not said)."""
+
+    name: str
+    account_no: str
+    bank: str
+
+
+class PaymentCreditAnswer(Answer):
+    bank_bin: str
+    account_no: str
+    bank_tx_id: str
+    amount_vnd: int
+    booked_at: str
+    outcome: str
+    counterparty: CounterpartyAnswer | None
+
+
 class PaymentAnswer(Answer):
     id: str
     reference: str
@@ -42,6 +60,8 @@ class PaymentAnswer(Answer):
     expires_at: str
     qr_payload: str
     links: PaymentLinks
+    # the bank credits it took, with who sent each (on reads of the payment and its events)
+    credits: list[PaymentCreditAnswer] = msgspec.field(default_factory=list)
 
 
 def qr_payload(view: dict[str, Any]) -> str:

@@ -24,7 +24,7 @@ from domain.model.clients import Role
 from domain.model.errors import NotFound
 from domain.model.payments import Payment, PaymentPurpose
 from domain.services.payment_requests import NotForPurpose, PaymentAsk, request_payment
-from domain.services.payments import cancel_payment, payment_view
+from domain.services.payments import cancel_payment, payment_credits, payment_view
 from domain.services.unit_of_work import UnitOfWork
 from qr.render import render_png, render_svg
 
@@ -56,6 +56,12 @@ async def load_payment(call: Call) -> Payment:
     return await UnitOfWork(call.services.store).get(Payment, payment_uuid(call.param("payment_id")))
 
 
+async def shown(call: Call, payment: Payment) -> PaymentAnswer:
+    """The payment as a read shows it: with its bank credits and who sent each."""
+    credits = await payment_credits(UnitOfWork(call.services.store), payment)
+    return payment_answer({**payment_view(payment), "credits": credits}, call.services.display_links)
+
+
 async def create(call: Call) -> Reply:
     body: PaymentBody = call.body
     assert call.request_key is not None, "a signed POST"
@@ -77,7 +83,7 @@ async def create(call: Call) -> Reply:
 
 
 async def read(call: Call) -> Reply:
-    return Reply(200, payment_answer(payment_view(await load_payment(call)), call.services.display_links))
+    return Reply(200, await shown(call, await load_payment(call)))
 
 
 async def cancel(call: Call) -> Reply:

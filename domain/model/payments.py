@@ -20,6 +20,8 @@
 `BankCredit` records every notice of one such identity: the first is the credit; a
 repeat with the same amount is a duplicate (nothing happens); a repeat with another
 amount is not the same transfer, and is recorded as a conflicting notice for finance.
+It keeps the counterparty (who sent the money) as the notice names it, for refunds and
+for finance: nothing is decided by it.
 """
 
 from __future__ import annotations
@@ -35,6 +37,26 @@ from eventsourcing.domain import Aggregate
 from domain.model.errors import InvalidTransition, InvalidValue
 from domain.model.money import checked_vnd
 from domain.model.references import valid_reference
+
+COUNTERPARTY_FIELD_MAX = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Counterparty:
+    """Who sent the money, as far as the bank's notice says: the payer's name, account and
+    bank (a BIN or the bank's name); empty when it does not say."""
+
+    name: str = ""
+    account_no: str = ""
+    bank: str = ""
+
+    def recorded(self) -> dict[str, str] | None:
+        """As a credit records it (each part bounded), or ``None`` when nothing is known."""
+        parts = {"name": self.name, "account_no": self.account_no, "bank": self.bank}
+        if not any(parts.values()):
+            return None
+        return {key: value[:COUNTERPARTY_FIELD_MAX] for key, value in parts.items()}
+
 
 PAYMENT_NAMESPACE = uuid5(NAMESPACE_URL, "https://citysettle.example/payment")
 BANK_CREDIT_NAMESPACE = uuid5(NAMESPACE_URL, "https://citysettle.example/bank-credit")
@@ -284,6 +306,7 @@ class BankCredit(Aggregate):
     later notices of the same identity with another amount are kept as conflicts."""
 
     class Received(Aggregate.Created):
+        class_version = 2
         bank_bin: str
         account_no: str
         bank_tx_id: str
@@ -292,6 +315,11 @@ class BankCredit(Aggregate):
         booked_at: datetime
         payment_reference: str | None
         outcome: str
+        counterparty: dict[str, str] | None  # `Counterparty.recorded`; None before v2 and when unknown
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["counterparty"] = None
 
     class ConflictingNoticeReceived(Aggregate.Event):
         """The bank notified this transaction again with another amount."""
@@ -314,7 +342,9 @@ class BankCredit(Aggregate):
         booked_at: datetime,
         payment_reference: str | None,
         outcome: str,
+        counterparty: dict[str, str] | None,
     ) -> None:
+        self.counterparty = None if counterparty is None else Counterparty(**counterparty)
         self.bank_bin = bank_bin
         self.account_no = account_no
         self.bank_tx_id = bank_tx_id
@@ -354,6 +384,7 @@ class BankCredit(Aggregate):
         payment_reference: str | None,
         outcome: CreditOutcome,
         at: datetime,
+        counterparty: Counterparty | None = None,
     ) -> BankCredit:
         if not bank_tx_id or len(bank_tx_id) > 64:
             raise InvalidValue("bank_tx_id must be 1-64 characters")
@@ -371,4 +402,5 @@ class BankCredit(Aggregate):
             booked_at=booked_at,
             payment_reference=payment_reference,
             outcome=outcome.value,
+            counterparty=None if counterparty is None else counterparty.recorded(),
         )

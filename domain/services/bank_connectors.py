@@ -1,12 +1,12 @@
-"""Use cases of bank connectors: register one, look one up for an incoming notification."""
+"""Use cases of bank connectors: register one, rotate its secret, look one up for an incoming notification."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from domain.model.bank_connectors import BankConnector, BankProvider, SealedSecret, checked_name, connector_id
-from domain.model.errors import InvalidTransition, InvalidValue
+from domain.model.errors import InvalidTransition, InvalidValue, NotFound
 from domain.ports import EventStore
 from domain.services.unit_of_work import UnitOfWork, UseCase
 
@@ -17,6 +17,19 @@ def register_bank_connector(name: str, provider: BankProvider, secret: SealedSec
             raise InvalidTransition(f"a bank connector named {name!r} is already registered: choose another name")
         connector = BankConnector.register(name=name, provider=provider, secret=secret, at=at)
         uow.add(connector)
+        return connector.view()
+
+    return use_case
+
+
+def rotate_bank_connector_secret(name: str, secret: SealedSecret, grace: timedelta, at: datetime) -> UseCase:
+    """Result: the connector's view (``previous_secret_valid_until``: the old secret's end)."""
+
+    async def use_case(uow: UnitOfWork) -> dict[str, Any]:
+        connector = await uow.find(BankConnector, connector_id(checked_name(name)))
+        if connector is None:
+            raise NotFound(f"no bank connector named {name!r}: register it with `citysettle banks add`")
+        connector.rotate(secret, grace, at)
         return connector.view()
 
     return use_case

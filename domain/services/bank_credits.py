@@ -24,7 +24,7 @@ from typing import Any
 
 from domain.model.bank_transactions import BankTransaction, bank_transaction_id
 from domain.model.ledger import bank_clearing, credit, debit, suspense
-from domain.model.payments import BankCredit, CreditOutcome
+from domain.model.payments import BankCredit, Counterparty, CreditOutcome
 from domain.model.transfers import Transfer
 from domain.services.unit_of_work import UnitOfWork
 
@@ -45,6 +45,12 @@ class BankNotice:
     amount_vnd: int
     note: str
     booked_at: datetime
+    counterparty: Counterparty | None = None  # who sent it, when the notice says
+
+
+def counterparty_view(record: BankCredit) -> dict[str, str] | None:
+    c = record.counterparty
+    return None if c is None else {"name": c.name, "account_no": c.account_no, "bank": c.bank}
 
 
 def credit_result(record: BankCredit, *, duplicate: bool, flag: str | None = None) -> dict[str, Any]:
@@ -57,6 +63,7 @@ def credit_result(record: BankCredit, *, duplicate: bool, flag: str | None = Non
         "payment_reference": record.payment_reference,
         "duplicate": duplicate,
         "flag": flag,
+        "counterparty": counterparty_view(record),
     }
 
 

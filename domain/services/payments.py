@@ -29,7 +29,13 @@ from domain.model.payments import (
 )
 from domain.model.references import find_reference, legacy_reference, make_reference
 from domain.model.transfers import Transfer
-from domain.services.bank_credits import OTHER_ACCOUNT, credit_result, on_another_account, repeated_notice
+from domain.services.bank_credits import (
+    OTHER_ACCOUNT,
+    counterparty_view,
+    credit_result,
+    on_another_account,
+    repeated_notice,
+)
 from domain.services.bank_credits import BankNotice as BankNotice  # re-exported: the bank adapters' input
 from domain.services.unit_of_work import UnitOfWork, UseCase
 
@@ -69,6 +75,29 @@ def payment_view(payment: Payment) -> dict[str, Any]:
         "account_no": payment.account_no,
         "expires_at": payment.expires_at.isoformat(),
     }
+
+
+async def payment_credits(uow: UnitOfWork, payment: Payment) -> list[dict[str, Any]]:
+    """The bank credits a payment took, oldest first: each transfer's bank, account,
+    transaction id, amount, booking time, outcome and who sent it (its counterparty)."""
+    identities = [credit.split("/", 2) for credit in payment.credits]
+    ids = [bank_credit_id(bank_bin, account_no, tx) for bank_bin, account_no, tx in identities]
+    await uow.prefetch(BankCredit, ids)
+    credits = []
+    for credit_id in ids:
+        record = await uow.get(BankCredit, credit_id)
+        credits.append(
+            {
+                "bank_bin": record.bank_bin,
+                "account_no": record.account_no,
+                "bank_tx_id": record.bank_tx_id,
+                "amount_vnd": record.amount_vnd,
+                "booked_at": record.booked_at.isoformat(),
+                "outcome": record.outcome.value,
+                "counterparty": counterparty_view(record),
+            }
+        )
+    return credits
 
 
 async def new_payment(
@@ -192,6 +221,7 @@ def credit_bank_transfer(
             payment_reference=payment.reference if payment else None,
             outcome=outcome,
             at=at,
+            counterparty=notice.counterparty,
         )
         kind = f"bank_credit.{outcome.value}" + (f".{flag}" if flag else "")
         uow.add(received, Transfer.post(f"bank-credit:{credit_id}", kind, entries, at))

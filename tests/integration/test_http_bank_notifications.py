@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from aiohttp import ClientResponse
@@ -17,8 +17,8 @@ from adapters.secrets import SecretSealer
 from domain.model.bank_connectors import BankProvider, SealedSecret
 from domain.model.clients import Role
 from domain.model.ledger import PartyKind, bank_clearing, payable, suspense
-from domain.model.payments import Payment, PaymentStatus, payment_id
-from domain.services.bank_connectors import register_bank_connector
+from domain.model.payments import BankCredit, Counterparty, Payment, PaymentStatus, bank_credit_id, payment_id
+from domain.services.bank_connectors import register_bank_connector, rotate_bank_connector_secret
 from domain.services.fees import issue_fee_invoice
 from domain.services.unit_of_work import UnitOfWork, execute
 from qr import vietqr
@@ -118,6 +118,11 @@ async def payment_status(api: Api, reference: str) -> PaymentStatus:
 PROVIDERS = list(BankProvider)
 
 
+def credit_id(payment: dict[str, Any]) -> str:
+    (credit,) = payment["credits"]
+    return str(bank_credit_id(credit["bank_bin"], credit["account_no"], credit["bank_tx_id"]))
+
+
 @pytest.mark.parametrize("provider", PROVIDERS, ids=lambda p: p.value)
 async def test_a_genuine_notification_pays_the_payment_once(api: Api, provider: BankProvider) -> None:
     reference = await pending_payment(api)
@@ -143,6 +148,40 @@ async def test_payos_is_answered_exactly_as_it_expects(api: Api) -> None:
     assert await response.json() == {"success": True}
 
 
+# What payOS posts when a webhook URL is registered (its docs' sample data, signed with the
+# channel's checksum key): the URL is accepted only if this is answered 2xx.
+PAYOS_CONFIRMATION = {
+    "orderCode": 123,
+    "amount": 3000,
+    "description": "VQRIO123",
+    "accountNumber": "12345678",
+    "reference": "TF230204212323",
+    "transactionDateTime": "2023-02-04 18:25:00",
+    "currency": "VND",
+    "paymentLinkId": "124c33293c43417ab7879e14c8d9eb18",
+    "code": "00",
+    "desc": "Thành công",
+    "counterAccountBankId": "",
+    "counterAccountBankName": "",
+    "counterAccountName": "",
+    "counterAccountNumber": "",
+    "virtualAccountName": "",
+    "virtualAccountNumber": "",
+}
+
+
+@pytest.mark.parametrize("description", ["VQRIO123", "Ma giao dich thu nghiem"])
+async def test_payos_webhook_url_confirmation_is_answered_and_moves_nothing(api: Api, description: str) -> None:
+    head = await api.store.head()
+    confirmation = payos_request({**PAYOS_CONFIRMATION, "description": description}, SECRETS[BankProvider.PAYOS])
+    response = await deliver(api, "payos", confirmation)
+    assert response.status == 200, await response.text()
+    assert await response.json() == {"success": True}
+    assert (await api.store.head()).position == head.position, "nothing recorded, no money moved"
+    forged = payos_request({**PAYOS_CONFIRMATION, "description": description}, b"a guessed key")
+    assert (await deliver(api, "payos", forged)).status == 401, "only an authentic confirmation is answered"
+
+
 @pytest.mark.parametrize("provider", PROVIDERS, ids=lambda p: p.value)
 async def test_a_forged_notification_is_401_and_records_nothing(api: Api, provider: BankProvider) -> None:
     reference = await pending_payment(api)
@@ -154,6 +193,30 @@ async def test_a_forged_notification_is_401_and_records_nothing(api: Api, provid
     assert (await response.json())["reason"] == "bad_signature"
     assert (await api.store.head()).position == head.position
     assert await payment_status(api, reference) is PaymentStatus.PENDING
+
+
+async def test_after_a_rotation_the_old_secret_is_refused_once_its_grace_ends(api: Api) -> None:
+    reference = await pending_payment(api)
+    new_secret = b"payos-rotated-secret-fedcba9876543210"
+    sealed = SealedSecret(SecretSealer(None).seal(new_secret))
+    now = datetime.now(UTC)
+    await execute(api.store, rotate_bank_connector_secret("payos", sealed, timedelta(minutes=10), now))
+    during = Webhook(BankProvider.PAYOS).request(amount=1_000, note="an sang", tx="FT-OLD-1")
+    assert (await deliver(api, "payos", during)).status == 200, "the old secret during its grace"
+    newer = sealed_with(new_secret)
+    await execute(api.store, rotate_bank_connector_secret("payos", newer, timedelta(0), datetime.now(UTC)))
+    head = await api.store.head()
+    old = Webhook(BankProvider.PAYOS).request(amount=200_000, note=reference, tx="FT-OLD-2")
+    refused = await deliver(api, "payos", old)
+    assert (refused.status, (await refused.json())["reason"]) == (401, "bad_signature")
+    assert (await api.store.head()).position == head.position
+    current = Webhook(BankProvider.PAYOS).request(amount=200_000, note=reference, tx="FT-NEW", key=new_secret)
+    assert (await deliver(api, "payos", current)).status == 200
+    assert await payment_status(api, reference) is PaymentStatus.PAID
+
+
+def sealed_with(secret: bytes) -> SealedSecret:
+    return SealedSecret(SecretSealer(None).seal(secret))
 
 
 async def test_a_tampered_body_is_401(api: Api) -> None:
@@ -209,6 +272,7 @@ async def test_a_camt054_upload_books_every_credit_and_lists_them(api: Api) -> N
         ("FT-A", "exact", False),
         ("FT-B", "unmatched", False),
     ]
+    assert [c["counterparty"]["name"] for c in answer["credits"]] == ["NGUYEN VAN A", "NGUYEN VAN A"]
     again = await (await deliver(api, "camt054", signed)).json()
     assert [c["duplicate"] for c in again["credits"]] == [True, True]
 
@@ -247,8 +311,16 @@ async def test_the_whole_day_from_the_catalogue_to_the_agencys_payable(api: Api)
     assert delivered.status == 200
     assert await delivered.json() == {"success": True}
 
-    paid = await (await api.call(terminal, "GET", f"/v1/payments/{payment['id']}")).json()
+    read = await api.call(terminal, "GET", f"/v1/payments/{payment['id']}")
+    paid = await read.json()
     assert (paid["status"], paid["paid_vnd"], paid["due_vnd"]) == ("paid", 200_000, 0)
+    (credit,) = paid["credits"]
+    assert (credit["bank_tx_id"], credit["amount_vnd"], credit["outcome"]) == ("FT26335AB12CD", 200_000, "exact")
+    assert credit["counterparty"] == {"name": "NGUYEN VAN A", "account_no": "8888888888", "bank": "970415"}
+    spec = await (await api.http.get("/openapi.json")).json()
+    await check_against_spec(spec, "GET", "/v1/payments/{payment_id}", read)
+    recorded = await UnitOfWork(api.store).get(BankCredit, UUID(credit_id(paid)))
+    assert recorded.counterparty == Counterparty("NGUYEN VAN A", "8888888888", "970415"), "kept with the credit"
     settled = await (await api.call(terminal, "GET", f"/v1/fees/invoices/{invoice['invoice_no']}")).json()
     assert settled["status"] == "paid"
     assert await agency_payable_vnd(api) == 200_000

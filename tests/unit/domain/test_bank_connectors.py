@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -24,7 +24,7 @@ def test_a_connector_is_found_by_its_name() -> None:
 def test_its_view_never_holds_the_secret() -> None:
     connector = BankConnector.register(name="sepay", provider=BankProvider.SEPAY, secret=SEALED, at=AT)
     view = connector.view()
-    assert set(view) == {"connector_id", "name", "provider"}
+    assert set(view) == {"connector_id", "name", "provider", "rotations", "previous_secret_valid_until"}
     assert SEALED.value not in repr(view)
     assert SEALED.value not in repr(connector.secret)
 
@@ -38,3 +38,21 @@ def test_a_name_must_fit_a_url_path_segment(name: str) -> None:
 def test_an_empty_sealed_secret_is_refused() -> None:
     with pytest.raises(InvalidValue, match="sealed secret"):
         BankConnector.register(name="casso", provider=BankProvider.CASSO, secret=SealedSecret(""), at=AT)
+
+
+def test_a_rotation_keeps_the_old_secret_only_for_its_grace_and_replays() -> None:
+    connector = BankConnector.register(name="payos", provider=BankProvider.PAYOS, secret=SEALED, at=AT)
+    second, third = SealedSecret("aesgcm:c2Vjb25k"), SealedSecret("aesgcm:dGhpcmQ=")
+    connector.rotate(second, timedelta(minutes=15), AT + timedelta(hours=1))
+    assert connector.secrets_at(AT + timedelta(hours=1, minutes=14)) == [second, SEALED]
+    assert connector.secrets_at(AT + timedelta(hours=1, minutes=15)) == [second]
+    connector.rotate(third, timedelta(0), AT + timedelta(hours=1, minutes=5))
+    assert connector.secrets_at(AT + timedelta(hours=1, minutes=5)) == [third], "no grace: at once"
+    assert connector.view()["rotations"] == 2
+    replayed = None
+    for event in connector.collect_events():
+        replayed = event.mutate(replayed)
+    assert isinstance(replayed, BankConnector)
+    assert (replayed.secret, replayed.previous, replayed.rotations) == (third, second, 2)
+    with pytest.raises(InvalidValue, match="grace"):
+        connector.rotate(SEALED, timedelta(days=2), AT + timedelta(hours=2))

@@ -1,16 +1,26 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from adapters.eventstore.codec import CodecOptions, build_mapper
 from domain.model.bank_transactions import BankTransaction
 from domain.model.errors import InvalidTransition, InvalidValue
 from domain.model.ledger import PartyKind, payable
-from domain.model.payments import BankCredit, CreditOutcome, Payment, PaymentPurpose, PaymentStatus, payment_id
+from domain.model.payments import (
+    BankCredit,
+    Counterparty,
+    CreditOutcome,
+    Payment,
+    PaymentPurpose,
+    PaymentStatus,
+    payment_id,
+)
 from domain.model.references import (
     REFERENCE_LENGTH,
     find_reference,
@@ -299,3 +309,26 @@ def test_a_bank_transaction_id_remembers_the_accounts_it_credited() -> None:
     assert seen.credit_on("A1", 1, T0) is False
     assert seen.credit_on("A2", 1, T0) is True
     assert seen.accounts == ["A1", "A2"]
+
+
+def test_a_credit_keeps_its_counterparty_and_older_credits_have_none() -> None:
+    mapper = build_mapper(CodecOptions())
+    payer = Counterparty("NGUYEN VAN A", "8888888888", "970415")
+    credit = BankCredit.receive(
+        bank_bin="970415", account_no="1140000088", bank_tx_id="FT1", amount_vnd=8_000, note="x",
+        booked_at=datetime(2026, 3, 9, 1, 0, tzinfo=UTC), payment_reference=None,
+        outcome=CreditOutcome.UNMATCHED, at=datetime(2026, 3, 9, 1, 0, tzinfo=UTC), counterparty=payer,
+    )  # fmt: skip
+    assert credit.counterparty == payer
+    (received,) = credit.collect_events()
+    stored = mapper.to_stored_event(received)
+    state = mapper.transcoder.decode(stored.state)
+    assert state.pop("class_version") == 2
+    del state["counterparty"]
+    old = type(stored)(stored.originator_id, stored.originator_version, stored.topic, mapper.transcoder.encode(state))
+    decoded: Any = mapper.to_domain_event(old)
+    replayed = decoded.mutate(None)
+    assert isinstance(replayed, BankCredit)
+    assert replayed.counterparty is None
+    assert Counterparty().recorded() is None, "a notice that names nobody records nothing"
+    assert Counterparty("x" * 500).recorded() == {"name": "x" * 200, "account_no": "", "bank": ""}
