@@ -31,16 +31,21 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
 import platform
+import shutil
+import signal
 import subprocess
+import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import asyncpg
@@ -48,12 +53,13 @@ import uvloop
 
 from adapters.eventstore.postgres import PostgresEventStore
 from adapters.http.signing import RequestSigner
+from bench.loadgen import accepted_events, drive, encode_request
 from domain.model.clients import Role
 from domain.model.parking import Spaces, Tariff, VehicleClass
 from domain.services.parking import RegisterLot, ScheduleTariff, register_lot, schedule_tariff
 from tests.integration.test_http_fees import BANK, INVOICE, SERVICE
 from tests.support.api import new_client
-from tests.support.live import free_port, serving
+from tests.support.live import free_port
 from tests.support.parking import CAR_TARIFF, LOT, MOTO_TARIFF, OPERATOR, run
 
 DEFAULT_PG_URL = "postgresql://citysettle:citysettle@127.0.0.1:5432/postgres"
@@ -73,62 +79,73 @@ def signed(signer: RequestSigner | None, method: str, url: str, body: Any, idemp
 # --- load generator (its own process) ----------------------------------------------------
 
 
-def _load(requests: Sequence[Request], connections: int, rate: float | None, out: Any) -> None:
+def _load(
+    requests: Sequence[bytes], address: tuple[str, int], connections: int, rate: float | None, count: bool, out: Any
+) -> None:
     uvloop.install()
-    out.send(asyncio.run(_drive(requests, connections, rate)))
+    outcome = asyncio.run(drive(*address, requests, connections, rate, keep_bodies=count))
+    summary = outcome.summary()
+    summary["accepted"] = accepted_events(outcome.bodies) if count else 0
+    out.send(summary)
 
 
-async def _drive(requests: Sequence[Request], connections: int, rate: float | None) -> dict[str, Any]:
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    accepted = [0]
-    # open loop: enough concurrent senders that a due request never waits for a free one
-    senders = connections if rate is None else max(connections, int(rate * 0.2))
-    connector = aiohttp.TCPConnector(limit=senders)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        started = time.perf_counter()
-        queue = iter(enumerate(requests))
-
-        async def one(index: int, request: Request) -> None:
-            method, url, headers, body = request
-            due = started + index / rate if rate else time.perf_counter()
-            if rate:
-                await asyncio.sleep(max(due - time.perf_counter(), 0.0))
-            async with session.request(method, url, headers=headers, data=body) as response:
-                answer = await response.read()
-                statuses[response.status] = statuses.get(response.status, 0) + 1
-            if "/v1/meters/" in url:  # a batch's answer counts the events it recorded
-                accepted[0] += json.loads(answer).get("accepted", 0)
-            latencies.append(time.perf_counter() - due)
-
-        async def worker() -> None:
-            for index, request in queue:
-                await one(index, request)
-
-        await asyncio.gather(*(worker() for _ in range(senders)))
-        elapsed = time.perf_counter() - started
-    latencies.sort()
-    return {
-        "requests": len(requests),
-        "elapsed_s": elapsed,
-        "per_s": len(requests) / elapsed,
-        "p50_ms": latencies[len(latencies) // 2] * 1000,
-        "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
-        "statuses": statuses,
-        "accepted": accepted[0],
-    }
-
-
-def load(requests: Sequence[Request], connections: int, rate: float | None = None) -> dict[str, Any]:
-    mine, theirs = multiprocessing.get_context("spawn").Pipe()
-    process = multiprocessing.get_context("spawn").Process(target=_load, args=(requests, connections, rate, theirs))
+def load(
+    requests: Sequence[Request],
+    connections: int,
+    rate: float | None = None,
+    *,
+    refusals: tuple[int, ...] = (),
+    watch: Mapping[str, Sequence[int]] | None = None,
+    count_accepted: bool = False,
+) -> dict[str, Any]:
+    """Send ``requests`` from a spawned process (`bench.loadgen`); ``refusals``: statuses
+    that are answers here (503 from the bounded admission at a rate above capacity).
+    ``watch``: named groups of pids whose CPU time during the run is reported per request
+    (the workers, their PostgreSQL backends); ``count_accepted``: sum the device batches'
+    ``accepted``."""
+    address = _address(requests[0][1])
+    wire = [encode_request(*r) for r in requests]
+    # open loop: enough connections that a due request finds a free one unless the service holds them all
+    opened = connections if rate is None else max(connections, int(rate * 0.2))
+    context = multiprocessing.get_context("spawn")
+    mine, theirs = context.Pipe()
+    process = context.Process(target=_load, args=(wire, address, opened, rate, count_accepted, theirs))
+    groups = dict(watch or {})
+    before = {name: cpu_seconds(pids) for name, pids in groups.items()}
     process.start()
-    result: dict[str, Any] = mine.recv()
+    theirs.close()  # so that a generator that died ends recv() with EOFError instead of hanging
+    try:
+        result: dict[str, Any] = mine.recv()
+    except EOFError:
+        process.join()
+        raise SystemExit(f"bench: the load generator died (exit {process.exitcode})") from None
+    result["cpu_us_per_request"] = {
+        name: (cpu_seconds(pids) - before[name]) / len(requests) * 1e6 for name, pids in groups.items()
+    }
     process.join()
-    bad = {s: n for s, n in result["statuses"].items() if s >= 300}
+    bad = {s: n for s, n in result["statuses"].items() if s >= 300 and s not in refusals}
     if bad:
         raise SystemExit(f"bench: unexpected answers {bad}")
     return result
+
+
+def _address(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    assert parts.hostname is not None
+    assert parts.port is not None
+    return parts.hostname, parts.port
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU time of live processes (Linux /proc), 0 for those gone."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 # --- the service under test -------------------------------------------------------------
@@ -235,63 +252,136 @@ def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
 
 
-def measure(args: argparse.Namespace, store_url: str, log: Path) -> dict[str, Any]:
-    results: dict[str, Any] = {"uptime_before": uptime()}
-    with serving(store_url, 2, log) as (_process, base):
+@contextlib.contextmanager
+def serve(tree: Path, store_url: str, log: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """``citysettle serve --workers 2`` of the code in ``tree`` (this checkout, or the
+    baseline's), with the service's own settings (the tests' zero client-cache lifetime,
+    which rereads the client's stream on every request, is not a production setting)."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CITYSETTLE_")}
+    env["PYTHONPATH"] = str(tree)
+    command = [sys.executable, "-m", "ops.cli", "serve", "--store", store_url, "--port", str(port), "--workers", "2"]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=tree, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield process, f"http://127.0.0.1:{port}"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def children(pid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False).stdout
+    return [int(p) for p in found.split()]
+
+
+async def backends(store_url: str) -> list[int]:
+    """The PostgreSQL server processes serving the database of ``store_url``."""
+    database = urlsplit(store_url).path.lstrip("/")
+    conn = await asyncpg.connect(store_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", database
+        )
+    finally:
+        await conn.close()
+    return [int(r["pid"]) for r in rows]
+
+
+def measure_service(args: argparse.Namespace, tree: Path, store_url: str, log: Path) -> dict[str, Any]:
+    """Every scenario of the service in ``tree``, on its own database."""
+    with serve(tree, store_url, log) as (process, base):
         asyncio.run(until_up(f"{base}/readyz"))
         data = asyncio.run(seed(store_url, base, args.invoices, args.connections // 8 or 1))
-        load(payment_requests(base, data["terminal"], data["invoices"], 500), args.connections)  # warm-up
-        peak = load(payment_requests(base, data["terminal"], data["invoices"], args.requests), args.connections)
-        print(f"payments, closed loop: {peak}")
+        warm_up = payment_requests(base, data["terminal"], data["invoices"], 500)
+        load(warm_up, args.connections, refusals=(503,))
+        workers, pg = children(process.pid), asyncio.run(backends(store_url))
+        peak = load(
+            payment_requests(base, data["terminal"], data["invoices"], args.requests),
+            args.connections,
+            refusals=(503,),
+            watch={"workers": workers, "postgres": pg},
+        )
+        print(f"{tree}: payments, closed loop: {peak}")
         count = int(args.rate * args.rate_seconds)
-        fixed = load(payment_requests(base, data["terminal"], data["invoices"], count), args.connections, args.rate)
-        print(f"payments at {args.rate}/s offered: {fixed}")
+        fixed = load(
+            payment_requests(base, data["terminal"], data["invoices"], count),
+            args.connections,
+            args.rate,
+            refusals=(503,),
+        )
+        print(f"{tree}: payments at {args.rate}/s offered: {fixed}")
         meters, batches = data["meters"], args.meter_batches
-        heartbeats = load(meter_requests(base, meters, batches, "heartbeat", 0), len(meters))
-        print(f"heartbeat batches: {heartbeats}")
-        entries = load(meter_requests(base, meters, batches, "entry", batches * 1_000), len(meters))
-        print(f"entry batches: {entries}")
+        heartbeats = load(meter_requests(base, meters, batches, "heartbeat", 0), len(meters), count_accepted=True)
+        print(f"{tree}: heartbeat batches: {heartbeats}")
+        entries = load(
+            meter_requests(base, meters, batches, "entry", batches * 1_000), len(meters), count_accepted=True
+        )
+        print(f"{tree}: entry batches: {entries}")
         expected = batches * len(meters) * 1_000
         if (heartbeats["accepted"], entries["accepted"]) != (expected, expected):
             raise SystemExit(f"bench: device events not all accepted: {heartbeats['accepted']}, {entries['accepted']}")
-        results["uptime_during"] = uptime()
+    per_batch = 1_000
+    rate = f"{args.rate:g}"
+    return {
+        "payments_per_s": round(peak["ok_per_s"]),
+        "payments_refused_503_closed_loop": peak["statuses"].get(503, 0),
+        "payments_p50_ms_closed_loop": round(peak["p50_ms"], 2),
+        "payments_p99_ms_closed_loop": round(peak["p99_ms"], 2),
+        "payments_worker_cpu_us_per_request": round(peak["cpu_us_per_request"]["workers"]),
+        "payments_postgres_cpu_us_per_request": round(peak["cpu_us_per_request"]["postgres"]),
+        "payments_generator_cpu_us_per_request": round(peak["generator_cpu_us_per_request"]),
+        "payments_offered_per_s": args.rate,
+        "payments_answered_per_s_at_offered": round(fixed["per_s"]),
+        "payments_created_per_s_at_offered": round(fixed["ok_per_s"]),
+        "payments_refused_503_at_offered": fixed["statuses"].get(503, 0),
+        f"payments_p50_ms_at_{rate}": round(fixed["p50_ms"], 2),
+        f"payments_p99_ms_at_{rate}": round(fixed["p99_ms"], 2),
+        f"payments_created_p99_ms_at_{rate}": round(fixed["ok_p99_ms"], 2),
+        f"payments_max_ms_at_{rate}": round(fixed["max_ms"], 2),
+        "generator_cpu_us_per_request_at_offered": round(fixed["generator_cpu_us_per_request"]),
+        "meter_events_per_s": round(heartbeats["per_s"] * per_batch),
+        "meter_heartbeat_events_per_s": round(heartbeats["per_s"] * per_batch),
+        "meter_entry_events_per_s": round(entries["per_s"] * per_batch),
+        "invoices_cycled": len(data["invoices"]),
+    }
+
+
+def measure_bare(args: argparse.Namespace, store_url: str) -> dict[str, Any]:
     port = free_port()
-    bare_url = store_url.split("?")[0] + "?schema=bench_bare"
-    servers = bare_servers(bare_url, port)
+    servers = bare_servers(store_url.split("?")[0] + "?schema=bench_bare", port)
     try:
         time.sleep(2)  # the second bare worker binds
-        body = [("POST", f"http://127.0.0.1:{port}/append", {}, b"{}")] * 500
-        load(body, args.connections)
-        bare = load([("POST", f"http://127.0.0.1:{port}/append", {}, b"{}")] * args.requests, args.connections)
+        load([("POST", f"http://127.0.0.1:{port}/append", {}, b"{}")] * 500, args.connections)
+        bare = load(
+            [("POST", f"http://127.0.0.1:{port}/append", {}, b"{}")] * args.requests,
+            args.connections,
+            watch={"workers": [s.pid for s in servers]},
+        )
         print(f"bare append: {bare}")
     finally:
         for server in servers:
             server.terminate()
             server.wait()
-    results["uptime_after"] = uptime()
-    per_batch = 1_000
-    results.update(
-        {
-            "payments_per_s": round(peak["per_s"]),
-            "payments_p50_ms_closed_loop": round(peak["p50_ms"], 2),
-            "payments_p99_ms_closed_loop": round(peak["p99_ms"], 2),
-            "payments_offered_per_s": args.rate,
-            "payments_achieved_per_s_at_offered": round(fixed["per_s"]),
-            f"payments_p50_ms_at_{args.rate:g}": round(fixed["p50_ms"], 2),
-            f"payments_p99_ms_at_{args.rate:g}": round(fixed["p99_ms"], 2),
-            "meter_events_per_s": round(heartbeats["per_s"] * per_batch),
-            "meter_heartbeat_events_per_s": round(heartbeats["per_s"] * per_batch),
-            "meter_entry_events_per_s": round(entries["per_s"] * per_batch),
-            "bare_append_per_s": round(bare["per_s"]),
-            "ratio_payments_vs_bare_append": round(peak["per_s"] / bare["per_s"], 3),
-            "ratio_meter_events_vs_bare_append": round(heartbeats["per_s"] * per_batch / bare["per_s"], 2),
-            "connections": args.connections,
-            "workers": 2,
-            "invoices_cycled": len(data["invoices"]),
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared), Python {platform.python_version()}",
-        }
-    )
-    return results
+    return {
+        "bare_append_per_s": round(bare["per_s"]),
+        "bare_append_p99_ms": round(bare["p99_ms"], 2),
+        "bare_append_worker_cpu_us_per_request": round(bare["cpu_us_per_request"]["workers"]),
+        "bare_append_generator_cpu_us_per_request": round(bare["generator_cpu_us_per_request"]),
+    }
+
+
+def baseline_tree(revision: str, into: Path) -> Path:
+    """The service's code at ``revision`` (a commit of this repository), to measure beside
+    this checkout in the same run."""
+    root = Path(__file__).resolve().parent.parent
+    archive = subprocess.run(["git", "-C", str(root), "archive", revision], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
 
 
 def main() -> None:
@@ -303,17 +393,53 @@ def main() -> None:
     parser.add_argument("--rate-seconds", type=float, default=8.0)
     parser.add_argument("--invoices", type=int, default=2_000, help="invoices issued beforehand, cycled")
     parser.add_argument("--meter-batches", type=int, default=5, help="batches of 1,000 per device and kind")
+    parser.add_argument("--baseline", metavar="REV", help="also measure the code at this commit, in the same run")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "http.json")
     args = parser.parse_args()
-    name = f"citysettle_bench_http_{os.getpid()}"
-    asyncio.run(_admin(args.pg_url, f'CREATE DATABASE "{name}"'))
+    root = Path(__file__).resolve().parent.parent
+    scratch = Path(tempfile.mkdtemp(prefix="citysettle-bench-http-"))
+    trees = [("this", root)]
+    if args.baseline:
+        trees.insert(0, ("baseline", baseline_tree(args.baseline, scratch)))
+    results: dict[str, Any] = {"uptime_before": uptime()}
+    measured: dict[str, dict[str, Any]] = {}
     try:
-        base, _, _ = args.pg_url.rpartition("/")
-        with_db = f"{base}/{name}"
-        results = measure(args, with_db, Path(os.environ.get("TMPDIR", "/tmp")) / f"{name}.log")
+        for label, tree in trees:
+            name = f"citysettle_bench_http_{os.getpid()}_{label}"
+            asyncio.run(_admin(args.pg_url, f'CREATE DATABASE "{name}"'))
+            try:
+                base, _, _ = args.pg_url.rpartition("/")
+                measured[label] = measure_service(args, tree, f"{base}/{name}", scratch / f"{name}.log")
+            finally:
+                asyncio.run(_admin(args.pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            results[f"uptime_after_{label}"] = uptime()
+        name = f"citysettle_bench_http_{os.getpid()}_bare"
+        asyncio.run(_admin(args.pg_url, f'CREATE DATABASE "{name}"'))
+        try:
+            bare = measure_bare(args, f"{args.pg_url.rpartition('/')[0]}/{name}")
+        finally:
+            asyncio.run(_admin(args.pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
-        asyncio.run(_admin(args.pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    results["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        shutil.rmtree(scratch, ignore_errors=True)
+    results["uptime_after"] = uptime()
+    this = measured["this"]
+    results.update(this)
+    results.update(bare)
+    results["ratio_payments_vs_bare_append"] = round(this["payments_per_s"] / bare["bare_append_per_s"], 3)
+    results["ratio_meter_events_vs_bare_append"] = round(this["meter_events_per_s"] / bare["bare_append_per_s"], 2)
+    if "baseline" in measured:
+        before = measured["baseline"]
+        before["ratio_payments_vs_bare_append"] = round(before["payments_per_s"] / bare["bare_append_per_s"], 3)
+        results["baseline"] = {"revision": args.baseline, **before}
+    results.update(
+        {
+            "connections": args.connections,
+            "workers": 2,
+            "load_generator": "bench/loadgen.py: one spawned process, uvloop, pre-encoded requests",
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared), Python {platform.python_version()}",
+            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))

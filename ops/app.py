@@ -11,6 +11,7 @@ from aiohttp import web
 
 from adapters.eventstore.checkpoints import CheckpointSigner
 from adapters.eventstore.leader_lock import leader_lock
+from adapters.http.admission import Admission
 from adapters.http.api import add_api_routes
 from adapters.http.auth import ClientDirectory
 from adapters.http.banks import WEBHOOK_FAILURES
@@ -60,6 +61,7 @@ async def _event_store(app: web.Application) -> AsyncIterator[None]:
         wallet_payee_id=config.wallet_payee_id,
         on_signature_rejected=lambda check: app[METRICS].signature_failures.labels(check).inc(),
         on_device_batch=app[METRICS].observe_device_batch,
+        admission=Admission(config.max_in_flight),
     )
     log.info("event store open: %s", redact_url(config.store_url))
     yield

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.http.admission import Admission
 from adapters.http.auth import ClientDirectory
 from adapters.secrets import SecretSealer
 from domain.ports import EventStore, ProjectionStore
@@ -51,6 +52,7 @@ class ApiServices:
     on_device_batch: Callable[[Mapping[str, Any]], None] = _unobserved  # told each batch's answer (metrics)
     device_cache: AggregateCache = field(default_factory=ingestion_cache)  # devices and lots between batches
     limits: ApiLimits = field(default_factory=ApiLimits)
+    admission: Admission = field(default_factory=Admission)  # requests served at once (503 beyond)
 
 
 API = web.AppKey("api", ApiServices)

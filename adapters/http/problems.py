@@ -8,7 +8,7 @@ keeps the traceback.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -23,8 +23,18 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class Problem(Exception):
-    def __init__(self, status: int, title: str, detail: str, type_: str = "about:blank", **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        type_: str = "about:blank",
+        *,
+        headers: Mapping[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail)
+        self.headers = dict(headers or {})
         self.status = status
         self.title = title
         self.detail = detail
@@ -42,7 +52,7 @@ def problem_response(problem: Problem, instance: str) -> web.Response:
     body = {"type": problem.type, "title": problem.title, "status": problem.status, "detail": problem.detail}
     body["instance"] = instance
     body.update(problem.extra)
-    return web.json_response(body, status=problem.status, content_type=PROBLEM_JSON)
+    return web.json_response(body, status=problem.status, content_type=PROBLEM_JSON, headers=problem.headers)
 
 
 @web.middleware
