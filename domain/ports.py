@@ -106,6 +106,11 @@ class EventStore(Protocol):
         """The stream's events with a version above ``after_version``, in order."""
         ...
 
+    async def load_many(self, after_versions: Mapping[UUID, int]) -> dict[UUID, list[DomainEventProtocol[UUID]]]:
+        """Many streams at once, each from its own version on (as `load`), in one round trip:
+        every stream asked for is a key of the answer, in order, with its events."""
+        ...
+
     async def find_idempotency(self, client_id: str, key: str) -> IdempotencyRecord | None: ...
 
     async def read_log(self, after_position: int, limit: int) -> list[LogRecord]:

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from adapters.eventstore.checkpoints import CheckpointSigner
 from adapters.eventstore.leader_lock import leader_lock
+from adapters.http.admission import Admission
 from adapters.http.api import add_api_routes
 from adapters.http.auth import ClientDirectory
 from adapters.http.banks import WEBHOOK_FAILURES
@@ -100,6 +101,7 @@ async def _event_store(app: web.Application) -> AsyncIterator[None]:
         ticket_codes=app[TICKET_CODES],
         on_ticket_validation=lambda outcome, reason: app[METRICS].ticket_validations.labels(outcome, reason).inc(),
         limits=ApiLimits(request_timeout_s=config.request_timeout_s),
+        admission=Admission(config.max_in_flight),
     )
     app[DESK] = Desk(store=store, projections=store, tokens=app[DESK_TOKENS], passwords=PasswordBook(sealer))
     log.info("event store open: %s", redact_url(config.store_url))

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from adapters.eventstore.codec import CodecOptions
 from adapters.eventstore.group_commit import DEFAULT_BATCH_EVENTS
+from adapters.http.admission import DEFAULT_MAX_IN_FLIGHT
 from ops.logs import LOG_FORMATS, LOG_LEVELS
 
 DEFAULT_STORE_URL = "sqlite:///./var/citysettle.db"
@@ -32,6 +33,8 @@ class Config:
     batch_wait_ms: float = 0.0
     pending_appends_max: int = 10_000
     request_body_max_bytes: int = 1_048_576
+    # API requests one worker serves at once; beyond, 503 + Retry-After (0: no bound)
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
     shutdown_timeout_s: float = 10.0
     # the longest a request may take once its body is read; later it is a 503 with
     # Retry-After (a store that stopped answering must not hold clients without bound)
@@ -76,6 +79,7 @@ class Config:
                 cipher_key=_cipher_key(env, "CITYSETTLE_CIPHER_KEY"),
             ),
             batch_events_max=_int(env, "CITYSETTLE_BATCH_EVENTS_MAX", base.batch_events_max, 1, 100_000),
+            max_in_flight=_int(env, "CITYSETTLE_MAX_IN_FLIGHT", base.max_in_flight, 0, 100_000),
             batch_wait_ms=float(_int(env, "CITYSETTLE_BATCH_WAIT_MS", int(base.batch_wait_ms), 0, 1_000)),
             checkpoint_key_file=_path(env, "CITYSETTLE_CHECKPOINT_KEY_FILE"),
             checkpoint_keyring_file=_path(env, "CITYSETTLE_CHECKPOINT_KEYRING"),

@@ -139,6 +139,23 @@ class PostgresEventStore(BatchedEventStore):
         )
         return [self.decode(_log_record(r)) for r in rows]
 
+    async def load_many(self, after_versions: Mapping[UUID, int]) -> dict[UUID, list[Any]]:
+        found: dict[UUID, list[Any]] = {stream_id: [] for stream_id in after_versions}
+        if not found:
+            return found
+        rows = await self._pool.fetch(
+            f"""SELECT {", ".join(f"e.{c}" for c in _LOG_COLUMNS.split(", "))} FROM events e
+                JOIN unnest($1::uuid[], $2::bigint[]) AS t(stream_id, after_version)
+                  ON e.stream_id = t.stream_id AND e.version > t.after_version
+                ORDER BY e.stream_id, e.version""",
+            list(after_versions),
+            list(after_versions.values()),
+        )
+        for row in rows:
+            record = _log_record(row)
+            found[record.stream_id].append(self.decode(record))
+        return found
+
     async def find_idempotency(self, client_id: str, key: str) -> IdempotencyRecord | None:
         row = await self._pool.fetchrow(
             "SELECT * FROM idempotency_keys WHERE client_id = $1 AND key = $2", client_id, key

@@ -110,6 +110,19 @@ class SqliteEventStore(BatchedEventStore):
         )
         return [self.decode(_log_record(r)) for r in rows]
 
+    async def load_many(self, after_versions: Mapping[UUID, int]) -> dict[UUID, list[Any]]:
+        wanted = list(after_versions.items())
+
+        def read(c: Any) -> list[list[Any]]:  # one trip to the reader thread; SQLite reads are local
+            query = f"SELECT {_LOG_COLUMNS} FROM events WHERE stream_id = ? AND version > ? ORDER BY version"
+            return [c.execute(query, (stream_id.bytes, after)).fetchall() for stream_id, after in wanted]
+
+        streams = await self._reader.run(read) if wanted else []
+        return {
+            stream_id: [self.decode(_log_record(r)) for r in rows]
+            for (stream_id, _), rows in zip(wanted, streams, strict=True)
+        }
+
     async def find_idempotency(self, client_id: str, key: str) -> IdempotencyRecord | None:
         row = await self._reader.run(
             lambda c: c.execute(

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.http.admission import Admission
 from adapters.http.auth import ClientDirectory
 from adapters.http.display_links import DisplayLinks
 from adapters.http.stream_watch import StreamWatch
@@ -66,6 +67,7 @@ class ApiServices:
     # signs ticket codes and publishes the keys validators check them with
     ticket_codes: TicketCodes = field(default_factory=lambda: TicketCodes.of(None))
     on_ticket_validation: Callable[[str, str], None] = _untold  # told (outcome, reason) of each validation (a metric)
+    admission: Admission = field(default_factory=Admission)  # requests served at once (503 beyond)
 
 
 API = web.AppKey("api", ApiServices)

@@ -124,4 +124,6 @@ def _error_statuses(route: Route) -> list[int]:
         statuses.append(413)
     if route.request is not None:
         statuses.append(415)
+    if route.admitted:
+        statuses.append(503)  # bounded admission (adapters.http.admission)
     return sorted(set(statuses))

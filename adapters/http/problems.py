@@ -35,6 +35,7 @@ class Problem(Exception):
         **extra: Any,
     ) -> None:
         super().__init__(detail)
+        self.headers = dict(headers or {})
         self.status = status
         self.title = title
         self.detail = detail

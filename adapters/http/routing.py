@@ -25,6 +25,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from adapters.http.admission import RETRY_AFTER_S
 from adapters.http.auth import Caller
 from adapters.http.context import API, ApiServices
 from adapters.http.problems import PROBLEM_BASE, Problem, unavailable
@@ -112,12 +113,41 @@ class Route:
             path = path.replace(f"{{{name}}}", f"{{{name}:{regex}}}")
         return path
 
+    @property
+    def admitted(self) -> bool:
+        """Whether the route takes a place of the bounded admission (a stream, open for
+        minutes, does not; `adapters.http.admission`)."""
+        return self.response_media != EVENT_STREAM
+
 
 def roles(*names: Role) -> frozenset[Role]:
     return frozenset(names)
 
 
 def bind(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    if not route.admitted:
+        return _handler(route)
+    handle = _handler(route)
+
+    async def admitted(request: web.Request) -> web.StreamResponse:
+        admission = request.app[API].admission
+        if not admission.enter():
+            raise Problem(
+                503,
+                "Overloaded",
+                f"this worker is serving {admission.limit} requests already; retry after {RETRY_AFTER_S} s",
+                f"{PROBLEM_BASE}overloaded",
+                headers={"Retry-After": str(RETRY_AFTER_S)},
+            )
+        try:
+            return await handle(request)
+        finally:
+            admission.leave()
+
+    return admitted
+
+
+def _handler(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
         services = request.app[API]
         at = services.clock()

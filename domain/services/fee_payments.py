@@ -13,7 +13,7 @@ notification delay, by `expire_payment`, or at the next credit it receives.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from domain.model.errors import InvalidTransition
 from domain.model.fees import FeeInvoice, InvoiceStatus, invoice_id
@@ -51,7 +51,7 @@ def request_invoice_payment(
         if invoice.status is not InvoiceStatus.ISSUED:
             raise InvalidTransition(f"invoice {invoice_no} is {invoice.status}: there is nothing to pay")
         last = await _last_payment(uow, invoice)
-        if last is not None and last.status is PaymentStatus.PENDING and at < last.expires_at:
+        if _payable(last, at):
             return invoice_view(invoice, last)
         if last is not None:  # past the notification delay too: its part-paid money is owed back now
             expire_if_lapsed(uow, last, at, accepted_delay)
@@ -64,6 +64,19 @@ def request_invoice_payment(
         return invoice_view(invoice, payment)
 
     return use_case
+
+
+async def payable_payment(uow: UnitOfWork, invoice: FeeInvoice, at: datetime) -> Payment | None:
+    """The invoice's payment that can still be paid at ``at`` (what `request_invoice_payment`
+    answers without making a new one), or None."""
+    if invoice.status is not InvoiceStatus.ISSUED:
+        return None
+    last = await _last_payment(uow, invoice)
+    return last if _payable(last, at) else None
+
+
+def _payable(payment: Payment | None, at: datetime) -> TypeGuard[Payment]:
+    return payment is not None and payment.status is PaymentStatus.PENDING and at < payment.expires_at
 
 
 async def _last_payment(uow: UnitOfWork, invoice: FeeInvoice) -> Payment | None:

@@ -28,7 +28,7 @@ from domain.model.parking.sessions import ParkingSession
 from domain.model.payments import Payment, PaymentPurpose, PaymentStatus, payment_id
 from domain.model.references import legacy_reference, make_reference
 from domain.model.tickets.ticket import Ticket
-from domain.services.fee_payments import request_invoice_payment
+from domain.services.fee_payments import payable_payment, request_invoice_payment
 from domain.services.parking_payments import request_session_payment
 from domain.services.payees import collection_account_of
 from domain.services.payments import REFERENCE_CANDIDATES, payment_view
@@ -85,6 +85,9 @@ async def _invoice_payment(uow: UnitOfWork, ask: PaymentAsk, at: datetime, scope
         stream = invoice_id(ask.purpose_id)
     invoice = await uow.get(FeeInvoice, stream)
     within_scope(scope, invoice.agency_id)
+    payable = await payable_payment(uow, invoice, at)
+    if payable is not None:  # still payable: no new payment, so no collection account to read
+        return payment_view(payable)
     collection = await collection_account_of(uow, invoice.agency_id)
     result = await request_invoice_payment(invoice.invoice_no, collection, at, ask.ttl or DEFAULT_TTL)(uow)
     if result.get("payment") is None:

@@ -13,7 +13,6 @@ to date on the next use — never replayed from their first event again.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Iterable
@@ -92,13 +91,24 @@ class UnitOfWork:
         return aggregate
 
     async def prefetch(self, cls: type[Aggregate], aggregate_ids: Iterable[UUID]) -> None:
-        """Load many aggregates at once (concurrent reads, not one round trip after
-        another); later `find` and `get` calls for them ask the store nothing."""
+        """Load many aggregates in one round trip (`EventStore.load_many`), each from where
+        its cached copy is; later `find` and `get` calls for them ask the store nothing."""
         wanted = {i for i in aggregate_ids if i not in self._seen and i not in self._absent}
-        await asyncio.gather(*(self.find(cls, i) for i in wanted))
+        if not wanted:
+            return
+        cached: dict[UUID, Any] = {}
+        if self._cache is not None and self._cache.caches(cls):
+            cached = {i: a for i in wanted if (a := self._cache.take(i)) is not None}
+        streams = await self._store.load_many({i: cached[i].version if i in cached else 0 for i in wanted})
+        for aggregate_id, events in streams.items():
+            aggregate: Any = cached.get(aggregate_id)
+            for event in events:
+                aggregate = cast(Any, event).mutate(aggregate)
+            if isinstance(aggregate, cls):  # another class's stream: `find` refuses it as before
+                self._seen[aggregate_id] = aggregate
         # Only what was prefetched is taken as absent: a use case that looks again for a
         # stream it did not find (another writer may have created it since) still can.
-        self._absent.update(i for i in wanted if i not in self._seen)
+        self._absent.update(i for i, events in streams.items() if not events and i not in cached)
 
     def add(self, *aggregates: Aggregate) -> None:
         for aggregate in aggregates:

@@ -160,3 +160,19 @@ async def test_store_keeps_events_across_reopen(open_store: StoreFactory) -> Non
     second = await open_store()
     assert (await load_wallet(second, wallet.id)).balance_vnd == 7
     assert (await second.head()).position == 2
+
+
+async def test_load_many_reads_each_stream_from_its_version_in_one_call(store: Any) -> None:
+    first, second = Wallet("many-1"), Wallet("many-2")
+    second.credit(5)
+    second.credit(7)
+    await store.append([*first.collect_events(), *second.collect_events()])
+    nobody = uuid4()
+    found = await store.load_many({first.id: 0, second.id: 1, nobody: 0})
+    assert list(found) == [first.id, second.id, nobody]
+    assert [e.originator_version for e in found[first.id]] == [1]
+    assert [e.originator_version for e in found[second.id]] == [2, 3]
+    assert found[nobody] == []
+    one_by_one = [await store.load(second.id, 1)]
+    assert [type(e) for e in found[second.id]] == [type(e) for e in one_by_one[0]]
+    assert await store.load_many({}) == {}

@@ -121,8 +121,8 @@ async def test_a_batch_is_one_append_and_reads_in_few_round_trips(store: Any) ->
     answer = await send(counted, SOUTH, exits, cache=ingestion_cache())
     assert answer["accepted"] == len(plates)
     assert counted.appends == 1
-    assert counted.loads == 2 + 2 * len(plates)  # device, lot; each plate's presence and session...
-    assert counted.most_in_flight == len(plates)  # ... all plates at once
+    assert counted.loads == 2  # device, lot
+    assert counted.streams_at_once == [len(plates), len(plates)]  # every plate's presence, then its session
 
 
 async def test_cached_and_fresh_instances_agree(store: Any, open_store: Any) -> None:
@@ -164,6 +164,7 @@ class Counting:
         self.appends = 0
         self.loads = 0
         self.in_flight = self.most_in_flight = 0
+        self.streams_at_once: list[int] = []  # each load_many: how many streams in one round trip
 
     async def append(self, *args: Any, **kwargs: Any) -> Any:
         self.appends += 1
@@ -177,6 +178,10 @@ class Counting:
             return await self._store.load(*args, **kwargs)
         finally:
             self.in_flight -= 1
+
+    async def load_many(self, after_versions: Any) -> Any:
+        self.streams_at_once.append(len(after_versions))
+        return await self._store.load_many(after_versions)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)

@@ -15,7 +15,7 @@ import zxingcpp
 from PIL import Image
 
 from adapters.http.signing import RequestSigner
-from domain.model.clients import Role
+from domain.model.clients import Role, client_of_key, client_stream_id
 from domain.model.fees import FeeInvoice, InvoiceStatus
 from domain.model.parking import PaymentMethod
 from domain.services.payment_purposes import ON_PAID
@@ -220,3 +220,25 @@ async def test_a_ticket_bought_by_qr_shows_its_payment(api: Api) -> None:
         app, "POST", "/v1/payments", {**body, "purpose_id": "6f1c0c43-52c3-4c51-8a83-b9e1b2c2a1f0"}
     )
     assert unknown.status == 404
+
+
+async def test_asking_again_for_a_payable_invoice_reads_the_invoice_and_its_payment_only(api: Api) -> None:
+    """The agency's collection account matters only when a new payment is made: the payment
+    a counter asks for while the invoice's QR is still payable costs two stream reads."""
+    terminal, payment = await invoice_payment(api)
+    store: Any = api.store
+    loaded: list[UUID] = []
+    load = store.load
+
+    async def counted(stream_id: UUID, after_version: int = 0) -> Any:
+        loaded.append(stream_id)
+        return await load(stream_id, after_version)
+
+    store.load = counted
+    again = await api.call(
+        terminal, "POST", "/v1/payments", {"purpose": "fee_invoice", "purpose_id": payment["purpose_id"]}
+    )
+    assert again.status == 201
+    assert (await again.json())["id"] == payment["id"]
+    client = client_stream_id(client_of_key(terminal.key_id))  # the tests' client cache lasts 0 s
+    assert sorted(str(i) for i in loaded if i != client) == sorted([payment["purpose_id"], payment["id"]])
