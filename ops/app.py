@@ -23,6 +23,7 @@ from ops.config import Config, redact_url
 from ops.keys import CONFIG, LEADERSHIP, METRICS, STORE, TICKET_CODES
 from ops.leadership import Leadership
 from ops.metrics import Metrics
+from ops.payment_metrics import PaymentCounter
 from ops.projections import projections, run_projection
 from ops.stores import open_store
 from ops.ticket_signing import ticket_codes
@@ -51,6 +52,7 @@ async def _event_store(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     store = await open_store(config)
     store.committer.on_batch.append(app[METRICS].observe_batch)
+    store.on_committed.append(PaymentCounter(app[METRICS].payments).observe)
     app[STORE] = store
     sealer = SecretSealer(config.codec.cipher_key)
     directory = ClientDirectory(store, sealer, cache_ttl_s=config.client_cache_ttl_s)

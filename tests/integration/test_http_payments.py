@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -217,3 +218,32 @@ async def test_a_ticket_bought_by_qr_shows_its_payment(api: Api) -> None:
         app, "POST", "/v1/payments", {**body, "purpose_id": "6f1c0c43-52c3-4c51-8a83-b9e1b2c2a1f0"}
     )
     assert unknown.status == 404
+
+
+def payments_counted(metrics: str) -> dict[tuple[str, str], float]:
+    found = re.findall(r'^citysettle_payments_total\{method="(\w+)",status="(\w+)"\} ([0-9.]+)$', metrics, re.M)
+    return {(method, status): float(value) for method, status, value in found}
+
+
+async def test_metrics_count_payments_by_method_and_status(api: Api) -> None:
+    await open_lot(api.store)  # (its driver's wallet top-up is a QR payment too)
+    before = payments_counted(await (await api.http.get("/metrics")).text())
+    assert before == {("cashless", "pending"): 1.0, ("cashless", "paid"): 1.0}
+    terminal, payment = await invoice_payment(api)
+    await api.call(terminal, "POST", f"/v1/payments/{payment['id']}/cancel", {"reason": "payer left"})
+    ask = {"purpose": "fee_invoice", "purpose_id": payment["purpose_id"]}
+    retried = await (await api.call(terminal, "POST", "/v1/payments", ask, idempotency_key="again")).json()
+    replay = await api.call(terminal, "POST", "/v1/payments", ask, idempotency_key="again")
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    await pay(api, retried)
+    for gate in ("gate-1", "gate-2"):
+        session = await start(api.store, arrival(gate))
+        await end(api.store, session, T0 + 3 * HOUR, PaymentMethod.CASH)
+    metrics = await (await api.http.get("/metrics")).text()
+    after = payments_counted(metrics)
+    assert {labels: after[labels] - before.get(labels, 0.0) for labels in after} == {
+        ("cashless", "pending"): 2.0,  # the invoice's payment, and its next attempt (a replay counts nothing)
+        ("cashless", "cancelled"): 1.0,
+        ("cashless", "paid"): 1.0,
+        ("cash", "paid"): 2.0,
+    }
