@@ -35,6 +35,7 @@ from ops.config import Config, ConfigError, redact_url
 from ops.keys import CONFIG, DISPLAY_LINKS, LEADERSHIP, METRICS, STORE, TICKET_CODES
 from ops.leadership import Leadership
 from ops.metrics import Metrics
+from ops.payment_metrics import PaymentCounter
 from ops.projections import projections, run_projection
 from ops.stores import open_store
 from ops.ticket_signing import ticket_codes
@@ -83,6 +84,7 @@ async def _event_store(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     store = await open_store(config)
     store.committer.on_batch.append(app[METRICS].observe_batch)
+    store.on_committed.append(PaymentCounter(app[METRICS].payments).observe)
     app[STORE] = store
     app[STORE_UNAVAILABLE] = store.unavailable_errors
     sealer = SecretSealer(config.codec.cipher_key)

@@ -37,6 +37,7 @@ class Metrics:
     device_events: Counter
     device_sequence_gaps: Counter
     ticket_validations: Counter
+    payments: Counter
 
     @classmethod
     def create(cls) -> Metrics:
@@ -97,6 +98,13 @@ class Metrics:
                 "citysettle_device_sequence_gaps",
                 "Sequence numbers a device skipped (events not received, or not yet)",
                 ["device"],
+                registry=registry,
+            ),
+            payments=Counter(
+                "citysettle_payments",
+                "Payments by method (cash, cashless) and status (pending, paid, expired, cancelled): "
+                "see ops/payment_metrics.py",
+                ["method", "status"],
                 registry=registry,
             ),
             ticket_validations=Counter(

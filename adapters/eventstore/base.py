@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from uuid import UUID
@@ -80,13 +80,19 @@ class BatchedEventStore(ABC):
         self._appended = asyncio.Event()
         self._closed = False
         self.committer.on_batch.append(lambda _appends, events: self._wake_readers() if events else None)
+        # told the domain events of each append this process committed (not replays): metrics
+        self.on_committed: list[Callable[[Sequence[DomainEventProtocol[UUID]]], None]] = []
 
     async def append(
         self,
         events: Sequence[DomainEventProtocol[UUID]],
         idempotency: IdempotencyRecord | None = None,
     ) -> Committed:
-        return await self.committer.submit(encode_events(self.mapper, events), idempotency)
+        committed = await self.committer.submit(encode_events(self.mapper, events), idempotency)
+        if not committed.replayed and events:
+            for observer in self.on_committed:
+                observer(events)
+        return committed
 
     def decode(self, record: LogRecord) -> DomainEventProtocol[UUID]:
         return decode_record(self.mapper, record)

@@ -242,3 +242,32 @@ async def test_asking_again_for_a_payable_invoice_reads_the_invoice_and_its_paym
     assert (await again.json())["id"] == payment["id"]
     client = client_stream_id(client_of_key(terminal.key_id))  # the tests' client cache lasts 0 s
     assert sorted(str(i) for i in loaded if i != client) == sorted([payment["purpose_id"], payment["id"]])
+
+
+def payments_counted(metrics: str) -> dict[tuple[str, str], float]:
+    found = re.findall(r'^citysettle_payments_total\{method="(\w+)",status="(\w+)"\} ([0-9.]+)$', metrics, re.M)
+    return {(method, status): float(value) for method, status, value in found}
+
+
+async def test_metrics_count_payments_by_method_and_status(api: Api) -> None:
+    await open_lot(api.store)  # (its driver's wallet top-up is a QR payment too)
+    before = payments_counted(await (await api.http.get("/metrics")).text())
+    assert before == {("cashless", "pending"): 1.0, ("cashless", "paid"): 1.0}
+    terminal, payment = await invoice_payment(api)
+    await api.call(terminal, "POST", f"/v1/payments/{payment['id']}/cancel", {"reason": "payer left"})
+    ask = {"purpose": "fee_invoice", "purpose_id": payment["purpose_id"]}
+    retried = await (await api.call(terminal, "POST", "/v1/payments", ask, idempotency_key="again")).json()
+    replay = await api.call(terminal, "POST", "/v1/payments", ask, idempotency_key="again")
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    await pay(api, retried)
+    for gate in ("gate-1", "gate-2"):
+        session = await start(api.store, arrival(gate))
+        await end(api.store, session, T0 + 3 * HOUR, PaymentMethod.CASH)
+    metrics = await (await api.http.get("/metrics")).text()
+    after = payments_counted(metrics)
+    assert {labels: after[labels] - before.get(labels, 0.0) for labels in after} == {
+        ("cashless", "pending"): 2.0,  # the invoice's payment, and its next attempt (a replay counts nothing)
+        ("cashless", "cancelled"): 1.0,
+        ("cashless", "paid"): 1.0,
+        ("cash", "paid"): 2.0,
+    }
