@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -75,7 +74,7 @@ class BatchedEventStore(ABC):
         )
         self._appended = asyncio.Event()
         self._closed = False
-        self.committer.on_batch.append(lambda _appends, _events: self._wake_readers())
+        self.committer.on_batch.append(lambda _appends, events: self._wake_readers() if events else None)
 
     async def append(
         self,
@@ -93,20 +92,29 @@ class BatchedEventStore(ABC):
 
     async def wait_for_append(self, after_position: int, timeout_s: float) -> None:
         """Return once the log has grown past ``after_position``, or after ``timeout_s``.
-        This process's commits wake the waiter at once; other processes' (the other
-        workers of ``serve --workers N``) are seen by reading the head every
-        ``OTHER_WRITERS_POLL_S``."""
+        This process's commits wake the waiter at once, and say where the log got to
+        without a read (a batch that adds no events wakes nobody); other processes'
+        (the other workers of ``serve --workers N``) are seen by reading the head when
+        waiting starts and every ``OTHER_WRITERS_POLL_S``."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
+        read_head = True
         while True:
             appended = self._appended
-            if (await self.head()).position > after_position:
+            if self.committer.committed_position > after_position:
+                return
+            if read_head and (await self.head()).position > after_position:
                 return
             remaining_s = deadline - loop.time()
             if remaining_s <= 0:
                 return
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(appended.wait(), min(remaining_s, OTHER_WRITERS_POLL_S))
+                read_head = False  # woken by this process's commit: committed_position tells
+            except TimeoutError:
+                if loop.time() >= deadline:
+                    return
+                read_head = True
 
     async def close(self) -> None:
         """Finish queued appends, then release connections. Safe to call twice."""

@@ -123,6 +123,9 @@ class GroupCommitter:
         self._closed = False
         self.stats = GroupCommitStats()
         self.on_batch: list[BatchObserver] = []
+        # the last position this committer's batches wrote (0 before the first event):
+        # waiters of this process learn of its commits without reading the head
+        self.committed_position = 0
 
     def start(self) -> None:
         if self._task is None:
@@ -210,7 +213,7 @@ class GroupCommitter:
                 self.stats.collisions += 1
                 todo = await self._answer_collisions(todo)
                 continue
-            self._record(todo)
+            self._record(todo, ranges)
             for pending, (first, last) in zip(todo, ranges, strict=True):
                 response = pending.idempotency.response if pending.idempotency else None
                 _settle(pending, Committed(first, last, response))
@@ -244,8 +247,9 @@ class GroupCommitter:
             remaining.append(pending)
         return remaining
 
-    def _record(self, committed: list[PendingAppend]) -> None:
+    def _record(self, committed: list[PendingAppend], ranges: list[tuple[int, int]]) -> None:
         events = sum(len(p.rows) for p in committed)
+        self.committed_position = max(self.committed_position, *(last for _, last in ranges))
         s = self.stats
         s.batches += 1
         s.appends += len(committed)

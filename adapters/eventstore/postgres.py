@@ -90,7 +90,12 @@ class PostgresEventStore(BatchedEventStore):
             else:
                 require_schema(url, await stored_version(conn), migrations)
             pool = await asyncpg.create_pool(
-                dsn, min_size=1, max_size=read_pool_size, server_settings=settings, timeout=connect_timeout_s
+                dsn,
+                min_size=1,
+                max_size=read_pool_size,
+                server_settings=settings,
+                timeout=connect_timeout_s,
+                reset=_keep_session,
             )
         except BaseException:
             await conn.close()
@@ -217,6 +222,14 @@ class PostgresEventStore(BatchedEventStore):
                     projection,
                     deletes,
                 )
+
+
+async def _keep_session(_conn: Any) -> None:
+    """The read pool's release: no session reset query. asyncpg's default sends one
+    (advisory unlock, CLOSE ALL, UNLISTEN, RESET ALL) on every release, a second round
+    trip per read; the pool's connections never change session state (no SET, LISTEN,
+    cursors or advisory locks: migrations and the leader lock use connections of their
+    own). asyncpg still rolls back a transaction left open before this is called."""
 
 
 def _log_record(row: Any) -> LogRecord:

@@ -261,3 +261,44 @@ async def test_a_waiter_sees_another_writers_append_well_before_its_timeout(open
     started = asyncio.get_running_loop().time()
     await asyncio.wait_for(waiting, 5.0)
     assert asyncio.get_running_loop().time() - started < 2.0
+
+
+async def test_a_waiter_is_not_woken_by_appends_that_add_no_events(store: Any) -> None:
+    """Idempotency-only appends (a retried read-like write, a payment asked for twice)
+    leave the log as it was: the projection runners waiting on it must not each read the
+    head again for every such batch (eight runners, one head read each, per batch)."""
+    await store.append(Wallet("first").collect_events())
+    head = (await store.head()).position
+    reads = 0
+    read_head = store.head
+
+    async def counted() -> Any:
+        nonlocal reads
+        reads += 1
+        return await read_head()
+
+    store.head = counted
+    waiting = asyncio.create_task(store.wait_for_append(head, 0.4))  # below the other-writers poll
+    await asyncio.sleep(0.02)
+    for i in range(20):
+        await store.append([], claim(f"only-a-key-{i}"))
+    await waiting
+    assert reads == 1, f"{reads} head reads for 20 appends without events"
+
+
+async def test_a_waiter_learns_of_this_stores_commits_without_reading_the_head(store: Any) -> None:
+    head = (await store.head()).position
+    reads = 0
+    read_head = store.head
+
+    async def counted() -> Any:
+        nonlocal reads
+        reads += 1
+        return await read_head()
+
+    store.head = counted
+    waiters = [asyncio.create_task(store.wait_for_append(head, 30.0)) for _ in range(8)]
+    await asyncio.sleep(0.02)
+    await store.append(Wallet("wakes").collect_events())
+    await asyncio.wait_for(asyncio.gather(*waiters), 2.0)
+    assert reads == 8, f"{reads} head reads: one each when they started waiting, none after the commit"
