@@ -16,6 +16,7 @@ from ops import (
     cli_banks,
     cli_call,
     cli_clients,
+    cli_config,
     cli_demo,
     cli_qr,
     cli_users,
@@ -25,7 +26,7 @@ from ops import (
     serving,
     settle,
 )
-from ops.config import Config, ConfigError
+from ops.config import CONFIG_ENV, Config, ConfigError
 
 EXIT_USAGE = 2
 
@@ -40,6 +41,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="citysettle", description=__doc__)
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help=f"TOML file of settings (default ${CONFIG_ENV}); the environment overrides it, flags override both",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the HTTP service")
@@ -58,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_banks.register(commands)
     cli_call.register(commands)
     cli_clients.register(commands)
+    cli_config.register(commands)
     cli_demo.register(commands)
     cli_qr.register(commands)
     cli_users.register(commands)
@@ -70,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    if args.config is not None:  # through the environment: serve's workers read it too
+        os.environ[CONFIG_ENV] = args.config
     try:
         code = args.handler(args)
         sys.stdout.flush()  # here, not at exit: a failed write must be reported like any other

@@ -13,7 +13,7 @@ from adapters.eventstore.base import EventsUndecodable
 from adapters.eventstore.postgres import PostgresEventStore
 from adapters.eventstore.sqlite import SqliteEventStore
 from domain.services.unit_of_work import UseCase, execute
-from ops.config import Config, ConfigError, redact_url
+from ops.config import Config, ConfigError, check_store_url, redact_url
 
 T = TypeVar("T")
 
@@ -63,13 +63,8 @@ async def open_store(config: Config, *, create: bool = True, decodes: bool = Tru
     configured cipher key and compression."""
     url = config.store_url
     store_class: type[SqliteEventStore] | type[PostgresEventStore]
-    if url.startswith("sqlite://"):
-        store_class = SqliteEventStore
-    elif url.startswith(("postgresql://", "postgres://")):
-        store_class = PostgresEventStore
-    else:
-        scheme = url.split("://", 1)[0]
-        raise ConfigError(f"unsupported store URL scheme {scheme!r}: use sqlite:/// or postgresql://")
+    check_store_url(url)
+    store_class = SqliteEventStore if url.startswith("sqlite://") else PostgresEventStore
     try:
         store = await store_class.open(
             url,
