@@ -57,6 +57,7 @@ bench: $(STAMP)
 	@bash scripts/ensure_postgres.sh
 	CITYSETTLE_BENCH_PG_URL=postgresql://citysettle:citysettle@127.0.0.1:5432/postgres \
 		$(PY) bench/eventstore.py
+	$(PY) bench/replay.py
 
 # The HTTP service under load: serve --workers 2 on PostgreSQL, pre-signed requests
 # from a separate load process (bench/http.py; about two minutes).

@@ -149,7 +149,11 @@ class ProjectionStore(Protocol):
 
 
 class ProjectionView(Protocol):
-    """A projection's rows as seen while it handles one batch of events."""
+    """A projection's rows as seen while it handles one batch of events.
+
+    A row got from the view may be the very object the view holds (the live runner's
+    view hands out what was put earlier in the same page, a rebuild's every row), not a
+    copy: a projection may change a row it got only to put it back."""
 
     async def get(self, key: str) -> JSONValue | None: ...
 
@@ -160,7 +164,12 @@ class ProjectionView(Protocol):
 
 class Projection(Protocol):
     """A read model built from the log. ``apply`` must be deterministic: replaying the
-    log into empty rows reproduces the live rows exactly."""
+    log into empty rows reproduces the live rows exactly.
+
+    A projection may say which event classes it reads in a ``handles`` tuple; a rebuild
+    (`domain.services.rebuild`) then gives it only those (and decodes no event nobody
+    reads), while the live runner gives it every event. A ``handles`` that missed a
+    class ``apply`` reads would make `audit replay` report the rows as different."""
 
     name: str
 

@@ -23,6 +23,7 @@ from adapters.eventstore.checkpoints import KeyRing, key_id_of
 from domain.ports import Checkpoint, LogRecord
 from ops.audit_verdict import first_bad_signature, refuse_unknown_keys, write_verdict
 from ops.config import Config
+from ops.progress import progress
 from ops.stores import open_store
 
 
@@ -63,8 +64,9 @@ async def verify_export(events: Path, checkpoints_file: Path, trusted: KeyRing |
     keyring = trusted if trusted is not None else exported_ring
     refuse_unknown_keys(checkpoints, keyring)
     bad_signature = first_bad_signature(checkpoints, keyring)
-    with _open(events) as lines:
-        head, broken = await verify_chain(_ExportReader(events, lines), pins={c.position: c.hash for c in checkpoints})
+    pins = {c.position: c.hash for c in checkpoints}
+    with _open(events) as lines, progress("verify", None) as advance:
+        head, broken = await verify_chain(_ExportReader(events, lines), pins=pins, on_page=advance)
     problems = [] if broken is None else [(broken.position, broken.reason)]
     if bad_signature is not None:
         problems.append(bad_signature)

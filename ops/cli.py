@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from ops import (
     audit,
+    backup,
     cli_banks,
     cli_call,
     cli_clients,
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_serve)
 
     audit.register(commands)
+    backup.register(commands)
     cli_banks.register(commands)
     cli_call.register(commands)
     cli_clients.register(commands)

@@ -16,7 +16,7 @@ from typing import Any
 from eventsourcing.domain import DomainEventProtocol
 
 from domain.ports import ProjectionStore, ProjectionView
-from domain.services.postings import read_ledger_event
+from domain.services.postings import LEDGER_EVENTS, read_ledger_event
 from settlement.calendar import VIETNAM_TZ
 
 OPERATORS_KEY = "operators"
@@ -30,6 +30,7 @@ class CashOnHand:
     """Rows: ``operators`` (ids seen) and ``cash:<operator>`` (date -> [collected, deposited])."""
 
     name = "cash_on_hand"
+    handles = LEDGER_EVENTS
 
     async def apply(self, event: DomainEventProtocol[Any], view: ProjectionView) -> None:
         change = await read_ledger_event(event, view)

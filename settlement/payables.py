@@ -21,7 +21,7 @@ deposits and how much of them the last batch knew of) and ``open:<payee>|<date>`
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,7 +29,7 @@ from eventsourcing.domain import DomainEventProtocol
 
 from domain.model.ledger import AccountKind, PartyKind, Side, payable
 from domain.ports import JSONValue, ProjectionView
-from domain.services.postings import Movement, read_ledger_event
+from domain.services.postings import LEDGER_EVENTS, Movement, read_ledger_event
 from settlement.batches import SettlementBatch
 from settlement.calendar import VIETNAM_TZ
 
@@ -86,12 +86,18 @@ class PayeeRow:
         return cls(**data) if data else cls()
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "days": list(self.days),
+            "batches": self.batches,
+            "deposited_vnd": self.deposited_vnd,
+            "deposits_seen_vnd": self.deposits_seen_vnd,
+        }
 
 
 class PayablePostings:
     # v2: postings keep their cash part, payees their deposits.
     name = "payable_postings.v2"
+    handles = (SettlementBatch.Closed, *LEDGER_EVENTS)
 
     async def apply(self, event: DomainEventProtocol[Any], view: ProjectionView) -> None:
         if isinstance(event, SettlementBatch.Closed):
@@ -120,12 +126,15 @@ async def _open(movement: Movement, view: ProjectionView) -> None:
             continue
         category, sign = category_of(movement.kind, posting.side)
         payee = posting.account
-        row = await _payee_row(view, payee)
-        if local_date not in row.days:
+        known = await view.get(payee_key(payee))
+        if known is None or local_date not in known["days"]:  # else the payee's row stays as it is
+            row = await _payee_row(view, payee)
             row.days = sorted([*row.days, local_date])
-        view.put(payee_key(payee), row.as_dict())
+            view.put(payee_key(payee), row.as_dict())
         owed = posting.amount_vnd if posting.side is Side.CREDIT else -posting.amount_vnd
-        postings = dict(await view.get(open_key(payee, local_date)) or {})
+        # Changed in place and put back (`ProjectionView`): a day's row holds all its open
+        # postings, and copying it for each new one made a day's postings quadratic.
+        postings = await view.get(open_key(payee, local_date)) or {}
         postings[posting.key] = [micros(movement.at), category, sign * posting.amount_vnd, owed if from_cash else 0]
         view.put(open_key(payee, local_date), postings)
 

@@ -25,6 +25,7 @@ def run_key(number: int) -> str:
 
 class RunIndex:
     name = NAME
+    handles = (ReconciliationRun.Recorded,)
 
     async def apply(self, event: DomainEventProtocol[Any], view: ProjectionView) -> None:
         if not isinstance(event, ReconciliationRun.Recorded):

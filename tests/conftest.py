@@ -22,20 +22,22 @@ def _with_database(url: str, database: str) -> str:
     return f"{base}/{database}"
 
 
+async def admin(sql: str) -> None:
+    """Run ``sql`` as the tests' PostgreSQL admin (CREATE/DROP DATABASE)."""
+    assert PG_ADMIN_URL
+    conn = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
 def pg_database_url() -> Iterator[str]:
     """A throwaway database for the whole test session, dropped at the end."""
     if not PG_ADMIN_URL:
         pytest.skip("CITYSETTLE_TEST_PG_URL is not set (make test sets it)")
     name = f"citysettle_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(PG_ADMIN_URL)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
     asyncio.run(admin(f'CREATE DATABASE "{name}"'))
     try:
         yield _with_database(PG_ADMIN_URL, name)

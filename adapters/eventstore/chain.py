@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
@@ -98,14 +98,20 @@ class LogReader(Protocol):
 
 
 async def verify_chain(
-    store: LogReader, page_size: int = 5_000, pins: Mapping[int, bytes] | None = None
+    store: LogReader,
+    page_size: int = 5_000,
+    pins: Mapping[int, bytes] | None = None,
+    on_page: Callable[[int], object] | None = None,
 ) -> tuple[ChainHead, ChainBreak | None]:
     """Recompute the whole chain from genesis; return the last good head and the first
     break. ``pins`` are trusted ``position -> hash`` pairs (verified checkpoints): a
-    chain that is consistent in itself but differs from a pin was rewritten."""
+    chain that is consistent in itself but differs from a pin was rewritten.
+    ``on_page`` is told how many rows each page held (a progress bar)."""
     pins = pins or {}
     head = ChainHead(0, GENESIS_HASH)
     while records := await store.read_log(head.position, page_size):
+        if on_page is not None:
+            on_page(len(records))
         prev = head
         head, broken = verify_records(head, records)
         if broken is not None:

@@ -7,7 +7,7 @@ holds have reserved from it.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from domain.model.ledger import Side, account_kind
@@ -21,17 +21,23 @@ class Balance:
     pending_credits_vnd: int = 0
 
     def add(self, side: Side, amount_vnd: int, *, pending: bool) -> None:
-        if side is Side.DEBIT and pending:
-            self.pending_debits_vnd += amount_vnd
-        elif side is Side.DEBIT:
-            self.posted_debits_vnd += amount_vnd
-        elif pending:
-            self.pending_credits_vnd += amount_vnd
-        else:
-            self.posted_credits_vnd += amount_vnd
+        name = self.field_for(side, pending=pending)
+        setattr(self, name, getattr(self, name) + amount_vnd)
+
+    @staticmethod
+    def field_for(side: Side, *, pending: bool) -> str:
+        """The field an amount on ``side`` adds to: `add` on a row kept as a dict."""
+        if side is Side.DEBIT:
+            return "pending_debits_vnd" if pending else "posted_debits_vnd"
+        return "pending_credits_vnd" if pending else "posted_credits_vnd"
 
     def as_dict(self) -> dict[str, int]:
-        return asdict(self)
+        return {
+            "posted_debits_vnd": self.posted_debits_vnd,
+            "posted_credits_vnd": self.posted_credits_vnd,
+            "pending_debits_vnd": self.pending_debits_vnd,
+            "pending_credits_vnd": self.pending_credits_vnd,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Balance:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from domain.model.errors import InvalidValue
@@ -94,11 +95,24 @@ def cash(operator_id: str) -> str:
     return _account(AccountKind.CASH, operator_id)
 
 
+_KINDS = {kind.value: kind for kind in AccountKind}  # a dict lookup is 5x faster than the enum's call
+_SIDES = {side.value: side for side in Side}
+
+
+@lru_cache(maxsize=16_384)  # projections ask for the same few accounts' kinds over and over
 def account_kind(account: str) -> AccountKind:
+    kind = _KINDS.get(account.split(":", 1)[0])
+    if kind is None:
+        raise InvalidValue(f"unknown account {account!r}")
+    return kind
+
+
+def side_of(value: str) -> Side:
+    """``Side(value)``, as fast as a dict lookup (projections read a side per entry)."""
     try:
-        return AccountKind(account.split(":", 1)[0])
-    except ValueError:
-        raise InvalidValue(f"unknown account {account!r}") from None
+        return _SIDES[value]
+    except KeyError:
+        raise ValueError(f"{value!r} is not a valid Side") from None
 
 
 @dataclass(frozen=True, slots=True)

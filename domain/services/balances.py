@@ -13,7 +13,9 @@ from eventsourcing.domain import DomainEventProtocol
 from domain.model.balances import Balance
 from domain.model.ledger import Side
 from domain.ports import ProjectionView
-from domain.services.postings import OpenHold, read_ledger_event
+from domain.services.postings import LEDGER_EVENTS, OpenHold, read_ledger_event
+
+EMPTY = Balance().as_dict()
 
 
 def account_key(account: str) -> str:
@@ -22,6 +24,7 @@ def account_key(account: str) -> str:
 
 class LedgerBalances:
     name = "ledger_balances"
+    handles = LEDGER_EVENTS
 
     async def apply(self, event: DomainEventProtocol[Any], view: ProjectionView) -> None:
         change = await read_ledger_event(event, view)
@@ -43,6 +46,8 @@ async def _reserve(view: ProjectionView, hold: OpenHold, sign: int) -> None:
 
 async def _add(view: ProjectionView, account: str, side: Side, amount_vnd: int, *, pending: bool) -> None:
     key = account_key(account)
-    balance = Balance.from_dict(await view.get(key))
-    balance.add(side, amount_vnd, pending=pending)
-    view.put(key, balance.as_dict())
+    row = await view.get(key)
+    if row is None or row.keys() != EMPTY.keys():  # a new account (or a row missing a field)
+        row = {**EMPTY, **(row or {})}
+    row[Balance.field_for(side, pending=pending)] += amount_vnd  # the row is ours to change and put back
+    view.put(key, row)

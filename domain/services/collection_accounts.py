@@ -43,6 +43,7 @@ def _account_key(account_no: str) -> str:
 
 class CollectionAccounts:
     name = "collection_accounts"
+    handles = (Payee.Registered, Payee.Changed)
 
     async def apply(self, event: DomainEventProtocol[Any], view: ProjectionView) -> None:
         if not isinstance(event, Payee.Registered | Payee.Changed):

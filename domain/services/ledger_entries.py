@@ -16,6 +16,7 @@ from eventsourcing.domain import DomainEventProtocol
 from domain.model.ledger import Side
 from domain.model.transfers import Hold, Transfer
 from domain.ports import JSONValue, ProjectionStore, ProjectionView
+from domain.services.postings import LEDGER_EVENTS
 
 NAME = "ledger_entries"
 
@@ -30,13 +31,20 @@ def entry_key(account: str, number: int) -> str:
 
 class LedgerEntries:
     name = NAME
+    handles = LEDGER_EVENTS
 
     async def apply(self, event: DomainEventProtocol[Any], view: ProjectionView) -> None:
         if isinstance(event, Transfer.Posted):
-            base = {"transfer_id": str(event.originator_id), "cause": event.cause, "kind": event.kind}
+            at, transfer = event.timestamp.isoformat(), str(event.originator_id)
             for entry in event.entries:
-                record = {**base, "side": entry["side"], "amount_vnd": entry["amount_vnd"]}
-                await _append(view, entry["account"], record, event)
+                record = {
+                    "transfer_id": transfer,
+                    "cause": event.cause,
+                    "kind": event.kind,
+                    "side": entry["side"],
+                    "amount_vnd": entry["amount_vnd"],
+                }
+                await _append(view, entry["account"], record, at)
         elif isinstance(event, Hold.Placed):
             hold = {"debit": event.debit_account, "credit": event.credit_account, "cause": event.cause}
             view.put(f"hold:{event.originator_id}", {**hold, "kind": event.kind})
@@ -46,17 +54,19 @@ class LedgerEntries:
             assert placed is not None, "a hold event without its placement"
             if isinstance(event, Hold.Posted):
                 base = {"transfer_id": str(event.originator_id), "cause": placed["cause"], "kind": placed["kind"]}
+                at = event.timestamp.isoformat()
                 for side, account in ((Side.DEBIT, placed["debit"]), (Side.CREDIT, placed["credit"])):
-                    await _append(view, account, {**base, "side": side.value, "amount_vnd": event.amount_vnd}, event)
+                    await _append(view, account, {**base, "side": side.value, "amount_vnd": event.amount_vnd}, at)
             view.delete(key)
 
 
-async def _append(
-    view: ProjectionView, account: str, record: dict[str, Any], event: Transfer.Posted | Hold.Posted
-) -> None:
+async def _append(view: ProjectionView, account: str, record: dict[str, Any], at: str) -> None:
+    """Number ``record`` (a new dict, completed here) as the account's next entry."""
     number = int(await view.get(count_key(account)) or 0) + 1
     view.put(count_key(account), number)
-    view.put(entry_key(account, number), {**record, "number": number, "at": event.timestamp.isoformat()})
+    record["number"] = number
+    record["at"] = at
+    view.put(entry_key(account, number), record)
 
 
 async def account_entries(

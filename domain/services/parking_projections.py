@@ -38,6 +38,7 @@ class LotOccupancy:
     sessions report vehicles that are there, and a full lot is a fact to show, not refuse."""
 
     name = "parking_occupancy"
+    handles = (ParkingLot.Registered, ParkingLot.SpacesChanged, ParkingSession.Started, ParkingSession.Ended)
 
     async def apply(self, event: DomainEventProtocol[Any], view: ProjectionView) -> None:
         if isinstance(event, ParkingLot.Registered):
@@ -95,6 +96,7 @@ class CashlessShare:
     ends with its amount due: the share measures how drivers chose to pay."""
 
     name = "parking_cashless_share"
+    handles = (ParkingSession.Started, ParkingSession.Ended)
 
     async def apply(self, event: DomainEventProtocol[Any], view: ProjectionView) -> None:
         if isinstance(event, ParkingSession.Started):

@@ -16,14 +16,14 @@ can never count in one and be missing from the other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 
-from domain.model.ledger import AccountKind, Side, account_kind
+from domain.model.ledger import AccountKind, Side, account_kind, side_of
 from domain.model.transfers import Hold, Transfer
 from domain.ports import ProjectionView
 
@@ -54,14 +54,20 @@ class Movement:
     kind: str
     at: datetime
     postings: tuple[Posting, ...]
+    kinds: frozenset[AccountKind] = field(init=False, repr=False, compare=False)  # of the accounts it touches
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kinds", frozenset(p.account_kind for p in self.postings))
 
     def touches(self, kind: AccountKind) -> bool:
-        return any(p.account_kind is kind for p in self.postings)
+        return kind in self.kinds
 
     def cash_flows(self) -> list[CashFlow]:
         """What this movement did to attendants' cash (``cash:<operator>``): a movement
         between cash and a bank account is a deposit (or the reversal of one); any other
         movement of cash is cash collected (or given back)."""
+        if AccountKind.CASH not in self.kinds:
+            return []
         deposit = self.touches(AccountKind.BANK_CLEARING)
         flows = []
         for posting in self.postings:
@@ -115,6 +121,9 @@ class LedgerChange:
     ended: OpenHold | None = None
 
 
+LEDGER_EVENTS = (Transfer.Posted, Hold.Placed, Hold.Posted, Hold.Voided, Hold.Expired)
+
+
 def _hold_key(hold: UUID) -> str:
     return f"hold:{hold}"
 
@@ -123,11 +132,7 @@ async def read_ledger_event(event: DomainEventProtocol[Any], view: ProjectionVie
     """The ledger change ``event`` makes, or None for events that move no money.
     Keeps the open holds in ``view`` (see the module docstring)."""
     if isinstance(event, Transfer.Posted):
-        postings = tuple(
-            Posting(event.originator_id, index, e["account"], Side(e["side"]), e["amount_vnd"])
-            for index, e in enumerate(event.entries)
-        )
-        return LedgerChange(posted=Movement(event.originator_id, event.kind, event.timestamp, postings))
+        return _transfer_change(event)
     if isinstance(event, Hold.Placed):
         placed = OpenHold(event.debit_account, event.credit_account, event.amount_vnd, event.kind)
         view.put(_hold_key(event.originator_id), placed.as_dict())
@@ -145,3 +150,21 @@ async def read_ledger_event(event: DomainEventProtocol[Any], view: ProjectionVie
         )
         return LedgerChange(posted=Movement(event.originator_id, hold.kind, event.timestamp, postings), ended=hold)
     return None
+
+
+# A rebuild hands the same event to each projection in turn, and three of them read its
+# postings: the change of the last transfer is made once. Safe to share: a transfer's
+# change depends on the event alone, and it is frozen all the way down.
+_last_transfer: list[tuple[Transfer.Posted, LedgerChange]] = []
+
+
+def _transfer_change(event: Transfer.Posted) -> LedgerChange:
+    if _last_transfer and _last_transfer[0][0] is event:
+        return _last_transfer[0][1]
+    postings = tuple(
+        Posting(event.originator_id, index, e["account"], side_of(e["side"]), e["amount_vnd"])
+        for index, e in enumerate(event.entries)
+    )
+    change = LedgerChange(posted=Movement(event.originator_id, event.kind, event.timestamp, postings))
+    _last_transfer[:] = [(event, change)]
+    return change

@@ -74,6 +74,6 @@ async def test_the_projection_replays_identically(store: Any) -> None:
     await put(store, "b", account("970436", "222"))
     await put(store, "a", account("970436", "222"))
     await ProjectionRunner(store, store, CollectionAccounts()).catch_up()
-    outcome = await replay(store, CollectionAccounts())
+    (outcome,) = (await replay(store, [CollectionAccounts()])).outcomes
     assert outcome.identical
     assert outcome.rows == 3  # account:222 (both payees), payee:a, payee:b; account:111 is gone

@@ -7,30 +7,16 @@ from typing import Any
 
 from domain.model.ledger import credit, debit
 from domain.model.transfers import Hold, Transfer
-from domain.ports import JSONValue
 from domain.services.ledger_entries import NAME, LedgerEntries, account_entries
 from domain.services.memory_projections import InMemoryProjectionStore
+from domain.services.rebuild import RowsInMemory
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 BANK, AGENCY, WALLET, OPERATOR = "bank:970436:001", "payable:agency:stp", "wallet:lan", "payable:operator:hk"
 
 
-class View:
-    def __init__(self) -> None:
-        self.rows: dict[str, JSONValue] = {}
-
-    async def get(self, key: str) -> JSONValue | None:
-        return self.rows.get(key)
-
-    def put(self, key: str, value: JSONValue) -> None:
-        self.rows[key] = value
-
-    def delete(self, key: str) -> None:
-        self.rows.pop(key, None)
-
-
 async def project(*aggregates: Any) -> InMemoryProjectionStore:
-    view, projection = View(), LedgerEntries()
+    view, projection = RowsInMemory(), LedgerEntries()
     for aggregate in aggregates:
         for event in aggregate.collect_events():
             await projection.apply(event, view)

@@ -1,0 +1,256 @@
+"""Replay benchmark (issue 11): rebuild every projection from the log, SQLite.
+
+Workload: ``--transfers`` posted ledger transfers (default 100,000), generated
+deterministically: 70 % bank credits to one of 20 agencies' payable accounts, 20 %
+parking fees collected in cash by one of 5 operators, 10 % cash deposits into the bank;
+one second apart, so they span a little more than a Hanoi day. Every event reaches four
+of the eight projections (ledger balances and entries, payees' open postings, cash on
+hand); each is a real fold, not a read.
+
+Scenarios, same events, same machine, same run, one after the other:
+
+(a) stock eventsourcing: an ``Application`` on ``eventsourcing.sqlite`` holds the same
+    events; they are read as that library's ``Follower`` reads a leader (its SQLite
+    recorder has no subscriptions): ``NotificationLogReader.select`` in sections, each
+    notification decoded by the application's stock mapper, with its ``Tracking``:
+    read + decode, no fold;
+(b) ours, read + decode only: `SqliteEventStore.read_log` pages and ``store.decode``;
+(c) ours, the rebuild of `audit replay`: read + decode + fold into every projection
+    (`ops.projections.replay`, one pass over the log); its figure is the goal's.
+
+Each timed scenario runs ``--rounds`` times (default 3) and the best round counts (the
+machine is shared: the others measure its neighbours). Results are printed and
+written to ``bench/results/replay.json``.
+
+Run: ``make bench`` (or ``.venv/bin/python bench/replay.py --help``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import Tracking
+from eventsourcing.system import NotificationLogReader
+
+# bench/ is not a package: make the project importable when run as a script.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from adapters.eventstore.sqlite import SqliteEventStore
+from bench.eventstore import machine_info as eventstore_machine_info
+from domain.model.ledger import PartyKind, cash, credit, debit, payable
+from domain.model.transfers import Transfer
+from ops.projections import Replay, projections, replay
+
+RESULTS = Path(__file__).resolve().parent / "results" / "replay.json"
+GOAL_EVENTS_PER_S = 100_000
+BATCH = 1_000
+PAGE = 5_000  # events a page; also our rebuild's (domain.services.rebuild.PAGE_SIZE)
+T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+
+
+def transfers(count: int) -> list[Any]:
+    """The ``Transfer.Posted`` events of ``count`` transfers."""
+    rng = random.Random(11)
+    banks = [f"bank:970436:00110044{n:04d}" for n in range(3)]
+    agencies = [payable(PartyKind.AGENCY, f"ward-{n:02d}") for n in range(20)]
+    operators = [f"operator-{n}" for n in range(5)]
+    made = []
+    for n in range(count):
+        amount = rng.randrange(1, 500) * 1_000
+        at = T0 + timedelta(seconds=n)
+        if n % 10 < 7:
+            kind, entries = (
+                "bank_credit.exact",
+                [debit(rng.choice(banks), amount), credit(rng.choice(agencies), amount)],
+            )
+        elif n % 10 < 9:
+            operator = rng.choice(operators)
+            to_operator = credit(payable(PartyKind.OPERATOR, operator), amount)
+            kind, entries = "parking.cash", [debit(cash(operator), amount), to_operator]
+        else:
+            kind, entries = (
+                "cash.deposit",
+                [debit(rng.choice(banks), amount), credit(cash(rng.choice(operators)), amount)],
+            )
+        made.extend(Transfer.post(f"bench:{n}", kind, entries, at).collect_events())
+    return made
+
+
+async def fill_ours(url: str, made: list[Any]) -> None:
+    store = await SqliteEventStore.open(url)
+    try:
+        for start in range(0, len(made), BATCH):
+            await store.append(made[start : start + BATCH])
+    finally:
+        await store.close()
+
+
+class StockApplication(Application[UUID]):
+    log_section_size = PAGE  # sections of the notification log as large as our pages
+
+
+def stock_app(path: str) -> Application[UUID]:
+    return StockApplication(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path})
+
+
+def fill_stock(path: str, made: list[Any]) -> None:
+    app = stock_app(path)
+    try:
+        for start in range(0, len(made), BATCH):
+            app.save(*made[start : start + BATCH])
+    finally:
+        app.close()
+
+
+def stock_replay(path: str) -> tuple[int, float]:
+    """(a): what eventsourcing's ``Follower`` does to follow an application (its SQLite
+    recorder has no subscriptions): pull the notifications in sections through a
+    ``NotificationLogReader``, decode each with the application's mapper and pair it with
+    its ``Tracking``. The section is as large as our page."""
+    app = stock_app(path)
+    try:
+        reader = NotificationLogReader(app.notification_log, section_size=PAGE)
+        started = time.perf_counter()
+        seen = 0
+        for notifications in reader.select(start=1):
+            for notification in notifications:
+                app.mapper.to_domain_event(notification)
+                Tracking(application_name=app.name, notification_id=notification.id)
+            seen += len(notifications)
+        return seen, time.perf_counter() - started
+    finally:
+        app.close()
+
+
+async def read_decode(url: str) -> tuple[int, float]:
+    """(b)"""
+    store = await SqliteEventStore.open(url, create=False)
+    try:
+        started = time.perf_counter()
+        position, seen = 0, 0
+        while records := await store.read_log(position, PAGE):
+            for record in records:
+                store.decode(record)
+            seen += len(records)
+            position = records[-1].position
+        return seen, time.perf_counter() - started
+    finally:
+        await store.close()
+
+
+async def rebuild(url: str) -> Replay:
+    """(c): what `audit replay` runs (the live rows it compares with are empty here)."""
+    store = await SqliteEventStore.open(url, create=False)
+    try:
+        return await replay(store, projections())
+    finally:
+        await store.close()
+
+
+def check_rebuild(result: Replay, count: int) -> None:
+    """The fold did the work: every transfer's two entries are in the ledger entries."""
+    assert result.events == count, (result.events, count)
+    entries = next(o for o in result.outcomes if o.projection == "ledger_entries")
+    assert entries.rebuilt_rows > 2 * count, entries  # 2 entries a transfer, plus a count per account
+
+
+def best_of(rounds: int, run: Callable[[], Awaitable[tuple[int, float]]]) -> tuple[int, float, list[float]]:
+    seconds = []
+    events = 0
+    for _ in range(rounds):
+        events, elapsed = asyncio.run(run())
+        seconds.append(elapsed)
+    return events, min(seconds), seconds
+
+
+def machine_info() -> dict[str, Any]:
+    return {**eventstore_machine_info(), "msgspec_version": package_version("msgspec")}
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--transfers", type=int, default=100_000, help="posted transfers in the log")
+    p.add_argument("--rounds", type=int, default=3, help="timed rounds per scenario; the best counts")
+    a = p.parse_args()
+    results: dict[str, Any] = {
+        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
+        **machine_info(),
+        "uptime_at_start": uptime(),
+        "transfers": a.transfers,
+        "rounds": a.rounds,
+        "projections": [p.name for p in projections()],
+    }
+    print(f"generating {a.transfers:,} transfers ...", flush=True)
+    made = transfers(a.transfers)
+    with tempfile.TemporaryDirectory(prefix="citysettle-bench-replay-") as directory:
+        ours_url, stock_path = f"sqlite:///{directory}/ours.db", f"{directory}/stock.db"
+        fill_stock(stock_path, made)
+        asyncio.run(fill_ours(ours_url, made))
+        del made
+
+        print("(a) stock eventsourcing NotificationLogReader + Mapper, read + decode ...", flush=True)
+
+        async def stock() -> tuple[int, float]:
+            return stock_replay(stock_path)
+
+        events, stock_s, stock_rounds = best_of(a.rounds, stock)
+        assert events == a.transfers
+        print(f"    {events / stock_s:,.0f} events/s (best of {[round(s, 2) for s in stock_rounds]} s)")
+
+        print("(b) ours, read + decode ...", flush=True)
+        events, ours_decode_s, decode_rounds = best_of(a.rounds, lambda: read_decode(ours_url))
+        print(f"    {events / ours_decode_s:,.0f} events/s (best of {[round(s, 2) for s in decode_rounds]} s)")
+
+        print("(c) ours, read + decode + fold into every projection (audit replay) ...", flush=True)
+        outcomes: list[Replay] = []
+
+        async def rebuilt() -> tuple[int, float]:
+            result = await rebuild(ours_url)
+            check_rebuild(result, a.transfers)
+            outcomes.append(result)
+            return result.events, result.fold_s
+
+        events, fold_s, fold_rounds = best_of(a.rounds, rebuilt)
+        print(f"    {events / fold_s:,.0f} events/s (best of {[round(s, 2) for s in fold_rounds]} s)")
+
+    replay_per_s = a.transfers / fold_s
+    stock_per_s = a.transfers / stock_s
+    results.update(
+        stock_eventsourcing_read_decode_events_per_s=round(stock_per_s),
+        stock_eventsourcing_s=round(stock_s, 3),
+        read_decode_events_per_s=round(a.transfers / ours_decode_s),
+        replay_events_per_s=round(replay_per_s),
+        replay_s=round(fold_s, 3),
+        replay_rounds_s=[round(s, 3) for s in fold_rounds],
+        stock_rounds_s=[round(s, 3) for s in stock_rounds],
+        ratio_replay_vs_stock=round(replay_per_s / stock_per_s, 2),
+        ratio_read_decode_vs_stock=round(stock_s / ours_decode_s, 2),
+        goal_replay_events_per_s=GOAL_EVENTS_PER_S,
+        goal_met=replay_per_s >= GOAL_EVENTS_PER_S,
+        uptime_at_end=uptime(),
+    )
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
