@@ -45,6 +45,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy domain adapters settlement qr ops tests
+	$(VENV)/bin/hadolint docker/Dockerfile
 
 bench: $(STAMP)
 	@bash scripts/ensure_postgres.sh
