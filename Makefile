@@ -46,11 +46,12 @@ run: $(STAMP) $(CHECKPOINT_KEY) $(DISPLAY_KEY) $(SESSION_KEY)
 
 # Lint and types first (cheap, and CI must hold the same bar), then makes sure PostgreSQL
 # is reachable (starts or installs it) and Debian's Chromium is installed (the browser
-# test of report.html), and runs the whole suite against a throwaway database that the
-# test session creates and drops.
+# test of report.html) and Prometheus's promtool is at .venv/bin (docker/'s queries), and
+# runs the whole suite against a throwaway database that the test session creates and drops.
 test: $(STAMP) lint
 	@bash scripts/ensure_postgres.sh
 	@bash scripts/ensure_chromium.sh
+	@bash scripts/ensure_promtool.sh
 	CITYSETTLE_TEST_PG_URL=postgresql://citysettle:citysettle@127.0.0.1:5432/postgres \
 		$(PY) -m pytest -q
 
@@ -58,6 +59,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy domain adapters settlement qr ops tests
+	$(VENV)/bin/hadolint docker/Dockerfile
 
 bench: $(STAMP)
 	@bash scripts/ensure_postgres.sh
