@@ -86,6 +86,7 @@ def preflight(config: Config) -> None:
     events decode with the configured cipher key), the checkpoint and ticket signing keys
     (a SQLite store's development ticket key is made here, before any worker starts), the port."""
     asyncio.run(_open_and_close(config))
+    check_listenable(config.host, config.port)  # before a development key is made (and said so)
     ticket_codes(config)
     if config.checkpoint_key_file is not None:
         try:
@@ -94,7 +95,6 @@ def preflight(config: Config) -> None:
             raise ConfigError(
                 f"CITYSETTLE_CHECKPOINT_KEY_FILE: {exc}; give the PEM file `citysettle audit keygen --key` wrote"
             ) from None
-    check_listenable(config.host, config.port)
 
 
 async def _open_and_close(config: Config) -> None:

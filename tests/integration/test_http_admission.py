@@ -80,4 +80,6 @@ async def test_the_refusal_comes_before_the_signature_is_checked(api: Api) -> No
 async def test_the_bound_is_in_the_openapi_document(api: Api) -> None:
     document = await (await api.http.get("/openapi.json")).json()
     assert "503" in document["paths"]["/v1/payments"]["post"]["responses"]
-    assert "503" not in document["paths"]["/v1/payments/{payment_id}/events"]["get"]["responses"]
+    # a stream takes no place of the bound, but like every call it is a 503 while the store is
+    # unreachable or its first answer is not ready in time (docs/API.md), so 503 is documented there too
+    assert "503" in document["paths"]["/v1/payments/{payment_id}/events"]["get"]["responses"]
