@@ -115,14 +115,14 @@ class _Verifier(HTTPMessageVerifier):
 
 
 class _OneKey(HTTPSignatureKeyResolver):
+    """The client's verification key only: asked for a signing key, the library's base
+    class refuses (the server never signs with a client's key)."""
+
     def __init__(self, key: VerificationKey) -> None:
         self._key = key
 
     def resolve_public_key(self, key_id: str) -> Ed25519PublicKey | bytes | None:
         return self._key.key if key_id == self._key.key_id else None
-
-    def resolve_private_key(self, key_id: str) -> Any:
-        raise NotImplementedError("the server never signs with a client's key")
 
 
 def required_components(message: SignedMessage, body: bytes) -> list[str]:

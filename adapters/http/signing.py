@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from http_message_signatures import HTTPMessageSigner, HTTPSignatureKeyResolver
@@ -25,6 +24,8 @@ class _Outgoing:
 
 
 class _SigningKey(HTTPSignatureKeyResolver):
+    """The signing key only: asked for a verification key, the library's base class refuses."""
+
     def __init__(self, key_id: str, key: Ed25519PrivateKey | bytes) -> None:
         self._key_id = key_id
         self._key = key
@@ -32,9 +33,6 @@ class _SigningKey(HTTPSignatureKeyResolver):
     def resolve_private_key(self, key_id: str) -> Ed25519PrivateKey | bytes:
         assert key_id == self._key_id, "signing with the key it was made for"
         return self._key
-
-    def resolve_public_key(self, key_id: str) -> Any:
-        raise NotImplementedError("signing only")
 
 
 @dataclass(frozen=True, slots=True)
