@@ -53,7 +53,7 @@ test: $(STAMP) lint
 	@bash scripts/ensure_chromium.sh
 	@bash scripts/ensure_promtool.sh
 	CITYSETTLE_TEST_PG_URL=postgresql://citysettle:citysettle@127.0.0.1:5432/postgres \
-		$(PY) -m pytest -q
+		$(PY) -m pytest -q -rs
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -24,7 +24,7 @@ from ops.config import Config
 from ops.stores import open_store
 from tests.e2e.test_report_in_a_browser import _assert_a_rendered_page
 from tests.integration.test_reconcile_cli import _seed
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.support.catalogue import TREASURY
 from tests.support.cli import citysettle
 from tests.support.csv_statements import write_csv_statement
@@ -130,7 +130,7 @@ def _suspense_credits(url: str) -> int:
 
 
 def test_finance_resolves_an_exception_in_a_browser_and_the_auditor_cannot(tmp_path: Path) -> None:
-    assert CHROMIUM.exists(), "no /usr/bin/chromium: run scripts/ensure_chromium.sh (make test does)"
+    require_chromium()
     url = f"sqlite:///{tmp_path}/events.db"
     paid = asyncio.run(_seed(url, 2))
     _users(url, tmp_path)
