@@ -93,9 +93,9 @@ def ledger(cases: int) -> list[Any]:
 
 
 def ours(path: Path, cases: int, out: Path) -> dict[str, Any]:
-    from settlement.ledger_items import LedgerBalance
-    from settlement.matching import reconcile
-    from settlement.reports import write_reports
+    from settlement.reconciliation.ledger_items import LedgerBalance
+    from settlement.reconciliation.matching import reconcile
+    from settlement.reconciliation.reports import write_reports
     from settlement.statements import read_statement_file
 
     start = time.perf_counter()
@@ -129,7 +129,7 @@ def ours(path: Path, cases: int, out: Path) -> dict[str, Any]:
 def pandas_matching(path: Path, cases: int) -> dict[str, Any]:
     import pandas as pd  # type: ignore[import-untyped]  # bench-only dependency without type information
 
-    from settlement.match_keys import line_ids
+    from settlement.reconciliation.match_keys import line_ids
     from settlement.statements import read_statement_file
 
     items = ledger(cases)

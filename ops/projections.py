@@ -19,10 +19,10 @@ from domain.services.ledger_entries import LedgerEntries
 from domain.services.parking_projections import CashlessShare, LotOccupancy
 from domain.services.projections import ProjectionRunner
 from domain.services.rebuild import Rebuild
-from settlement.cash_on_hand import CashOnHand
 from settlement.collections import DailyCollections
-from settlement.payables import PayablePostings
-from settlement.run_index import RunIndex
+from settlement.payouts.cash_on_hand import CashOnHand
+from settlement.payouts.payables import PayablePostings
+from settlement.reconciliation.run_index import RunIndex
 
 log = logging.getLogger(__name__)
 RESTART_DELAY_S = 5.0

@@ -38,7 +38,7 @@ from domain.model.parking.postings import CASH_KIND
 from domain.model.payments import Payment, PaymentPurpose
 from domain.ports import ProjectionStore, ProjectionView
 from domain.services.postings import read_ledger_event
-from settlement.calendar import VIETNAM_TZ
+from settlement.payouts.calendar import VIETNAM_TZ
 
 NAME = "finance_collections"
 CHANNELS = {

@@ -2,7 +2,7 @@
 aggregates themselves: a day's settlement batches, the cashless share of each parking
 lot, the latest reconciliation runs and the last 30 days' series for the charts.
 
-Bounds: a day's batches are found by their derived ids (`settlement.batches.batch_id`)
+Bounds: a day's batches are found by their derived ids (`settlement.payouts.batches.batch_id`)
 for every payee the payables projection has seen; the runs are the latest
 `RECENT_RUNS_MAX` in the run index."""
 
@@ -17,14 +17,14 @@ from uuid import UUID
 from domain.ports import EventStore, ProjectionStore
 from domain.services.parking_projections import CashlessShare, cashless_share_bps, share_key
 from domain.services.unit_of_work import UnitOfWork
-from settlement.batches import MAX_BATCHES_PER_DAY, SettlementBatch, batch_id
 from settlement.collections import known_lots
-from settlement.outcomes import Category
-from settlement.payables import PAYEES_KEY, PayablePostings
-from settlement.payout_files import BatchPayoutFile, payout_file_id
-from settlement.run_index import COUNT_KEY, run_key
-from settlement.run_index import NAME as RUN_INDEX
-from settlement.runs import ReconciliationRun
+from settlement.payouts.batches import MAX_BATCHES_PER_DAY, SettlementBatch, batch_id
+from settlement.payouts.payables import PAYEES_KEY, PayablePostings
+from settlement.payouts.payout_files import BatchPayoutFile, payout_file_id
+from settlement.reconciliation.outcomes import Category
+from settlement.reconciliation.run_index import COUNT_KEY, run_key
+from settlement.reconciliation.run_index import NAME as RUN_INDEX
+from settlement.reconciliation.runs import ReconciliationRun
 
 RECENT_RUNS_MAX = 200
 CHART_DAYS = 30

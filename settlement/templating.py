@@ -4,7 +4,7 @@ Autoescaped (every value is text unless marked safe), undefined names are errors
 the Vietnamese money and number formats as filters: ``{{ 200000 | vnd }}`` is
 ``200.000 ₫``, ``{{ x | money(currency) }}`` any currency, ``{{ n | group }}`` a count,
 ``{{ n | counted("entry", "entries") }}`` a counted noun.
-report.html's templates live in ``settlement/templates``; the pages' loader finds them
+report.html's templates live in ``settlement/reconciliation/templates``; the pages' loader finds them
 too, so a page can reuse their parts."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 
 import jinja2
 
-from settlement.report_words import amount, counted, group
+from settlement.reconciliation.report_words import amount, counted, group
 
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = Path(__file__).parent / "reconciliation" / "templates"
 
 
 def vnd(amount_vnd: int) -> str:

@@ -3,7 +3,7 @@ account registered for it, each with its pain.001 instruction; the instruction a
 (re-issue) when the bank could not use it; and the file itself.
 
 The paying account is named in the request (as in ``citysettle settle``'s directory);
-a batch's file is recorded as issued (`settlement.payout_files`), so
+a batch's file is recorded as issued (`settlement.payouts.payout_files`), so
 ``GET .../pain001.xml`` answers the same bytes until it is re-issued."""
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from adapters.http.routing import Answer, Body, Call, Reply, Route, roles
 from domain.model.clients import Role
 from domain.model.errors import NotFound
 from domain.services.unit_of_work import UnitOfWork
-from settlement.batches import SettlementBatch
-from settlement.calendar import SettlementCalendar
-from settlement.day_close import batch_file, close_day, reissue_batch
-from settlement.payouts import BankAccount
+from settlement.payouts.batches import SettlementBatch
+from settlement.payouts.calendar import SettlementCalendar
+from settlement.payouts.day_close import batch_file, close_day, reissue_batch
+from settlement.payouts.pain001 import BankAccount
 
 FINANCE = roles(Role.FINANCE)
 READERS = roles(Role.FINANCE, Role.AUDITOR)

@@ -2,9 +2,9 @@
 runs, their reports (JSON, CSV, HTML) and exceptions, and resolve an exception.
 
 A statement upload goes through the same use case as ``citysettle reconcile``
-(`settlement.statement_runs`); a resolution through the one ``citysettle resolve`` uses,
+(`settlement.reconciliation.statement_runs`); a resolution through the one ``citysettle resolve`` uses,
 with the signed-in client as the resolver. Finance writes; auditors read runs and
-reports. The report is made from the run's events (`settlement.run_report`), so it
+reports. The report is made from the run's events (`settlement.reconciliation.run_report`), so it
 shows every decision taken since the run was recorded.
 """
 
@@ -34,14 +34,14 @@ from adapters.http.settlement_views import (
 from domain.model.clients import Role
 from domain.model.errors import NotFound
 from domain.services.unit_of_work import UnitOfWork
-from settlement.ledger_side import registered_accounts
-from settlement.outcomes import MatchOptions
-from settlement.reconciliation_service import resolve_exception, run_view
-from settlement.run_index import NAME as RUN_INDEX
-from settlement.run_index import runs_page
-from settlement.run_report import exception_views, report_csv, report_html, report_json
-from settlement.runs import ReconciliationRun, Resolution
-from settlement.statement_runs import StatementRun, reconcile_statements
+from settlement.reconciliation.ledger_side import registered_accounts
+from settlement.reconciliation.outcomes import MatchOptions
+from settlement.reconciliation.run_index import NAME as RUN_INDEX
+from settlement.reconciliation.run_index import runs_page
+from settlement.reconciliation.run_report import exception_views, report_csv, report_html, report_json
+from settlement.reconciliation.runs import ReconciliationRun, Resolution
+from settlement.reconciliation.statement_runs import StatementRun, reconcile_statements
+from settlement.reconciliation.use_cases import resolve_exception, run_view
 from settlement.statements import StatementError, StatementFile, StatementFormat, read_statement_file
 from settlement.statements.model import normalise_account
 

@@ -5,12 +5,12 @@ settlement batches; and its forms, each through the use case its API call or com
   per parking lot, suspense and refunds payable, the day's settlement batches, the latest
   runs, the last 30 days as charts (inline SVG), and, for finance users, the forms.
 - ``POST /finance/statements``: a bank statement file → a reconciliation run
-  (`settlement.statement_runs.reconcile_statements`, as ``POST /v1/settlement/statements``).
+  (`settlement.reconciliation.statement_runs.reconcile_statements`, as ``POST /v1/settlement/statements``).
 - ``GET /finance/runs/{run_id}[?category=&state=]``: a run's exceptions, filtered.
 - ``GET /finance/runs/{run_id}/cases/{case}``: both sides of one exception, its decision,
   and the resolution form; ``POST`` there resolves it (`resolve_exception`, as ``citysettle
   resolve``, the signed-in user as the resolver).
-- ``POST /finance/batches``: close a business day (`settlement.day_close.close_day`, as
+- ``POST /finance/batches``: close a business day (`settlement.payouts.day_close.close_day`, as
   ``POST /v1/settlement/batches``); ``GET /finance/batches/{batch_id}/pain001.xml``.
 
 A refused form (a rule of the use case) answers its page again with the refusal in words
@@ -36,17 +36,17 @@ from adapters.web.desk_charts import BarChart, LineChart
 from adapters.web.setup import render_page
 from domain.model.errors import DomainError, NotFound
 from domain.services.unit_of_work import RequestKey, UnitOfWork, execute
-from settlement.calendar import VIETNAM_TZ, SettlementCalendar
 from settlement.collections import CHANNEL_ORDER, HELD_ACCOUNTS, METHODS, collection_days
-from settlement.day_close import batch_file, close_day
 from settlement.desk_figures import all_lots, day_batches, last_days, latest_run_per_day, lot_shares, recent_runs
-from settlement.ledger_side import registered_accounts
-from settlement.outcomes import Category, MatchOptions
-from settlement.payouts import BankAccount
-from settlement.reconciliation_service import resolve_exception
-from settlement.run_report import exception_views
-from settlement.runs import ALLOWED, ReconciliationRun, Resolution
-from settlement.statement_runs import reconcile_statements
+from settlement.payouts.calendar import VIETNAM_TZ, SettlementCalendar
+from settlement.payouts.day_close import batch_file, close_day
+from settlement.payouts.pain001 import BankAccount
+from settlement.reconciliation.ledger_side import registered_accounts
+from settlement.reconciliation.outcomes import Category, MatchOptions
+from settlement.reconciliation.run_report import exception_views
+from settlement.reconciliation.runs import ALLOWED, ReconciliationRun, Resolution
+from settlement.reconciliation.statement_runs import reconcile_statements
+from settlement.reconciliation.use_cases import resolve_exception
 from settlement.statements import StatementError, StatementFormat, read_statement_file
 from settlement.statements.model import normalise_account
 

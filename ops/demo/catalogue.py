@@ -23,7 +23,7 @@ from domain.services.payees import put_payee
 from domain.services.payments import CollectionAccount
 from domain.services.unit_of_work import UseCase
 from ops.demo.day import DemoDay
-from settlement.payouts import BankAccount as PayoutAccount
+from settlement.payouts.pain001 import BankAccount as PayoutAccount
 
 VIETCOMBANK = "970436"
 WARD = "ubnd-hoan-kiem"

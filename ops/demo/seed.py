@@ -5,8 +5,8 @@ catalogue, the parking lots and their gates, the API clients and the bank connec
 Then the day: the counter's invoices and their payments, transfers nobody can match,
 bus tickets and rides, parking stays and pre-bookings (concurrent flows, see `flows`),
 and the attendants' cash taken to the bank. The next morning finance reconciles the
-day's camt.053 statement (`settlement.statement_runs`, as ``POST /v1/settlement/statements``
-does) and closes the day's settlement (`settlement.day_close`, as ``POST
+day's camt.053 statement (`settlement.reconciliation.statement_runs`, as ``POST /v1/settlement/statements``
+does) and closes the day's settlement (`settlement.payouts.day_close`, as ``POST
 /v1/settlement/batches`` does), whose pain.001 instructions the demo writes out. Last,
 every projection is brought up to the log's head, so the store is ready to serve and
 ``audit replay`` finds the live projections equal to a rebuild.
@@ -30,11 +30,11 @@ from ops.demo.bank import Bank, write_camt053
 from ops.demo.day import DemoDay
 from ops.demo.flows import Flow, Flows
 from ops.projections import projections
-from settlement.calendar import SettlementCalendar
-from settlement.day_close import batch_file, close_day
-from settlement.outcomes import MatchOptions
-from settlement.runs import ReconciliationRun
-from settlement.statement_runs import reconcile_statements
+from settlement.payouts.calendar import SettlementCalendar
+from settlement.payouts.day_close import batch_file, close_day
+from settlement.reconciliation.outcomes import MatchOptions
+from settlement.reconciliation.runs import ReconciliationRun
+from settlement.reconciliation.statement_runs import reconcile_statements
 from settlement.statements import read_statement_file
 
 CLOSED_BY = "ketoan.demo"

@@ -13,7 +13,7 @@ from typing import Any
 from PIL import Image
 from playwright.sync_api import Page
 
-from settlement.report_words import CATEGORY_WORDS
+from settlement.reconciliation.report_words import CATEGORY_WORDS
 from tests.integration.test_reconcile_cli import _seed
 from tests.support.browser import PNG_SIGNATURE, artefact, browser_page
 from tests.support.catalogue import TREASURY

@@ -24,7 +24,7 @@ import pytest
 from eventsourcing.cryptography import AESCipher
 
 from adapters.eventstore.codec import CodecOptions
-from ops.audit import EXIT_TAMPERED
+from ops.cli.audit import EXIT_TAMPERED
 from ops.config import Config
 from ops.stores import open_store
 from tests.support.aggregates import Vé, Wallet

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from adapters.eventstore.chain import GENESIS_HASH, record_hash
 from adapters.eventstore.checkpoints import CheckpointSigner, key_id_of, write_new_key
 from domain.ports import ChainHead, LogRecord
-from ops.audit import EXIT_NO_STORE, EXIT_TAMPERED
 from ops.checkpointing import checkpoint_once
+from ops.cli.audit import EXIT_NO_STORE, EXIT_TAMPERED
 from ops.config import Config
 from ops.stores import open_store
 from tests.support.aggregates import Vé

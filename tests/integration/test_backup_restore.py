@@ -13,7 +13,7 @@ import pytest
 
 from adapters.eventstore import backup as backups
 from domain.services.projections import ProjectionRunner
-from ops.backup import backup
+from ops.cli.backup import backup
 from ops.config import Config
 from ops.projections import projections
 from ops.stores import open_store

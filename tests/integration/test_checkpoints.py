@@ -15,8 +15,8 @@ import pytest
 from adapters.eventstore.chain import GENESIS_HASH, chain_hash
 from adapters.eventstore.checkpoints import CheckpointSigner, KeyRing, write_new_key
 from adapters.eventstore.codec import EncodedEvent
-from ops.audit import EXIT_NO_STORE, EXIT_TAMPERED, UnknownCheckpointKey, verify
 from ops.checkpointing import checkpoint_once
+from ops.cli.audit import EXIT_NO_STORE, EXIT_TAMPERED, UnknownCheckpointKey, verify
 from ops.config import Config
 from ops.stores import open_store
 from tests.support.aggregates import Wallet

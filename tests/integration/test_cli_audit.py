@@ -19,7 +19,7 @@ import pytest
 from adapters.eventstore.base import StoreNotFound
 from adapters.eventstore.chain import GENESIS_HASH, canonical_row_bytes
 from adapters.eventstore.sqlite import sqlite_path
-from ops.audit import EXIT_NO_STORE, EXIT_TAMPERED, export_events, replay_projections, verify
+from ops.cli.audit import EXIT_NO_STORE, EXIT_TAMPERED, export_events, replay_projections, verify
 from ops.config import Config
 from ops.stores import open_store
 from tests.support.aggregates import Wallet

@@ -13,10 +13,10 @@ from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from ops import cli_call
 from ops.app import create_app
 from ops.cli import build_parser
-from ops.cli_clients import _add
+from ops.cli import call as cli_call
+from ops.cli.clients import _add
 from ops.config import Config
 
 PAYEE = {"name": "So Tu phap Ha Noi", "kind": "agency"}

@@ -17,7 +17,7 @@ from typing import Any
 from lxml import etree
 
 from domain.model.clients import Role
-from ops.audit import replay_projections, verify
+from ops.cli.audit import replay_projections, verify
 from ops.config import Config
 from ops.demo.catalogue import PARKING_OPERATOR, PAYEE, WARD
 from ops.demo.day import DEMO_DAY

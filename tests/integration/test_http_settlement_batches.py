@@ -12,8 +12,8 @@ from lxml import etree
 
 from adapters.http.signing import RequestSigner
 from domain.model.clients import Role
-from settlement.calendar import VIETNAM_TZ
-from settlement.payouts import PAIN_001_NS
+from settlement.payouts.calendar import VIETNAM_TZ
+from settlement.payouts.pain001 import PAIN_001_NS
 from tests.integration.test_http_openapi import check_against_spec
 from tests.integration.test_settle_cli import SCHEMA
 from tests.support.api import Api, ClientFactory, start_api

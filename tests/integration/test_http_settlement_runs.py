@@ -13,9 +13,9 @@ import pytest
 
 from adapters.http.signing import RequestSigner
 from domain.model.clients import Role, client_of_key
-from settlement.ledger_side import BANK_TZ
-from settlement.run_index import NAME as RUN_INDEX
-from settlement.runs import ReconciliationRun
+from settlement.reconciliation.ledger_side import BANK_TZ
+from settlement.reconciliation.run_index import NAME as RUN_INDEX
+from settlement.reconciliation.runs import ReconciliationRun
 from tests.integration.test_http_fees import INVOICE, seed
 from tests.integration.test_http_openapi import check_against_spec
 from tests.integration.test_http_payments import pay

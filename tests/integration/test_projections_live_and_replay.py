@@ -17,7 +17,7 @@ from domain.services.fees import issue_fee_invoice
 from domain.services.projections import ProjectionRunner
 from domain.services.unit_of_work import execute
 from ops.app import create_app
-from ops.audit import EXIT_BEHIND, EXIT_TAMPERED, replay_projections
+from ops.cli.audit import EXIT_BEHIND, EXIT_TAMPERED, replay_projections
 from ops.config import Config
 from ops.keys import STORE
 from ops.projections import projections

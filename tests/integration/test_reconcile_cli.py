@@ -23,10 +23,10 @@ from domain.services.payments import BankNotice, credit_bank_transfer
 from domain.services.unit_of_work import execute
 from ops.config import Config
 from ops.stores import open_store
-from settlement.calendar import SettlementCalendar
-from settlement.ledger_side import BANK_TZ
-from settlement.payouts import BankAccount
-from settlement.services import close_settlement_batch
+from settlement.payouts.calendar import SettlementCalendar
+from settlement.payouts.pain001 import BankAccount
+from settlement.payouts.use_cases import close_settlement_batch
+from settlement.reconciliation.ledger_side import BANK_TZ
 from tests.support.catalogue import CATALOGUE, TREASURY
 from tests.support.cli import citysettle
 from tests.support.csv_statements import write_csv_statement

@@ -29,7 +29,7 @@ from domain.services.rebuild import Rebuild
 from ops.config import Config
 from ops.projections import projections, replay
 from ops.stores import open_store
-from settlement.calendar import VIETNAM_TZ
+from settlement.payouts.calendar import VIETNAM_TZ
 from tests.support.cli import ROOT, citysettle
 from tests.support.parking import HOUR, MIN, OPERATOR_PAYABLE, T0, app, arrival, end, open_lot, start
 from tests.support.settlement import AGENCY_ACCOUNT, OPERATOR_ACCOUNT, collect, payee_directory, settle_day

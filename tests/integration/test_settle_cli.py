@@ -15,7 +15,7 @@ from lxml import etree
 from domain.services.unit_of_work import UnitOfWork
 from ops.config import Config
 from ops.stores import open_store
-from settlement.batches import SettlementBatch
+from settlement.payouts.batches import SettlementBatch
 from tests.integration.test_settlement_batches import AGENCY, DAY, MORNING, _settle_cli
 from tests.support.catalogue import TREASURY
 from tests.support.settlement import collect

@@ -19,10 +19,10 @@ from domain.services.fees import refund_fee_invoice
 from domain.services.unit_of_work import execute
 from ops.config import Config
 from ops.stores import open_store
-from settlement.calendar import SettlementCalendar
-from settlement.claims import Claim
-from settlement.payouts import BankAccount
-from settlement.services import close_settlement_batch
+from settlement.payouts.calendar import SettlementCalendar
+from settlement.payouts.claims import Claim
+from settlement.payouts.pain001 import BankAccount
+from settlement.payouts.use_cases import close_settlement_batch
 from tests.support.catalogue import TREASURY
 from tests.support.ledger import posted_balances
 from tests.support.settlement import AGENCY_ACCOUNT, claim_for, collect, payee_directory

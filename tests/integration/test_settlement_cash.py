@@ -13,8 +13,8 @@ from domain.model.parking import PaymentMethod
 from domain.services.cash_deposits import RecordCashDeposit, record_cash_deposit
 from ops.config import Config
 from ops.stores import open_store
-from settlement.calendar import VIETNAM_TZ
-from settlement.ledger_side import read_ledger_side
+from settlement.payouts.calendar import VIETNAM_TZ
+from settlement.reconciliation.ledger_side import read_ledger_side
 from tests.support.parking import (
     CITY,
     CITY_BANK,

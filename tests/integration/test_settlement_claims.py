@@ -14,9 +14,9 @@ from domain.services.fees import refund_fee_invoice
 from domain.services.unit_of_work import execute
 from ops.config import Config
 from ops.stores import open_store
-from settlement.calendar import VIETNAM_TZ, SettlementCalendar
-from settlement.payouts import BankAccount
-from settlement.services import close_settlement_batch
+from settlement.payouts.calendar import VIETNAM_TZ, SettlementCalendar
+from settlement.payouts.pain001 import BankAccount
+from settlement.payouts.use_cases import close_settlement_batch
 from tests.support.catalogue import TREASURY
 from tests.support.ledger import posted_balances
 from tests.support.settlement import AGENCY_ACCOUNT, claim_for, collect, payee_directory, settle_day

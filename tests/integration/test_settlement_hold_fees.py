@@ -8,8 +8,8 @@ from uuid import UUID
 from domain.model.parking import BookingRequest, Channel, PaymentMethod, VehicleClass
 from domain.services.parking import EndSession, end_session
 from domain.services.parking_reservations import CloseReservation, MakeReservation, make_reservation, mark_no_show
-from settlement.calendar import SettlementCalendar
-from settlement.figures import PayableDay
+from settlement.payouts.calendar import SettlementCalendar
+from settlement.payouts.figures import PayableDay
 from tests.support.parking import DRIVER, HOUR, LOT, MIN, OPERATOR_PAYABLE, T0, app, open_lot, posted, run, start
 from tests.support.settlement import claim_for
 

@@ -39,11 +39,11 @@ from domain.services.payment_purposes import ON_PAID
 from domain.services.payments import BankNotice, credit_bank_transfer
 from domain.services.postings import Movement, read_ledger_event
 from domain.services.unit_of_work import UseCase, execute
-from settlement.batches import SettlementBatch
-from settlement.calendar import VIETNAM_TZ, SettlementCalendar
-from settlement.payables import PAYOUT_KIND
-from settlement.payouts import BankAccount
-from settlement.services import NothingToPay, close_settlement_batch, record_batch_returned
+from settlement.payouts.batches import SettlementBatch
+from settlement.payouts.calendar import VIETNAM_TZ, SettlementCalendar
+from settlement.payouts.pain001 import BankAccount
+from settlement.payouts.payables import PAYOUT_KIND
+from settlement.payouts.use_cases import NothingToPay, close_settlement_batch, record_batch_returned
 from tests.support.ledger import posted_balances
 from tests.support.parking import CAR_TARIFF, CITY
 from tests.support.settlement import claim_for

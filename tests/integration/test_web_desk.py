@@ -24,7 +24,7 @@ from domain.model.users import MAX_FAILURES, User, user_stream_id
 from domain.services.balances import account_key
 from domain.services.unit_of_work import execute
 from domain.services.users import disable_user
-from settlement.runs import ReconciliationRun
+from settlement.reconciliation.runs import ReconciliationRun
 from tests.integration.test_http_settlement_batches import PAYING, collected_day
 from tests.integration.test_http_settlement_runs import ACCOUNT, STRAY, day_statement, paid_day
 from tests.support.api import Api, ClientFactory, start_api

@@ -36,7 +36,7 @@ from domain.model.fees import FeeInvoice
 from domain.model.parking.sessions import ParkingSession
 from domain.model.payments import BankCredit, Payment
 from domain.model.transfers import Hold, Transfer
-from ops.audit import replay_projections, verify
+from ops.cli.audit import replay_projections, verify
 from ops.config import Config
 from ops.stores import open_store
 from tests.reliability.history import History, Operation
@@ -344,7 +344,7 @@ def _tag(operation: Operation, params: dict[str, dict[str, Any]]) -> str | None:
 
 async def check_audit(store_url: str, keyring: Path | None, verdict: Verdict) -> None:
     """``audit verify`` and ``audit replay`` on the stopped service: the commands' own
-    functions (`ops.audit`), in this process to spare two interpreter starts."""
+    functions (`ops.cli.audit`), in this process to spare two interpreter starts."""
     out = io.StringIO()
     ring = KeyRing.from_json_file(keyring) if keyring is not None else None
     code = await verify(Config(store_url=store_url), out, ring)

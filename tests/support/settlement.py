@@ -13,11 +13,11 @@ from domain.services.fees import issue_fee_invoice, settle_invoice_on_payment
 from domain.services.payments import BankNotice, credit_bank_transfer
 from domain.services.projections import ProjectionRunner
 from domain.services.unit_of_work import execute
+from ops.cli.settle import settle
 from ops.config import Config
-from ops.settle import settle
-from settlement.calendar import SettlementCalendar
-from settlement.claims import Claim, read_claim
-from settlement.payables import PayablePostings
+from settlement.payouts.calendar import SettlementCalendar
+from settlement.payouts.claims import Claim, read_claim
+from settlement.payouts.payables import PayablePostings
 from tests.support.catalogue import CATALOGUE, TREASURY
 
 AGENCY_ACCOUNT = {"bank_bin": "970405", "account_no": "1500201095555", "name": "Sở Tư pháp Hà Nội"}

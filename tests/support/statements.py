@@ -18,7 +18,7 @@ from typing import TextIO
 from uuid import UUID
 
 from domain.model.references import make_reference
-from settlement.ledger_items import LedgerItem
+from settlement.reconciliation.ledger_items import LedgerItem
 from settlement.statements.model import Direction
 
 ACCOUNT_NO = "0011004455667"

@@ -9,7 +9,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from ops import cli_qr
+from ops.cli import qr as cli_qr
 
 SAMPLE = (
     "00020101021238570010A00000072701270006970415011300110019324180208QRIBFTTA5303704"

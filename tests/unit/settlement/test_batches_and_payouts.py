@@ -15,12 +15,12 @@ from lxml import etree
 from adapters.eventstore.codec import CodecOptions, build_mapper
 from domain.model.errors import InvalidTransition, InvalidValue, NotFound
 from domain.model.ledger import PartyKind, Side, payable
-from settlement.batches import BatchStatus, SettlementBatch, batch_id
-from settlement.calendar import VIETNAM_TZ, SettlementCalendar
-from settlement.figures import CashWithheld, PayableDay
-from settlement.payables import category_of
-from settlement.payout_book import PayoutBook
-from settlement.payouts import BankAccount, PayeeDirectory, payout_instruction
+from settlement.payouts.batches import BatchStatus, SettlementBatch, batch_id
+from settlement.payouts.calendar import VIETNAM_TZ, SettlementCalendar
+from settlement.payouts.figures import CashWithheld, PayableDay
+from settlement.payouts.pain001 import BankAccount, PayeeDirectory, payout_instruction
+from settlement.payouts.payables import category_of
+from settlement.payouts.payout_book import PayoutBook
 
 OPERATOR = payable(PartyKind.OPERATOR, "hanoi-parking")
 AGENCY = payable(PartyKind.AGENCY, "so-tu-phap")

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from domain.model.ledger import Entry, PartyKind, bank_clearing, cash, credit, debit, payable
 from domain.model.transfers import Transfer
 from domain.services.memory_projections import InMemoryProjectionStore
-from settlement.cash_on_hand import CashDay, CashOnHand, cash_not_banked
-from settlement.figures import CashWithheld
+from settlement.payouts.cash_on_hand import CashDay, CashOnHand, cash_not_banked
+from settlement.payouts.figures import CashWithheld
 from tests.support.views import FakeView
 
 OPERATOR = "op-hoankiem"

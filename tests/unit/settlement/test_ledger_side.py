@@ -13,9 +13,9 @@ from domain.model.ledger import PartyKind, bank_clearing, credit, debit, payable
 from domain.model.payments import BankCredit, CreditOutcome, bank_credit_id
 from domain.model.transfers import Transfer
 from domain.ports import LogRecord
-from settlement.ledger_side import read_ledger_side
-from settlement.outcomes import Category
-from settlement.runs import Resolution
+from settlement.reconciliation.ledger_side import read_ledger_side
+from settlement.reconciliation.outcomes import Category
+from settlement.reconciliation.runs import Resolution
 from settlement.statements import Direction
 from tests.unit.settlement.test_runs import item, line, run_of
 

@@ -8,9 +8,9 @@ from collections import Counter
 from dataclasses import replace
 from datetime import date
 
-from settlement.ledger_items import LedgerBalance, LedgerItem
-from settlement.matching import reconcile
-from settlement.outcomes import Category, Reconciliation, Stage
+from settlement.reconciliation.ledger_items import LedgerBalance, LedgerItem
+from settlement.reconciliation.matching import reconcile
+from settlement.reconciliation.outcomes import Category, Reconciliation, Stage
 from settlement.statements import Direction, Statement, read_statement_file
 from tests.support.statements import (
     ACCOUNT_NO,

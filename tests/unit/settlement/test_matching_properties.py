@@ -10,10 +10,10 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from settlement.ledger_items import LedgerItem
-from settlement.matching import reconcile
-from settlement.outcomes import Reconciliation
-from settlement.reports import summary, write_csv, write_json
+from settlement.reconciliation.ledger_items import LedgerItem
+from settlement.reconciliation.matching import reconcile
+from settlement.reconciliation.outcomes import Reconciliation
+from settlement.reconciliation.reports import summary, write_csv, write_json
 from settlement.statements.model import Batch, Direction, Entry, Statement, TxDetail
 from tests.support.statements import MIX, _case, expected
 

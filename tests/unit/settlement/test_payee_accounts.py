@@ -15,10 +15,10 @@ from lxml import etree
 
 from domain.model.errors import InvalidTransition, InvalidValue
 from domain.model.ledger import PartyKind, payable
-from settlement.batches import SettlementBatch
-from settlement.figures import PayableDay
-from settlement.napas_banks import NAPAS_BANKS, napas_bank
-from settlement.payouts import NAME_MAX, BankAccount, PayeeDirectory, account_problems, payout_instruction
+from settlement.payouts.batches import SettlementBatch
+from settlement.payouts.figures import PayableDay
+from settlement.payouts.napas_banks import NAPAS_BANKS, napas_bank
+from settlement.payouts.pain001 import NAME_MAX, BankAccount, PayeeDirectory, account_problems, payout_instruction
 
 T = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 AGENCY = payable(PartyKind.AGENCY, "so-tu-phap")

@@ -9,10 +9,10 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from settlement.matching import reconcile
-from settlement.outcomes import CATEGORIES
-from settlement.report_words import CATEGORY_WORDS, NBSP, amount, counted, group
-from settlement.reports import write_reports
+from settlement.reconciliation.matching import reconcile
+from settlement.reconciliation.outcomes import CATEGORIES
+from settlement.reconciliation.report_words import CATEGORY_WORDS, NBSP, amount, counted, group
+from settlement.reconciliation.reports import write_reports
 from settlement.statements.model import Direction, Entry, Statement
 from tests.support.statements import ACCOUNT_NO, _case
 from tests.unit.settlement.test_matching import run

@@ -8,9 +8,9 @@ import random
 import re
 from pathlib import Path
 
-from settlement.matching import reconcile
-from settlement.report_html import HTML_ROWS_MAX
-from settlement.reports import CSV_COLUMNS, write_reports
+from settlement.reconciliation.matching import reconcile
+from settlement.reconciliation.report_html import HTML_ROWS_MAX
+from settlement.reconciliation.reports import CSV_COLUMNS, write_reports
 from settlement.statements.model import Direction, Entry, Statement
 from tests.support.statements import ACCOUNT_NO, _case
 from tests.unit.settlement.test_matching import run

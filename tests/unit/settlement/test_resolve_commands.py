@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import shlex
 
-from settlement.matching import reconcile
-from settlement.resolve_commands import ResolveCommands
+from settlement.reconciliation.matching import reconcile
+from settlement.reconciliation.resolve_commands import ResolveCommands
 from settlement.statements.model import Direction, Entry, Statement
 from tests.unit.settlement.test_runs import item, line
 

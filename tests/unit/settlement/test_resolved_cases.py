@@ -10,11 +10,11 @@ from typing import Any
 from eventsourcing.utils import get_topic
 
 from adapters.eventstore.codec import CodecOptions, build_mapper
-from settlement.case_keys import case_key
-from settlement.ledger_items import LedgerItem
-from settlement.matching import reconcile
-from settlement.outcomes import Category
-from settlement.runs import ReconciliationRun, Resolution, exception_key
+from settlement.reconciliation.case_keys import case_key
+from settlement.reconciliation.ledger_items import LedgerItem
+from settlement.reconciliation.matching import reconcile
+from settlement.reconciliation.outcomes import Category
+from settlement.reconciliation.runs import ReconciliationRun, Resolution, exception_key
 from settlement.statements.model import Direction, Entry, Statement
 from tests.unit.settlement.test_runs import AT, BANK, DAY, item, line, run_of
 

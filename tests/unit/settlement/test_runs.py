@@ -9,11 +9,11 @@ import pytest
 
 from domain.model.errors import InvalidTransition, InvalidValue, NotFound
 from domain.model.ledger import Side, bank_charges, refunds_payable, suspense
-from settlement.ledger_items import LedgerItem
-from settlement.matching import reconcile
-from settlement.outcomes import Category
-from settlement.resolutions import resolution_entries
-from settlement.runs import ReconciliationRun, Resolution
+from settlement.reconciliation.ledger_items import LedgerItem
+from settlement.reconciliation.matching import reconcile
+from settlement.reconciliation.outcomes import Category
+from settlement.reconciliation.resolutions import resolution_entries
+from settlement.reconciliation.runs import ReconciliationRun, Resolution
 from settlement.statements.model import Direction, Entry, Statement
 
 DAY = date(2026, 11, 23)
