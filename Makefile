@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 STORE ?= sqlite:///./var/citysettle.db
 HOST ?= 127.0.0.1
 PORT ?= 8080
+DEMO_ARGS ?=  # e.g. --size 60 for a smaller demo day (tests/integration/test_readme.py)
 
 .PHONY: install run test lint bench bench-http reliability clean
 
@@ -42,7 +43,7 @@ $(SESSION_KEY): | $(STAMP)
 run: $(STAMP) $(CHECKPOINT_KEY) $(DISPLAY_KEY) $(SESSION_KEY)
 	CITYSETTLE_CHECKPOINT_KEY_FILE=$(CHECKPOINT_KEY) CITYSETTLE_CHECKPOINT_KEYRING=$(CHECKPOINT_KEYRING) \
 		CITYSETTLE_DISPLAY_KEY_FILE=$(DISPLAY_KEY) CITYSETTLE_SESSION_KEY_FILE=$(SESSION_KEY) \
-		$(VENV)/bin/citysettle demo --if-empty --store '$(STORE)' --host $(HOST) --port $(PORT)
+		$(VENV)/bin/citysettle demo --if-empty --store '$(STORE)' --host $(HOST) --port $(PORT) $(DEMO_ARGS)
 
 # Lint and types first (cheap, and CI must hold the same bar), then makes sure PostgreSQL
 # is reachable (starts or installs it) and Debian's Chromium is installed (the browser
