@@ -7,7 +7,7 @@ STORE ?= sqlite:///./var/citysettle.db
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: install run test lint bench bench-http reliability clean
+.PHONY: install run test lint bench bench-http reliability soak clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -87,6 +87,16 @@ reliability: $(STAMP)
 		CITYSETTLE_TEST_PG_URL=postgresql://citysettle:citysettle@127.0.0.1:5432/postgres \
 		$(PY) -m pytest tests/reliability -q -m reliability; status=$$?; \
 		$(PY) -m tests.reliability.report $(RELIABILITY_OUT) || status=1; exit $$status
+
+# Ten minutes of steady signed load against serve --workers 2 on PostgreSQL (a throwaway
+# database): RSS, file descriptors, connections and latency sampled every 5 s into
+# bench/results/soak.json and soak.png; fails if a process's memory keeps growing.
+# Not part of make test or CI; niced, as it loads the machine for its ten minutes.
+soak: $(STAMP)
+	@bash scripts/ensure_postgres.sh
+	@uptime
+	nice -n 10 $(PY) -m tests.reliability.soak \
+		--pg-url postgresql://citysettle:citysettle@127.0.0.1:5432/postgres
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -29,7 +29,16 @@ DEFAULT_STORE_URL = "sqlite:///./var/citysettle.db"
 CONFIG_ENV = "CITYSETTLE_CONFIG"  # the TOML file, when not given with --config
 ENV_PREFIX = "CITYSETTLE_"
 # variables of the same prefix that are not settings of the service
-NOT_SETTINGS = frozenset({CONFIG_ENV, "CITYSETTLE_WORKER", "CITYSETTLE_TEST_PG_URL", "CITYSETTLE_BENCH_PG_URL"})
+NOT_SETTINGS = frozenset(
+    {
+        CONFIG_ENV,
+        "CITYSETTLE_WORKER",
+        "CITYSETTLE_TEST_PG_URL",
+        "CITYSETTLE_BENCH_PG_URL",
+        "CITYSETTLE_TEST_PORTS",  # the tests: where the servers they start listen
+        "CITYSETTLE_TEST_PG_PORTS",
+    }
+)
 
 
 class ConfigError(ValueError):
