@@ -37,6 +37,11 @@ NOT_SETTINGS = frozenset(
         "CITYSETTLE_BENCH_PG_URL",
         "CITYSETTLE_TEST_PORTS",  # the tests: where the servers they start listen
         "CITYSETTLE_TEST_PG_PORTS",
+        "CITYSETTLE_FUZZ_EXAMPLES",  # tests/integration/test_http_fuzz.py
+        "CITYSETTLE_FUZZ_STORE",
+        "CITYSETTLE_FUZZ_TALLY",
+        "CITYSETTLE_RELIABILITY",  # tests/reliability
+        "CITYSETTLE_RELIABILITY_OUT",
     }
 )
 

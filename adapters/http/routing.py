@@ -50,8 +50,7 @@ EVENT_STREAM = "text/event-stream"
 # isolates, zero-width and other invisible format characters, the byte-order mark and
 # lone surrogates. Two ids or names that print alike must be alike.
 INVISIBLE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028-\u202e"
-    "\u2060-\u206f\ufeff\ud800-\udfff]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ud800-\udfff]"
 )
 LINE_BREAK = re.compile("[\t\n\r]")
 ONE_LINE_MAX = 200  # a text field of at most this many characters is one line (ids, names)

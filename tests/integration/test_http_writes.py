@@ -147,7 +147,8 @@ async def test_control_and_invisible_characters_are_422_and_change_nothing(api: 
     response = await api.call(admin, "PUT", "/v1/payees/p1", {**PAYEE, field: value})
     assert response.status == 422, await response.text()
     body = await response.json()
-    assert "control or invisible character" in body["detail"] and field in body["detail"]
+    assert "control or invisible character" in body["detail"]
+    assert field in body["detail"]
     assert list(await api.store.load(payee_stream_id("p1"))) == [], "a refused request records nothing"
 
 

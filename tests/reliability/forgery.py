@@ -26,7 +26,7 @@ head (position and hash): an attack that moved the head changed state. The group
 - *slow*: the body, and the headers, trickled a byte a second (slow loris): the
   connection must be closed, or the request refused, within the service's read timeout
   plus ``SLOW_MARGIN_S``;
-- *roles*: every signed route of the route table × every role: a role the route does
+- *roles*: every signed route of the route table x every role: a role the route does
   not allow gets 403 and changes nothing (an allowed role is not refused for its role
   and gets no 5xx); every signed route unsigned gets 401.
 
@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import io
 import json
 import re
@@ -330,7 +331,10 @@ async def genuine(workload: Workload, world: World, stories: int) -> None:
         "validity": {"unit": "minutes", "length": 90},
         "passback_minutes": 1,
     }
-    for path, body in ((f"/v1/payees/{TICKET_OPERATOR}", operator), (f"/v1/tickets/products/{TICKET_PRODUCT}", product)):
+    for path, body in (
+        (f"/v1/payees/{TICKET_OPERATOR}", operator),
+        (f"/v1/tickets/products/{TICKET_PRODUCT}", product),
+    ):
         done = await workload._send(workload._op("setup", "PUT", path), admin, body)
         assert done is not None, f"PUT {path} failed: {client.history.operations[-1]}"
     payment = await workload.ask_topup(RIDER, 100_000)
@@ -351,9 +355,10 @@ async def genuine(workload: Workload, world: World, stories: int) -> None:
     world.genuine_purchase = (url, data, headers)
     world.ticket_code, world.ticket_id = attempt.body["code"], attempt.body["ticket_id"]
     ride = workload._op("ride", "POST", "/v1/tickets/validate")
-    body = {"code": world.ticket_code, "vehicle_id": "bus-32-001", "validator_id": VALIDATOR}
-    answer = await workload._send(ride, world.roles[Role.DEVICE], body)
-    assert answer is not None and answer.get("accepted") is True, f"the genuine ride was refused: {answer}"
+    first_tap = {"code": world.ticket_code, "vehicle_id": "bus-32-001", "validator_id": VALIDATOR}
+    answer = await workload._send(ride, world.roles[Role.DEVICE], first_tap)
+    assert answer is not None, "the genuine ride was not answered"
+    assert answer.get("accepted") is True, f"the genuine ride was refused: {answer}"
 
     at = datetime.now(UTC)
     note = "chuyen khoan"
@@ -395,7 +400,8 @@ async def genuine(workload: Workload, world: World, stories: int) -> None:
             "reference": None,
         }
         delivered = await client.send(notice, None, raw=request.body, headers=request.headers)
-        assert delivered is not None and delivered.status == 200, f"the genuine {provider} notice failed: {delivered}"
+        assert delivered is not None, f"the genuine {provider} notice was not answered"
+        assert delivered.status == 200, f"the genuine {provider} notice failed: {delivered}"
         world.genuine_webhooks[provider] = request
     # PayOS: the rider's top-up notice
     world.genuine_webhooks[BankProvider.PAYOS] = SignedRequest(
@@ -700,10 +706,8 @@ async def trickle(a: Attacker, name: str, host: str, port: int, at_once: bytes, 
         answer = b""
     took = time.monotonic() - started
     writer.close()
-    try:
+    with contextlib.suppress(ConnectionError, OSError):
         await writer.wait_closed()
-    except (ConnectionError, OSError):
-        pass
     status = int(answer.split()[1]) if answer.startswith(b"HTTP/1.") else None
     after = await a.head()
     problem = b"application/problem+json" in answer
@@ -729,7 +733,7 @@ def allowed(status: int, _body: Any) -> str | None:
 
 
 async def role_walk(a: Attacker, world: World) -> None:
-    """Every signed route × every role: a role the route does not allow gets 403 and
+    """Every signed route x every role: a role the route does not allow gets 403 and
     changes nothing; an allowed role's read is not refused and gets no 5xx (an allowed
     write is left out: with an empty body it may be valid, and would rightly change the
     store); unsigned, every signed route is 401."""

@@ -173,7 +173,10 @@ class OwnPostgres:
         assert done.returncode == 0, f"initdb failed: {done.stderr[-2000:]}"
 
     def start(self) -> None:
-        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.sockets} -c fsync=off -c max_connections={self.max_connections}"
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.sockets} -c fsync=off"
+            f" -c max_connections={self.max_connections}"
+        )
         done = self._run(
             _pg_binary("pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.folder / "pg.log"), "-w", "start"
         )

@@ -175,7 +175,8 @@ async def soak(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
                     await asyncio.sleep(args.every)
                     sample = await sampler.sample(admin)
                     print(json.dumps(sample), flush=True)
-                    assert service.process is not None and service.process.poll() is None, service.tail()
+                    assert service.process is not None
+                    assert service.process.poll() is None, f"serve exited: {service.tail()}"
                 workload.stop.set()
                 await asyncio.gather(*lanes)
                 await workload.settle_unanswered()

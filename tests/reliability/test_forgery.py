@@ -1,6 +1,6 @@
 """Forgery and bad input against a running service (`tests.reliability.forgery`): forged,
 stale, replayed and unsigned requests, webhooks of every bank provider and e-tickets, a
-corpus of malformed bodies, trickled bodies, and every route × every role; each refused,
+corpus of malformed bodies, trickled bodies, and every route x every role; each refused,
 none changing the store, and the genuine operations around them exactly as the model says."""
 
 from __future__ import annotations

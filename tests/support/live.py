@@ -21,7 +21,6 @@ import aiohttp
 
 from adapters.http.signing import RequestSigner
 
-
 PORTS_ENV = "CITYSETTLE_TEST_PORTS"  # e.g. "9300-9349": servers the tests start listen only there
 
 
