@@ -76,8 +76,10 @@ bench-http: $(STAMP)
 
 # The reliability suites at full size (tests/reliability, RELIABILITY.md): kills of serve
 # under signed load on PostgreSQL and SQLite, outages of a PostgreSQL server of the test's
-# own, 100 concurrent writers, three servers on one database; one table and
-# bench/results/reliability.json. 6 to 9 minutes here; make test runs most suites small.
+# own (stopped, frozen, out of connection slots), a full disk (a tmpfs), 100 concurrent
+# writers, three servers on one database, forged and malformed requests, schemathesis at
+# 100 examples per operation; one table and bench/results/reliability.json. make test runs
+# most suites small.
 RELIABILITY_OUT := var/reliability
 reliability: $(STAMP)
 	@bash scripts/ensure_postgres.sh
