@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8080
 DEMO_ARGS ?=  # e.g. --size 60 for a smaller demo day (tests/integration/test_readme.py)
 
-.PHONY: install run test lint bench bench-http reliability clean
+.PHONY: install run test lint bench bench-http reliability soak clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -77,8 +77,10 @@ bench-http: $(STAMP)
 
 # The reliability suites at full size (tests/reliability, RELIABILITY.md): kills of serve
 # under signed load on PostgreSQL and SQLite, outages of a PostgreSQL server of the test's
-# own, 100 concurrent writers, three servers on one database; one table and
-# bench/results/reliability.json. 6 to 9 minutes here; make test runs most suites small.
+# own (stopped, frozen, out of connection slots), a full disk (a tmpfs), 100 concurrent
+# writers, three servers on one database, forged and malformed requests, schemathesis at
+# 100 examples per operation; one table and bench/results/reliability.json. make test runs
+# most suites small.
 RELIABILITY_OUT := var/reliability
 reliability: $(STAMP)
 	@bash scripts/ensure_postgres.sh
@@ -88,6 +90,16 @@ reliability: $(STAMP)
 		CITYSETTLE_TEST_PG_URL=postgresql://citysettle:citysettle@127.0.0.1:5432/postgres \
 		$(PY) -m pytest tests/reliability -q -m reliability; status=$$?; \
 		$(PY) -m tests.reliability.report $(RELIABILITY_OUT) || status=1; exit $$status
+
+# Ten minutes of steady signed load against serve --workers 2 on PostgreSQL (a throwaway
+# database): RSS, file descriptors, connections and latency sampled every 5 s into
+# bench/results/soak.json and soak.png; fails if a process's memory keeps growing.
+# Not part of make test or CI; niced, as it loads the machine for its ten minutes.
+soak: $(STAMP)
+	@bash scripts/ensure_postgres.sh
+	@uptime
+	nice -n 10 $(PY) -m tests.reliability.soak \
+		--pg-url postgresql://citysettle:citysettle@127.0.0.1:5432/postgres
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

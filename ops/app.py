@@ -102,7 +102,7 @@ async def _event_store(app: web.Application) -> AsyncIterator[None]:
         on_device_batch=app[METRICS].observe_device_batch,
         ticket_codes=app[TICKET_CODES],
         on_ticket_validation=lambda outcome, reason: app[METRICS].ticket_validations.labels(outcome, reason).inc(),
-        limits=ApiLimits(request_timeout_s=config.request_timeout_s),
+        limits=ApiLimits(request_timeout_s=config.request_timeout_s, read_timeout_s=config.read_timeout_s),
         admission=Admission(config.max_in_flight),
     )
     app[DESK] = Desk(store=store, projections=store, tokens=app[DESK_TOKENS], passwords=PasswordBook(sealer))

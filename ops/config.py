@@ -29,7 +29,21 @@ DEFAULT_STORE_URL = "sqlite:///./var/citysettle.db"
 CONFIG_ENV = "CITYSETTLE_CONFIG"  # the TOML file, when not given with --config
 ENV_PREFIX = "CITYSETTLE_"
 # variables of the same prefix that are not settings of the service
-NOT_SETTINGS = frozenset({CONFIG_ENV, "CITYSETTLE_WORKER", "CITYSETTLE_TEST_PG_URL", "CITYSETTLE_BENCH_PG_URL"})
+NOT_SETTINGS = frozenset(
+    {
+        CONFIG_ENV,
+        "CITYSETTLE_WORKER",
+        "CITYSETTLE_TEST_PG_URL",
+        "CITYSETTLE_BENCH_PG_URL",
+        "CITYSETTLE_TEST_PORTS",  # the tests: where the servers they start listen
+        "CITYSETTLE_TEST_PG_PORTS",
+        "CITYSETTLE_FUZZ_EXAMPLES",  # tests/integration/test_http_fuzz.py
+        "CITYSETTLE_FUZZ_STORE",
+        "CITYSETTLE_FUZZ_TALLY",
+        "CITYSETTLE_RELIABILITY",  # tests/reliability
+        "CITYSETTLE_RELIABILITY_OUT",
+    }
+)
 
 
 class ConfigError(ValueError):
@@ -56,6 +70,10 @@ class Config:
     # the longest a request may take once its body is read; later it is a 503 with
     # Retry-After (a store that stopped answering must not hold clients without bound)
     request_timeout_s: float = 10.0
+    # the longest a client may take to send a request's headers (also how long a kept-alive
+    # connection may stay idle) and, once they are in, its body: a client trickling bytes
+    # (slow loris) must not hold a connection and an admission slot without bound
+    read_timeout_s: float = 10.0
     checkpoint_key_file: Path | None = None
     checkpoint_keyring_file: Path | None = None
     checkpoint_interval_s: float = 60.0
@@ -292,6 +310,13 @@ SETTINGS: tuple[Setting, ...] = (
         "request_timeout_s",
         seconds(1, 300),
         "the longest a request may take once its body is read; then 503 with Retry-After",
+    ),
+    Setting(
+        "read_timeout_s",
+        "read_timeout_s",
+        seconds(1, 300),
+        "the longest a client may take to send a request's headers (and a kept-alive connection may idle), and "
+        "then its body; past it the connection is closed, a body answered 408",
     ),
     Setting("ticket_key_file", "ticket_key_file", path, "Ed25519 private key (PEM) that signs ticket codes"),
     Setting("ticket_key_id", "ticket_key_id", integer(0, 65_535), "the key id ticket codes signed with that key carry"),

@@ -149,6 +149,7 @@ def run_worker(config: Config, *, reuse_port: bool = False) -> None:
             port=config.port,
             reuse_port=reuse_port,
             shutdown_timeout=config.shutdown_timeout_s,
+            keepalive_timeout=config.read_timeout_s,  # also bounds the wait for a request's headers
             print=None,
             access_log=None,  # its request line has the query string; ops.access_log writes ours
         )

@@ -48,6 +48,8 @@ class ApiLimits:
     # the longest a request may take once its body is read (an event stream: until its
     # caller is known); later it is a 503 with Retry-After
     request_timeout_s: float = 10.0
+    # the longest a request's body may take to arrive once its headers are in (then 408)
+    read_timeout_s: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)

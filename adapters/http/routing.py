@@ -15,6 +15,7 @@ the body is bounded by the request timeout (503 with Retry-After past it).
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import re
 from collections.abc import Awaitable, Callable, Mapping
@@ -23,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
+import msgspec.inspect
 from aiohttp import web
 
 from adapters.http.admission import RETRY_AFTER_S
@@ -43,8 +45,57 @@ CALLER = web.RequestKey("caller", Caller)
 EVENT_STREAM = "text/event-stream"
 
 
+# What no text of a request may carry: control characters (tab and line breaks only in
+# text longer than ONE_LINE_MAX: notes, reasons), bidirectional embeddings, overrides and
+# isolates, zero-width and other invisible format characters, the byte-order mark and
+# lone surrogates. Two ids or names that print alike must be alike.
+INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ud800-\udfff]"
+)
+LINE_BREAK = re.compile("[\t\n\r]")
+ONE_LINE_MAX = 200  # a text field of at most this many characters is one line (ids, names)
+
+
+@functools.cache
+def _one_line_fields(cls: type[msgspec.Struct]) -> frozenset[str]:
+    """The fields of ``cls`` that are strings of at most ONE_LINE_MAX characters."""
+    names = set()
+    for info in msgspec.inspect.type_info(cls).fields:  # type: ignore[attr-defined]
+        kind = info.type.type if isinstance(info.type, msgspec.inspect.Metadata) else info.type
+        options = kind.types if isinstance(kind, msgspec.inspect.UnionType) else (kind,)
+        for option in options:
+            if isinstance(option, msgspec.inspect.StrType) and (option.max_length or ONE_LINE_MAX + 1) <= ONE_LINE_MAX:
+                names.add(info.name)
+    return frozenset(names)
+
+
+def refuse_invisible(value: Any, where: str, one_line: bool) -> None:
+    """Raise ValueError (msgspec's refusal) naming ``where`` when a string in ``value``
+    carries a character of INVISIBLE (or, ``one_line``, a line break)."""
+    if isinstance(value, str):
+        found = INVISIBLE.search(value) or (LINE_BREAK.search(value) if one_line else None)
+        if found:
+            raise ValueError(
+                f"{where} contains U+{ord(found.group()):04X}, a control or invisible character: send the text as it "
+                "prints"
+            )
+    elif isinstance(value, list | tuple):
+        for item in value:
+            refuse_invisible(item, f"{where}[]", one_line)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            refuse_invisible(key, f"{where} (a key)", True)
+            refuse_invisible(item, f"{where}.{key}" if isinstance(key, str) else where, False)
+
+
 class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Base of request bodies: unknown fields are refused, types are strict."""
+    """Base of request bodies: unknown fields are refused, types are strict, and no text
+    carries control or invisible characters (`INVISIBLE`)."""
+
+    def __post_init__(self) -> None:
+        one_line = _one_line_fields(type(self))
+        for name in self.__struct_fields__:
+            refuse_invisible(getattr(self, name), name, name in one_line)
 
 
 class Answer(msgspec.Struct, kw_only=True):
@@ -151,7 +202,9 @@ def _handler(route: Route) -> Callable[[web.Request], Awaitable[web.StreamRespon
     async def handle(request: web.Request) -> web.StreamResponse:
         services = request.app[API]
         at = services.clock()
-        body = await _read_body(request, route.body_max_bytes or services.limits.body_max_bytes)
+        body = await _read_body(
+            request, route.body_max_bytes or services.limits.body_max_bytes, services.limits.read_timeout_s
+        )
         limit_s = services.limits.request_timeout_s
         try:
             async with asyncio.timeout(limit_s) as deadline:
@@ -196,10 +249,20 @@ async def _run(
     return await route.handler(Call(request, services, caller, decoded, request_key, at))
 
 
-async def _read_body(request: web.Request, limit: int) -> bytes:
+async def _read_body(request: web.Request, limit: int, timeout_s: float) -> bytes:
     if request.content_length is not None and request.content_length > limit:
         raise Problem(413, "Request body too large", f"at most {limit} bytes", f"{PROBLEM_BASE}body-too-large")
-    body = await request.read()  # aiohttp's client_max_size bounds it before it is buffered
+    try:
+        async with asyncio.timeout(timeout_s):
+            body = await request.read()  # aiohttp's client_max_size bounds it before it is buffered
+    except TimeoutError:
+        raise Problem(
+            408,
+            "Request body too slow",
+            f"the body did not arrive within {timeout_s:g} s of the headers; send it at once",
+            f"{PROBLEM_BASE}body-timeout",
+            headers={"Connection": "close"},
+        ) from None
     if len(body) > limit:
         raise Problem(413, "Request body too large", f"at most {limit} bytes", f"{PROBLEM_BASE}body-too-large")
     return body
@@ -228,11 +291,12 @@ async def _authenticate(request: web.Request, body: bytes, services: ApiServices
 
 def _request_key(request: web.Request, body: bytes, caller: Caller) -> RequestKey:
     key = request.headers.get(IDEMPOTENCY_HEADER, "")
-    if not IDEMPOTENCY_KEY.fullmatch(key):
+    if len(key) > IDEMPOTENCY_KEY_MAX or not IDEMPOTENCY_KEY.fullmatch(key):
         raise Problem(
             400,
             "Idempotency-Key required",
-            f"a {request.method} needs an {IDEMPOTENCY_HEADER} header of printable ASCII (not only spaces)",
+            f"a {request.method} needs an {IDEMPOTENCY_HEADER} header of 1 to {IDEMPOTENCY_KEY_MAX} printable ASCII "
+            "characters (not only spaces)",
             f"{PROBLEM_BASE}idempotency-key-required",
         )
     # the request's identity: what it does (method, target) and with which body

@@ -9,7 +9,9 @@ refusal reports (``SignatureRejected.check``):
 - ``keyid``, ``created``, ``expires``: required ``keyid`` and ``created``, the latter
   within ±300 s of the server's clock; an ``expires`` in the past;
 - ``covered-components``: ``@method`` and ``@path`` always, ``@query`` when the target
-  has a query, ``content-digest`` when there is a body;
+  has a query, ``idempotency-key`` when the request carries one (else a captured request
+  could be replayed under a fresh key within the clock window, and applied again),
+  ``content-digest`` when there is a body;
 - ``content-digest``: the field is missing, malformed, or does not match the body
   (sha-256 or sha-512, compared in constant time);
 - ``key-revoked``/``key-expired``/``keyid``: from the key lookup;
@@ -40,6 +42,7 @@ from http_message_signatures import (
 from domain.model.clients import KeyAlgorithm
 
 CLOCK_SKEW_S = 300
+IDEMPOTENCY_FIELD = "idempotency-key"  # covered by the signature whenever it is sent
 ALGORITHMS: dict[KeyAlgorithm, type[HTTPSignatureAlgorithm]] = {
     KeyAlgorithm.ED25519: algorithms.ED25519,
     KeyAlgorithm.HMAC_SHA256: algorithms.HMAC_SHA256,
@@ -129,6 +132,8 @@ def required_components(message: SignedMessage, body: bytes) -> list[str]:
     required = ["@method", "@path"]
     if message.has_query:
         required.append("@query")
+    if IDEMPOTENCY_FIELD in message.headers:
+        required.append(IDEMPOTENCY_FIELD)
     if body:
         required.append("content-digest")
     return required

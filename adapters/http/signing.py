@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from http_message_signatures import HTTPMessageSigner, HTTPSignatureKeyResolver
 
-from adapters.http.signatures import ALGORITHMS
+from adapters.http.signatures import ALGORITHMS, IDEMPOTENCY_FIELD
 from domain.model.clients import KeyAlgorithm
 
 SIGNATURE_LABEL = "sig1"
@@ -37,8 +37,8 @@ class _SigningKey(HTTPSignatureKeyResolver):
 
 @dataclass(frozen=True, slots=True)
 class RequestSigner:
-    """Signs for one key: covers @method, @path, @query (when there is one), @authority and,
-    with a body, the Content-Digest it adds."""
+    """Signs for one key: covers @method, @path, @query (when there is one), @authority,
+    the Idempotency-Key (when there is one) and, with a body, the Content-Digest it adds."""
 
     key_id: str
     key: Ed25519PrivateKey | bytes
@@ -60,6 +60,8 @@ class RequestSigner:
             components = ("@method", "@authority", "@path")
             if "?" in url and url.split("?", 1)[1]:
                 components += ("@query",)
+            if any(name.lower() == IDEMPOTENCY_FIELD for name in message.headers):
+                components += (IDEMPOTENCY_FIELD,)  # a captured request cannot be replayed under another key
         signer = HTTPMessageSigner(
             signature_algorithm=ALGORITHMS[self.algorithm], key_resolver=_SigningKey(self.key_id, self.key)
         )

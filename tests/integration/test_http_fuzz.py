@@ -48,6 +48,10 @@ def _document_without_auth() -> dict[str, Any]:
 
 SCHEMA = schemathesis.openapi.from_dict(_document_without_auth())
 EXAMPLES_PER_OPERATION = int(os.environ.get("CITYSETTLE_FUZZ_EXAMPLES", "25"))
+# make reliability runs this module with a larger budget (tests/reliability/test_schemathesis.py):
+# on a store it names, writing each answer's status to a tally it reads afterwards
+STORE_ENV = "CITYSETTLE_FUZZ_STORE"
+TALLY_ENV = "CITYSETTLE_FUZZ_TALLY"
 STARTUP_S = 20.0
 
 
@@ -76,7 +80,7 @@ async def _register(store_url: str) -> dict[str, RequestSigner]:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    store_url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'events.db'}"
+    store_url = os.environ.get(STORE_ENV) or f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'events.db'}"
     signers = asyncio.run(_register(store_url))
     port = _free_port()
     env = {**os.environ, "CITYSETTLE_CLIENT_CACHE_TTL_S": "0"}
@@ -114,7 +118,13 @@ def _send(case: Any, live: Live) -> requests.Response:
         headers["Idempotency-Key"] = f"{key}-{uuid.uuid4()}"  # generated keys repeat across other bodies
     role = case.operation.definition.raw["x-roles"][0]
     signed = live.signers[role].sign(case.method, url, body, headers)
-    return requests.request(case.method, url, data=body or None, headers=signed, timeout=10)
+    response = requests.request(case.method, url, data=body or None, headers=signed, timeout=10)
+    tally = os.environ.get(TALLY_ENV)
+    if tally:
+        with open(tally, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"operation": f"{case.method} {case.operation.path}", "status": response.status_code}))
+            out.write("\n")
+    return response
 
 
 @SCHEMA.parametrize()

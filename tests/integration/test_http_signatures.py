@@ -103,7 +103,7 @@ async def test_whatever_else_is_covered_is_verified_too(api: Api) -> None:
     url = str(api.http.make_url("/v1/payees/p1"))
     data = json.dumps(PAYEE).encode()
     headers = {"Content-Type": "application/json", "Idempotency-Key": "k1", "X-Terminal": "counter-7"}
-    components = ("@method", "@path", "@authority", "x-terminal", "content-digest")
+    components = ("@method", "@path", "@authority", "x-terminal", "idempotency-key", "content-digest")
     signed = admin.sign("PUT", url, data, headers, components=components)
     response = await api.http.put("/v1/payees/p1", data=data, headers={**signed, "X-Terminal": "counter-8"})
     assert (await problem(response, 401))["check"] == "signature"

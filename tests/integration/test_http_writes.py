@@ -44,7 +44,7 @@ async def test_a_payee_cannot_change_kind(api: Api) -> None:
     assert (await response.json())["type"].endswith("/problems/invalid-transition")
 
 
-@pytest.mark.parametrize("key", [None, "", "   "])
+@pytest.mark.parametrize("key", [None, "", "   ", "k" * 256])
 async def test_a_write_without_idempotency_key_is_400(api: Api, key: str | None) -> None:
     admin = await api.client(Role.ADMIN)
     response = await api.call(admin, "PUT", "/v1/payees/p1", PAYEE, idempotency_key=key)
@@ -130,3 +130,29 @@ async def test_a_body_that_is_not_json_by_its_type_is_415(api: Api) -> None:
     )
     assert response.status == 415
     assert await api.store.load(payee_stream_id("p1")) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "So Tu phap\u202e ioN aH"),  # a right-to-left override
+        ("name", "So Tu\u200b phap"),  # a zero-width space
+        ("name", "So Tu phap\x00"),
+        ("name", "So Tu\nphap"),  # one-line text
+        ("name", "\ufeffSo Tu phap"),
+    ],
+)
+async def test_control_and_invisible_characters_are_422_and_change_nothing(api: Api, field: str, value: str) -> None:
+    admin = await api.client(Role.ADMIN)
+    response = await api.call(admin, "PUT", "/v1/payees/p1", {**PAYEE, field: value})
+    assert response.status == 422, await response.text()
+    body = await response.json()
+    assert "control or invisible character" in body["detail"]
+    assert field in body["detail"]
+    assert list(await api.store.load(payee_stream_id("p1"))) == [], "a refused request records nothing"
+
+
+async def test_vietnamese_text_is_not_invisible(api: Api) -> None:
+    admin = await api.client(Role.ADMIN)
+    response = await api.call(admin, "PUT", "/v1/payees/p1", {**PAYEE, "name": "Sở Tư pháp Hà Nội"})
+    assert response.status == 201, await response.text()

@@ -131,6 +131,10 @@ def build_model(history: History, params: dict[str, dict[str, Any]], verdict: Ve
             )
         elif operation.kind == "credit":
             model.bank_credit(BANK_BIN, p["account_no"], p["tx"], p["amount_vnd"], p["reference"])
+        elif operation.kind == "ticket":
+            if body.get("paid_vnd") != p["price_vnd"]:
+                verdict.problems.append(f"{operation.op_id}: ticket answered {body}")
+            model.ticket_bought(p["holder"], p["price_vnd"], p["operator"])
         elif operation.kind == "session_start":
             model.session_started(body["session_id"])
         elif operation.kind == "session_end":

@@ -14,6 +14,8 @@ account's posted debits and credits. Its rules are the API's documented ones:
   wallet); with the reference of a payment already paid it overpays it (the whole
   amount is owed back: refunds); without a reference of ours, to suspense; the same
   notice again changes nothing;
+- a ticket bought from a wallet moves its price from the wallet to the operator's
+  payable;
 - a motorbike session of less than a day ended in cash costs one day's unit: cash
   (debit) to the operator's payable (credit).
 """
@@ -118,6 +120,11 @@ class ReferenceModel:
         session.status, session.fee_vnd = "ended", MOTORBIKE_DAY_VND
         self._post(f"cash:{operator_id}", f"payable:operator:{operator_id}", MOTORBIKE_DAY_VND)
         return MOTORBIKE_DAY_VND
+
+    def ticket_bought(self, holder: str, price_vnd: int, operator_id: str) -> None:
+        """A ticket bought from a wallet: the price from the holder's wallet to the operator."""
+        self._post(f"wallet:{holder}", f"payable:operator:{operator_id}", price_vnd)
+        self.wallets[holder] -= price_vnd
 
     def accounts(self) -> list[str]:
         return sorted(set(self.debits) | set(self.credits))

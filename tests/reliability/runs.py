@@ -208,12 +208,14 @@ async def contention_run(suite: str, store_url: str, folder: Path, workers: int,
     return verdict
 
 
-def record(verdict: Verdict) -> None:
-    """Keep the suite's verdict for the report (`tests.reliability.report`)."""
+def record(verdict: Verdict, not_modelled: tuple[str, ...] = ()) -> None:
+    """Keep the suite's verdict for the report (`tests.reliability.report`); the columns
+    in ``not_modelled`` are not known to the suite (no reference model): shown as "-"."""
     out = os.environ.get(OUT_ENV)
     if out:
         Path(out).mkdir(parents=True, exist_ok=True)
-        (Path(out) / f"{verdict.suite}.json").write_text(json.dumps(verdict.summary(), indent=2) + "\n")
+        summary = verdict.summary() | dict.fromkeys(not_modelled)
+        (Path(out) / f"{verdict.suite}.json").write_text(json.dumps(summary, indent=2) + "\n")
 
 
 def assert_sound(verdict: Verdict) -> None:

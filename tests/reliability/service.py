@@ -27,6 +27,8 @@ import aiohttp
 from tests.support.cli import ROOT
 from tests.support.live import free_port
 
+PG_PORTS_ENV = "CITYSETTLE_TEST_PG_PORTS"  # e.g. "55300-55349": where throwaway PostgreSQL servers listen
+
 
 class Service:
     """``citysettle serve --workers N`` in its own process group, on a fixed port."""
@@ -147,11 +149,12 @@ class OwnPostgres:
     """A throwaway PostgreSQL server: initdb into a fresh temporary folder (removed by
     `remove`), its own port, trust auth."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_connections: int = 40) -> None:
+        self.max_connections = max_connections
         self.folder = Path(tempfile.mkdtemp(prefix="citysettle-pg-"))
         self.data = self.folder / "pgdata"
         self.sockets = self.folder / "pgsock"
-        self.port = free_port()
+        self.port = free_port(PG_PORTS_ENV)
         self.url = f"postgresql://citysettle@127.0.0.1:{self.port}/postgres"
         self.as_root = os.geteuid() == 0
 
@@ -170,7 +173,10 @@ class OwnPostgres:
         assert done.returncode == 0, f"initdb failed: {done.stderr[-2000:]}"
 
     def start(self) -> None:
-        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.sockets} -c fsync=off -c max_connections=40"
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.sockets} -c fsync=off"
+            f" -c max_connections={self.max_connections}"
+        )
         done = self._run(
             _pg_binary("pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.folder / "pg.log"), "-w", "start"
         )

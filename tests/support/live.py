@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -20,11 +21,28 @@ import aiohttp
 
 from adapters.http.signing import RequestSigner
 
+PORTS_ENV = "CITYSETTLE_TEST_PORTS"  # e.g. "9300-9349": servers the tests start listen only there
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+
+def free_port(env: str = PORTS_ENV) -> int:
+    """A port free now: any (the kernel's choice), or one of the range in ``env`` (``LOW-HIGH``)
+    where several people share a machine and each keeps to a range."""
+    wanted = os.environ.get(env, "").strip()
+    if not wanted:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return int(s.getsockname()[1])
+    low, _, high = wanted.partition("-")
+    ports = list(range(int(low), int(high or low) + 1))
+    random.shuffle(ports)  # two tests at once rarely try the same one
+    for port in ports:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {env}={wanted}")
 
 
 @contextmanager

@@ -49,3 +49,20 @@ async def test_the_query_and_the_digest_must_be_covered() -> None:
 
 async def test_a_signature_over_an_empty_body_needs_no_digest() -> None:
     await verify(NOW, body=b"", components=("@method", "@path", "@query"))
+
+
+async def test_an_idempotency_key_sent_must_be_covered() -> None:
+    """Else a captured request, sent again under a fresh key within the clock window, is a
+    new request and applied again (the forgery suite bought a second ticket so)."""
+    body = b"{}"
+    headers = {"Idempotency-Key": "order-1"}
+    uncovered = SIGNER.sign("POST", URL, body, headers, created=NOW, components=("@method", "@path", "@query"))
+    with pytest.raises(SignatureRejected) as refused:
+        await verify_request(SignedMessage("POST", URL, Headers(uncovered.items())), body, lookup, NOW)
+    assert (refused.value.check, "idempotency-key" in refused.value.detail) == ("covered-components", True)
+    covered = SIGNER.sign("POST", URL, body, headers, created=NOW)  # the signer covers it by itself
+    await verify_request(SignedMessage("POST", URL, Headers(covered.items())), body, lookup, NOW)
+    rekeyed = {**covered, "Idempotency-Key": "order-2"}
+    with pytest.raises(SignatureRejected) as refused:
+        await verify_request(SignedMessage("POST", URL, Headers(rekeyed.items())), body, lookup, NOW)
+    assert refused.value.check == "signature"
