@@ -6,12 +6,17 @@ Scenarios, same machine, same run, each on its own empty table:
     ``save`` of a new aggregate per event, called from asyncio through a thread pool;
 (b) our ``PostgresEventStore`` (asyncpg, group commit), ``--concurrency`` tasks each
     creating a new aggregate and appending its one event, uvloop as the event loop;
+(b128) the same with the group commit of before issue 14 (a fixed cap of 128 events per
+    batch), to show what the load-following batches change in the same run;
 (c) raw asyncpg ``copy_records_to_table`` of pre-encoded rows of the same shape, one
     transaction per ``--concurrency`` rows (the largest batch (b) can form): the ceiling;
 (d) our ``SqliteEventStore``, same workload as (b);
 (e) two writer processes (spawn) each running (b) against the same database at once.
 
-Every timed scenario is preceded by a warm-up on the same store. The benchmark creates a
+(b), (b128) and (c) run interleaved in ``--rounds`` rounds (b, b128, c, b128, b, c, ...):
+the disk's fsync and the neighbours' load on this shared machine vary more than the
+effects measured, so each ratio is the median of the rounds' ratios, with its spread
+(lowest, highest) beside it. Every timed scenario is preceded by a warm-up on the same store. The benchmark creates a
 throwaway database ``citysettle_bench_<pid>`` through ``CITYSETTLE_BENCH_PG_URL`` (a
 role with CREATEDB; the URL names an existing database to connect to) and drops it at
 the end. Results are printed and written to ``bench/results/eventstore.json``.
@@ -65,7 +70,9 @@ GOALS = {
     "ratio_vs_stock": 20,
     "two_process_events_per_s": 50_000,
     "sqlite_events_per_s": 10_000,
+    "ratio_vs_ceiling": 0.5,
 }
+FIXED_CAP_BEFORE = 128  # the group commit's fixed batch cap before issue 14, item 3
 
 
 class Parcel(Aggregate):
@@ -92,6 +99,7 @@ class Settings:
     stock_threads: int
     stock_duration_s: float
     copy_rows: int
+    rounds: int
     batching: dict[str, Any]
     """Group-commit options passed to the stores; empty means the stores' defaults."""
 
@@ -190,18 +198,20 @@ async def bench_stock(s: Settings, dbname: str) -> Run:
         app.close()
 
 
-async def open_pg_store(s: Settings, url: str) -> PostgresEventStore:
-    return await PostgresEventStore.open(url, codec=CodecOptions(), **s.batching)
+async def open_pg_store(s: Settings, url: str, batching: dict[str, Any] | None = None) -> PostgresEventStore:
+    return await PostgresEventStore.open(url, codec=CodecOptions(), **(s.batching if batching is None else batching))
 
 
-async def bench_citysettle(s: Settings, url: str) -> tuple[Run, dict[str, float]]:
-    """(b) our asyncpg store with group commit."""
-    store = await open_pg_store(s, url)
+async def bench_citysettle(
+    s: Settings, url: str, batching: dict[str, Any] | None = None
+) -> tuple[Run, dict[str, float]]:
+    """(b) our asyncpg store with group commit ((b128): with ``batching`` of before)."""
+    store = await open_pg_store(s, url, batching)
     try:
         await closed_loop(appender(store), s.concurrency, s.warmup_s)
-        before = store.committer.stats.batches, store.committer.stats.events
-        run = await closed_loop(appender(store), s.concurrency, s.duration_s)
         stats = store.committer.stats
+        before = stats.batches, stats.events
+        run = await closed_loop(appender(store), s.concurrency, s.duration_s)
         batches = stats.batches - before[0]
         events = stats.events - before[1]
     finally:
@@ -233,11 +243,11 @@ def ceiling_rows(count: int) -> list[tuple[int, UUID, int, str, bytes, bytes]]:
     return rows
 
 
-async def bench_copy_ceiling(s: Settings, url: str) -> Run:
-    """(c) raw COPY into a table shaped like ours, one transaction per batch."""
-    rows = ceiling_rows(s.copy_rows)
+async def bench_copy_ceiling(s: Settings, url: str, rows: list[tuple[Any, ...]]) -> Run:
+    """(c) raw COPY into a new table shaped like ours, one transaction per batch."""
     conn = await asyncpg.connect(url)
     try:
+        await conn.execute("DROP TABLE IF EXISTS ceiling.events")
         await conn.execute(
             """CREATE TABLE ceiling.events (
                    position  bigint PRIMARY KEY,
@@ -345,7 +355,7 @@ async def create_database(admin_url: str, dbname: str) -> None:
         await admin.close()
     conn = await asyncpg.connect(with_database(admin_url, dbname))
     try:
-        for schema in ("stock", "citysettle", "ceiling", "two_process"):
+        for schema in ("stock", "citysettle", "fixed_cap", "ceiling", "two_process"):
             await conn.execute(f'CREATE SCHEMA "{schema}"')
     finally:
         await conn.close()
@@ -394,34 +404,84 @@ async def run_postgres_scenarios(s: Settings, dbname: str) -> dict[str, Any]:
     stock = await bench_stock(s, dbname)
     print(f"    {stock.events_per_s:,.0f} events/s ({stock.events} in {stock.elapsed_s:.1f} s)")
 
-    print(f"(b) citysettle asyncpg store, {s.concurrency} tasks ...", flush=True)
-    before, started = foreign_cpu_s(), time.monotonic()
-    ours, batching = await bench_citysettle(s, with_database(s.pg_url, dbname, "citysettle"))
-    # A busy neighbour on this shared 2-core machine shows here.
-    out["background_cpu_cores_during_b"] = background_cores(before, foreign_cpu_s(), time.monotonic() - started)
-    print(
-        f"    {ours.events_per_s:,.0f} events/s ({ours.events} in {ours.elapsed_s:.1f} s), "
-        f"p50 {ours.latency_ms(0.5):.1f} ms, p99 {ours.latency_ms(0.99):.1f} ms, "
-        f"mean batch {batching['mean_batch_events']:.0f} events; "
-        f"other processes used {out['background_cpu_cores_during_b']:.2f} cores meanwhile"
-    )
+    rows = ceiling_rows(s.copy_rows)
+    fixed = {**s.batching, "max_batch_events": FIXED_CAP_BEFORE, "adaptive_batches": False}
+    rounds: list[dict[str, Any]] = []
+    for i in range(1, s.rounds + 1):
+        # (b) and (b128) swap places every round: the one right after the previous
+        # round's COPY shares the disk with its write-back
+        results: dict[str, tuple[Run, dict[str, Any], float]] = {}
+        for name in ("b", "b128") if i % 2 else ("b128", "b"):
+            label = (
+                f"(b) citysettle asyncpg store, {s.concurrency} tasks"
+                if name == "b"
+                else (f"(b128) the same, fixed cap of {FIXED_CAP_BEFORE} events")
+            )
+            print(f"round {i}/{s.rounds}: {label} ...", flush=True)
+            before, started = foreign_cpu_s(), time.monotonic()
+            schema, options = ("citysettle", None) if name == "b" else ("fixed_cap", fixed)
+            run, stats = await bench_citysettle(s, with_database(s.pg_url, dbname, schema), options)
+            # A busy neighbour on this shared 2-core machine shows here.
+            background = background_cores(before, foreign_cpu_s(), time.monotonic() - started)
+            results[name] = (run, stats, background)
+            print(
+                f"    {run.events_per_s:,.0f} events/s ({run.events} in {run.elapsed_s:.1f} s), "
+                f"p50 {run.latency_ms(0.5):.1f} ms, p99 {run.latency_ms(0.99):.1f} ms, "
+                f"mean batch {stats['mean_batch_events']:.0f} events; "
+                f"other processes used {background:.2f} cores meanwhile"
+            )
+        ours, batching, background = results["b"]
+        old, old_batching, _ = results["b128"]
+        print(f"    (c) raw COPY ceiling, {s.concurrency} rows per transaction ...", flush=True)
+        ceiling = await bench_copy_ceiling(s, with_database(s.pg_url, dbname), rows)
+        print(
+            f"    {ceiling.events_per_s:,.0f} events/s ({ceiling.events} in {ceiling.elapsed_s:.1f} s); "
+            f"b/c {ours.events_per_s / ceiling.events_per_s:.3f}, b128/c {old.events_per_s / ceiling.events_per_s:.3f}"
+        )
+        rounds.append(
+            {
+                "citysettle_events_per_s": round(ours.events_per_s),
+                "append_p50_ms": round(ours.latency_ms(0.5), 2),
+                "append_p99_ms": round(ours.latency_ms(0.99), 2),
+                "mean_batch_events": round(batching["mean_batch_events"], 1),
+                "batches": batching["batches"],
+                "fixed_cap_events_per_s": round(old.events_per_s),
+                "fixed_cap_mean_batch_events": round(old_batching["mean_batch_events"], 1),
+                "copy_ceiling_events_per_s": round(ceiling.events_per_s),
+                "ratio_vs_ceiling": round(ours.events_per_s / ceiling.events_per_s, 3),
+                "ratio_fixed_cap_vs_ceiling": round(old.events_per_s / ceiling.events_per_s, 3),
+                "ratio_vs_fixed_cap": round(ours.events_per_s / old.events_per_s, 3),
+                "background_cpu_cores": background,
+            }
+        )
 
-    print(f"(c) raw COPY ceiling, {s.concurrency} rows per transaction ...", flush=True)
-    ceiling = await bench_copy_ceiling(s, with_database(s.pg_url, dbname))
-    print(f"    {ceiling.events_per_s:,.0f} events/s ({ceiling.events} in {ceiling.elapsed_s:.1f} s)")
+    def median(key: str) -> float:
+        return float(statistics.median(r[key] for r in rounds))
+
+    def spread(key: str) -> list[float]:
+        return [min(r[key] for r in rounds), max(r[key] for r in rounds)]
 
     out.update(
         stock_eventsourcing_events_per_s=round(stock.events_per_s),
         stock_threads=s.stock_threads,
         stock_append_p99_ms=round(stock.latency_ms(0.99), 2),
-        citysettle_events_per_s=round(ours.events_per_s),
-        append_p50_ms=round(ours.latency_ms(0.5), 2),
-        append_p99_ms=round(ours.latency_ms(0.99), 2),
-        citysettle_mean_batch_events=round(batching["mean_batch_events"], 1),
-        copy_ceiling_events_per_s=round(ceiling.events_per_s),
+        rounds=rounds,
+        citysettle_events_per_s=round(median("citysettle_events_per_s")),
+        citysettle_events_per_s_spread=spread("citysettle_events_per_s"),
+        append_p50_ms=median("append_p50_ms"),
+        append_p99_ms=median("append_p99_ms"),
+        citysettle_mean_batch_events=median("mean_batch_events"),
+        copy_ceiling_events_per_s=round(median("copy_ceiling_events_per_s")),
+        copy_ceiling_events_per_s_spread=spread("copy_ceiling_events_per_s"),
         copy_ceiling_rows_per_transaction=s.concurrency,
-        ratio_vs_stock=round(ours.events_per_s / stock.events_per_s, 2),
-        ratio_vs_ceiling=round(ours.events_per_s / ceiling.events_per_s, 3),
+        ratio_vs_stock=round(median("citysettle_events_per_s") / stock.events_per_s, 2),
+        ratio_vs_ceiling=median("ratio_vs_ceiling"),
+        ratio_vs_ceiling_spread=spread("ratio_vs_ceiling"),
+        ratio_fixed_cap_vs_ceiling=median("ratio_fixed_cap_vs_ceiling"),
+        ratio_fixed_cap_vs_ceiling_spread=spread("ratio_fixed_cap_vs_ceiling"),
+        ratio_vs_fixed_cap=median("ratio_vs_fixed_cap"),
+        ratio_vs_fixed_cap_spread=spread("ratio_vs_fixed_cap"),
+        background_cpu_cores_during_b=median("background_cpu_cores"),
     )
     return out
 
@@ -433,7 +493,8 @@ def parse_args() -> Settings:
     p.add_argument("--duration", type=float, default=10.0, help="measured seconds for (b), (d), (e)")
     p.add_argument("--stock-threads", type=int, default=4, help="thread pool (and psycopg pool) size for (a)")
     p.add_argument("--stock-duration", type=float, default=10.0, help="measured seconds for (a)")
-    p.add_argument("--copy-rows", type=int, default=400_000, help="rows written by (c)")
+    p.add_argument("--copy-rows", type=int, default=200_000, help="rows written by (c) in each round")
+    p.add_argument("--rounds", type=int, default=5, help="interleaved rounds of (b), (b128), (c); at least 1")
     p.add_argument("--max-batch-events", type=int, help="group commit bound (default: the store's)")
     p.add_argument("--max-wait-ms", type=float, help="group commit wait (default: the store's)")
     a = p.parse_args()
@@ -446,6 +507,7 @@ def parse_args() -> Settings:
         stock_threads=a.stock_threads,
         stock_duration_s=a.stock_duration,
         copy_rows=a.copy_rows,
+        rounds=max(1, a.rounds),
         batching={k: v for k, v in batching.items() if v is not None},
     )
 
@@ -488,7 +550,10 @@ def main() -> None:
 
     print()
     print(f"ratio b/a (vs stock eventsourcing): {results['ratio_vs_stock']:.1f}x")
-    print(f"ratio b/c (vs COPY ceiling):        {results['ratio_vs_ceiling']:.2f}")
+    low, high = results["ratio_vs_ceiling_spread"]
+    print(f"ratio b/c (vs COPY ceiling):        {results['ratio_vs_ceiling']:.3f} (median of {s.rounds}, {low}-{high})")
+    low, high = results["ratio_fixed_cap_vs_ceiling_spread"]
+    print(f"ratio b128/c (fixed cap of before): {results['ratio_fixed_cap_vs_ceiling']:.3f} ({low}-{high})")
     for key, goal in GOALS.items():
         verdict = "met" if results[key] >= goal else "NOT met"
         print(f"goal {key} >= {goal:,}: {results[key]:,} ({verdict})")

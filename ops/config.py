@@ -62,6 +62,7 @@ class Config:
     codec: CodecOptions = field(default_factory=CodecOptions)
     batch_events_max: int = DEFAULT_BATCH_EVENTS
     batch_wait_ms: float = 0.0
+    batch_adaptive: bool = True  # batches follow the queue and the commit latency (batch_sizing)
     pending_appends_max: int = 10_000
     request_body_max_bytes: int = 1_048_576
     # API requests one worker serves at once; beyond, 503 + Retry-After (0: no bound)
@@ -255,7 +256,13 @@ SETTINGS: tuple[Setting, ...] = (
         "batch_events_max",
         "batch_events_max",
         integer(1, 100_000),
-        "group commit: most events in one transaction (BENCHMARKS.md)",
+        "group commit: most events in one transaction, the hard bound (BENCHMARKS.md)",
+    ),
+    Setting(
+        "batch_adaptive",
+        "batch_adaptive",
+        flag,
+        "group commit: `1` sizes batches by the queue and the commit latency, `0` takes all that is queued",
     ),
     Setting(
         "batch_wait_ms",

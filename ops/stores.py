@@ -73,6 +73,7 @@ async def open_store(config: Config, *, create: bool = True, decodes: bool = Tru
             max_batch_events=config.batch_events_max,
             max_wait_ms=config.batch_wait_ms,
             max_pending=config.pending_appends_max,
+            adaptive_batches=config.batch_adaptive,
         )
     except _UNREACHABLE as exc:
         raise StoreUnreachable(

@@ -72,10 +72,15 @@ class BatchedEventStore(ABC):
         max_batch_events: int,
         max_wait_ms: float,
         max_pending: int,
+        adaptive_batches: bool = True,
     ) -> None:
         self.mapper: Mapper[UUID] = build_mapper(codec)
         self.committer = GroupCommitter(
-            backend, max_batch_events=max_batch_events, max_wait_ms=max_wait_ms, max_pending=max_pending
+            backend,
+            max_batch_events=max_batch_events,
+            max_wait_ms=max_wait_ms,
+            max_pending=max_pending,
+            adaptive=adaptive_batches,
         )
         self._appended = asyncio.Event()
         self._closed = False

@@ -79,6 +79,7 @@ class PostgresEventStore(BatchedEventStore):
         max_batch_events: int = DEFAULT_BATCH_EVENTS,
         max_wait_ms: float = 0.0,
         max_pending: int = 10_000,
+        adaptive_batches: bool = True,
         read_pool_size: int = 4,
         connect_timeout_s: float = 10.0,
         migrations: Sequence[tuple[int, str]] = MIGRATIONS,
@@ -120,6 +121,7 @@ class PostgresEventStore(BatchedEventStore):
             max_batch_events=max_batch_events,
             max_wait_ms=max_wait_ms,
             max_pending=max_pending,
+            adaptive_batches=adaptive_batches,
         )
         store.committer.start()
         return store

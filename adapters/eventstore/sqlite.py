@@ -67,6 +67,7 @@ class SqliteEventStore(BatchedEventStore):
         max_batch_events: int = DEFAULT_BATCH_EVENTS,
         max_wait_ms: float = 0.0,
         max_pending: int = 10_000,
+        adaptive_batches: bool = True,
         migrations: Sequence[tuple[int, str]] = MIGRATIONS,
     ) -> SqliteEventStore:
         """Open the store; with ``create`` (the default) create the file and migrate it,
@@ -90,6 +91,7 @@ class SqliteEventStore(BatchedEventStore):
             max_batch_events=max_batch_events,
             max_wait_ms=max_wait_ms,
             max_pending=max_pending,
+            adaptive_batches=adaptive_batches,
         )
         store.committer.start()
         return store

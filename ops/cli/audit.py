@@ -43,16 +43,27 @@ async def verify(config: Config, out: TextIO, keyring: KeyRing | None = None) ->
         refuse_unknown_keys(checkpoints, keyring)
         bad_signature = first_bad_signature(checkpoints, keyring)
         pins = {c.position: c.hash for c in checkpoints} if keyring is not None else {}
-        with progress("verify", (await store.head()).position) as advance:
+        # a live store (the service appending, a streaming standby) grows while it is
+        # read: the head read before must be on the verified chain, the one read after
+        # must not be behind it
+        head_before = await store.head()
+        with progress("verify", head_before.position) as advance:
             head, broken = await verify_chain(store, pins=pins, on_page=advance)
-        stored_head = await store.head()
+        row_at_head = await store.read_log(head_before.position - 1, 1) if head_before.position else []
+        head_after = await store.head()
     finally:
         await store.close()
     problems = []
     if broken is not None:
         problems.append((broken.position, broken.reason))
-    elif stored_head != head:
-        problems.append((head.position + 1, "chain head does not match the last row"))
+    elif head.position < head_before.position:
+        problems.append((head.position + 1, f"the log ends before the chain head at {head_before.position}"))
+    elif head_before.position and row_at_head[0].hash != head_before.hash:
+        problems.append((head_before.position, "chain head does not match the row at its position"))
+    elif head_after.position < head.position:
+        problems.append((head_after.position + 1, f"rows past the chain head at {head_after.position}"))
+    elif head_after.position == head.position and head_after != head:
+        problems.append((head.position, "chain head does not match the last row"))
     if bad_signature is not None:
         problems.append(bad_signature)
     return write_verdict(out, head, problems, len(checkpoints), keyring is not None and bad_signature is None)

@@ -140,3 +140,50 @@ def test_cli_refuses_a_postgres_store_that_was_never_created(pg_database_url: st
 
 def _exists(path: str) -> bool:
     return Path(path).exists()
+
+
+async def test_verify_of_a_store_being_written_is_intact(store_url: str) -> None:
+    """A live store (the primary under load, a streaming standby) grows while it is read:
+    events appended after verify's last page are no tampering."""
+    await _seed(store_url, 3)
+    writer = await open_store(Config(store_url=store_url))
+    stop = asyncio.Event()
+
+    async def append_meanwhile() -> None:
+        i = 0
+        while not stop.is_set():
+            i += 1
+            await writer.append(Wallet(f"live{i}").collect_events())
+
+    appending = asyncio.create_task(append_meanwhile())
+    try:
+        for _ in range(15):
+            out = io.StringIO()
+            code = await verify(Config(store_url=store_url), out)
+            assert (code, json.loads(out.getvalue())["status"]) == (0, "intact"), out.getvalue()
+    finally:
+        stop.set()
+        await appending
+        await writer.close()
+
+
+@pytest.mark.parametrize(
+    ("tamper", "first_bad"),
+    [
+        ("UPDATE chain_head SET position = position - 1", 9),  # a head that is not its row's
+        # a row past a head that is otherwise right
+        ("UPDATE chain_head SET position = 9, hash = (SELECT hash FROM events WHERE position = 9)", 10),
+        ("DELETE FROM events WHERE position = 10", 10),  # the log ends before the head
+        ("UPDATE chain_head SET hash = zeroblob(32)", 10),  # the head's hash is not the row's
+    ],
+)
+async def test_verify_still_finds_a_head_that_disagrees_with_the_log(
+    tmp_path: Path, tamper: str, first_bad: int
+) -> None:
+    url = f"sqlite:///{tmp_path}/a.db"
+    await _seed(url, 5)
+    with sqlite3.connect(tmp_path / "a.db") as conn:
+        conn.execute(tamper)
+    out = io.StringIO()
+    assert await verify(Config(store_url=url), out) == EXIT_TAMPERED
+    assert json.loads(out.getvalue())["first_bad_position"] == first_bad, out.getvalue()

@@ -111,11 +111,12 @@ async def run_with_faults(
             await workload.settle_unanswered()
             reader = Reader(session, service.base)
             model = build_model(history, workload.params, verdict)
-            await caught_up(reader, signers, store_url)
+            # the store the service uses now: a failover points it at another one
+            await caught_up(reader, signers, service.store_url)
             await check_api(reader, signers, model, verdict)
         assert service.stop() == 0, f"serve did not stop cleanly: {service.tail()}"
-        check_log(history, workload.params, model, await read_log(store_url), verdict)
-        await check_audit(store_url, keyring, verdict)
+        check_log(history, workload.params, model, await read_log(service.store_url), verdict)
+        await check_audit(service.store_url, keyring, verdict)
     except BaseException:
         history.dump(folder / "history.jsonl")
         raise

@@ -162,21 +162,26 @@ class OwnPostgres:
         prefix = ["runuser", "-u", "postgres", "--"] if self.as_root else []
         return subprocess.run([*prefix, *command], capture_output=True, text=True, check=False, timeout=120)
 
-    def init(self) -> None:
+    def prepare(self) -> None:
+        """The folders, owned by the user the server runs as (before initdb or a base backup)."""
         self.sockets.mkdir(exist_ok=True)
         if self.as_root:
             shutil.chown(self.folder, "postgres")
             shutil.chown(self.sockets, "postgres")
+
+    def init(self) -> None:
+        self.prepare()
         done = self._run(
             _pg_binary("initdb"), "-D", str(self.data), "-U", "citysettle", "--auth=trust", "--no-sync", "-E", "UTF8"
         )
         assert done.returncode == 0, f"initdb failed: {done.stderr[-2000:]}"
 
-    def start(self) -> None:
+    def start(self, extra_options: str = "") -> None:
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.sockets} -c fsync=off"
             f" -c max_connections={self.max_connections}"
         )
+        options = f"{options} {extra_options}".strip()
         done = self._run(
             _pg_binary("pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.folder / "pg.log"), "-w", "start"
         )

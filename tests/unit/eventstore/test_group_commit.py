@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from uuid import UUID, uuid4
 
@@ -139,3 +140,53 @@ async def test_queue_is_bounded_and_applies_backpressure() -> None:
     assert len(committer._pending) <= 2
     await asyncio.gather(*tasks)
     await committer.close()
+
+
+async def closed_loop_batches(
+    backend: FakeBackend, appenders: int, rounds: int, cpu_s_per_append: float, **options: object
+) -> list[int]:
+    """``appenders`` callers append one event after the other ``rounds`` times, each
+    spending ``cpu_s_per_append`` of CPU before its append; the batches of the last
+    quarter of the run."""
+    committer = await make(backend, **options)  # type: ignore[arg-type]
+
+    async def caller() -> None:
+        for _ in range(rounds):
+            spin_until = time.thread_time() + cpu_s_per_append
+            while time.thread_time() < spin_until:
+                pass
+            await committer.submit(rows(1), None)
+
+    await asyncio.gather(*(caller() for _ in range(appenders)))
+    await committer.close()
+    assert sum(backend.batches) == appenders * rounds  # nothing lost, nothing twice
+    return backend.batches[-len(backend.batches) // 4 :]
+
+
+async def test_appenders_that_start_together_end_up_in_two_alternating_halves() -> None:
+    backend = FakeBackend()
+    backend.commit_delay_s = 0.003
+    batches = await closed_loop_batches(backend, appenders=40, rounds=20, cpu_s_per_append=0.0001)
+    assert batches[0] == 40 or backend.batches[0] == 40  # all 40 arrived together: a cold writer takes them
+    assert set(batches) == {20}, batches  # then one half commits while the other is prepared
+
+
+async def test_batches_grow_with_the_appenders() -> None:
+    backend = FakeBackend()
+    backend.commit_delay_s = 0.003
+    batches = await closed_loop_batches(backend, appenders=600, rounds=6, cpu_s_per_append=0.0)
+    assert set(batches) == {300}, batches  # a fixed cap of 128 would have made 5 batches of them
+
+
+async def test_without_adaptive_sizing_a_batch_takes_all_that_is_queued() -> None:
+    backend = FakeBackend()
+    backend.commit_delay_s = 0.001
+    batches = await closed_loop_batches(backend, appenders=40, rounds=20, cpu_s_per_append=0.0003, adaptive=False)
+    assert min(batches) == 40, batches  # in lockstep: the behaviour the sizing replaces
+
+
+async def test_the_hard_bound_holds() -> None:
+    backend = FakeBackend()
+    backend.commit_delay_s = 0.005
+    batches = await closed_loop_batches(backend, appenders=40, rounds=20, cpu_s_per_append=0.00001, max_batch_events=16)
+    assert max(batches) <= 16, batches
