@@ -40,7 +40,7 @@ from typing import Any
 
 import asyncpg
 
-from ops.audit import EXIT_BEHIND
+from ops.cli.audit import EXIT_BEHIND
 from tests.reliability.checker import Verdict
 from tests.reliability.client import Budget
 from tests.reliability.outage import postgres_pids
