@@ -25,6 +25,7 @@ class CountingLog:
         self.reads = 0
         self.records_read = 0
         self.decoded: list[int] = []
+        self.waits = 0
 
     async def read_log(self, after_position: int, limit: int) -> list[LogRecord]:
         self.reads += 1
@@ -35,6 +36,10 @@ class CountingLog:
     def decode(self, record: LogRecord) -> Any:
         self.decoded.append(record.position)
         return self._store.decode(record)
+
+    async def wait_for_append(self, after_position: int, timeout_s: float) -> None:
+        self.waits += 1
+        await self._store.wait_for_append(after_position, timeout_s)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
@@ -101,3 +106,14 @@ async def test_new_events_are_read_as_they_come(store: Any) -> None:
     assert [await r.catch_up() for r in runners] == [head] * len(runners)
     expected = await on_their_own(store)
     assert await rows.all_rows("parking_occupancy") == expected["parking_occupancy"]
+
+
+async def test_a_runner_behind_another_does_not_wait_for_the_next_append(store: Any) -> None:
+    await some_traffic(store)
+    counting = CountingLog(store)
+    shared = SharedLog(counting)
+    await shared.read_log(0, 10)  # one runner read ten records
+    await shared.wait_for_append(4, timeout_s=30)  # another, at 4, goes on at once
+    assert counting.waits == 0
+    await shared.wait_for_append(10, timeout_s=0)  # past what was read: the store's wait
+    assert counting.waits == 1
