@@ -40,11 +40,13 @@ import os
 import platform
 import shutil
 import signal
+import statistics
 import subprocess
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -255,11 +257,13 @@ def uptime() -> str:
 
 
 @contextlib.contextmanager
-def serve(tree: Path, store_url: str, log: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+def serve(
+    tree: Path, store_url: str, log: Path, port: int | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """``citysettle serve --workers 2`` of the code in ``tree`` (this checkout, or the
     baseline's), with the service's own settings (the tests' zero client-cache lifetime,
     which rereads the client's stream on every request, is not a production setting)."""
-    port = free_port()
+    port = port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CITYSETTLE_")}
     env["PYTHONPATH"] = str(tree)
     command = [sys.executable, "-m", "ops.cli", "serve", "--store", store_url, "--port", str(port), "--workers", "2"]
@@ -346,11 +350,147 @@ def measure_service(args: argparse.Namespace, tree: Path, store_url: str, log: P
         f"payments_created_p99_ms_at_{rate}": round(fixed["ok_p99_ms"], 2),
         f"payments_max_ms_at_{rate}": round(fixed["max_ms"], 2),
         "generator_cpu_us_per_request_at_offered": round(fixed["generator_cpu_us_per_request"]),
-        "meter_events_per_s": round(heartbeats["per_s"] * per_batch),
+        "meter_events_per_s": round(entries["per_s"] * per_batch),  # entries: a gate's camera reads
         "meter_heartbeat_events_per_s": round(heartbeats["per_s"] * per_batch),
         "meter_entry_events_per_s": round(entries["per_s"] * per_batch),
         "invoices_cycled": len(data["invoices"]),
     }
+
+
+# --- meter batches: this checkout beside a baseline, interleaved (issue 10's meter goal) ---
+
+
+async def log_head(store_url: str) -> int:
+    conn = await asyncpg.connect(store_url)
+    try:
+        return int(await conn.fetchval("SELECT position FROM chain_head WHERE id = 1"))
+    finally:
+        await conn.close()
+
+
+async def projections_at(store_url: str, position: int, seconds: float = 300) -> float:
+    """Wait until every projection has applied the log up to ``position``; the seconds it took."""
+    started = time.monotonic()
+    conn = await asyncpg.connect(store_url)
+    try:
+        while True:
+            rows = await conn.fetch("SELECT position FROM tracking")
+            if len(rows) >= MIN_PROJECTIONS and min(int(r["position"]) for r in rows) >= position:
+                return time.monotonic() - started
+            if time.monotonic() - started > seconds:
+                raise SystemExit(f"bench: projections did not reach {position} in {seconds:.0f} s")
+            await asyncio.sleep(0.05)
+    finally:
+        await conn.close()
+
+
+MIN_PROJECTIONS = 9  # ops.projections.projections() of the service measured
+
+
+@dataclass
+class MeterServer:
+    label: str
+    store_url: str
+    base: str
+    meters: dict[str, RequestSigner]
+    pids: dict[str, list[int]]
+    sequence: int = 0
+    rounds: dict[str, list[dict[str, float]]] = field(default_factory=lambda: {"heartbeat": [], "entry": []})
+
+
+def meter_round(server: MeterServer, kind: str, batches: int) -> None:
+    """One closed-loop load of ``batches`` batches of 1,000 ``kind`` events per device;
+    then the wait until the leader's projections have applied them (part of what a batch
+    costs the service, so reported beside the answered rate)."""
+    requests = meter_requests(server.base, server.meters, batches, kind, server.sequence)
+    server.sequence += batches * 1_000
+    # 503: the store or the request timeout (CITYSETTLE_REQUEST_TIMEOUT_S) on a machine too
+    # busy; the device would send the batch again. Counted, and its events not.
+    server.pids["postgres"] = asyncio.run(backends(server.store_url))  # the pools may have grown
+    before = {name: cpu_seconds(pids) for name, pids in server.pids.items()}
+    result = load(requests, len(server.meters), refusals=(503,), count_accepted=True)
+    refused = result["statuses"].get(503, 0)
+    events = (len(requests) - refused) * 1_000
+    if result["accepted"] != events:
+        raise SystemExit(f"bench: {server.label} {kind}: {result['accepted']} of {events} events accepted")
+    head = asyncio.run(log_head(server.store_url))
+    catch_up_s = asyncio.run(projections_at(server.store_url, head))
+    # CPU time until the projections caught up: what the events cost, wherever it was spent
+    # (less sensitive than the rates to what else the shared machine runs meanwhile)
+    cpu = {name: (cpu_seconds(pids) - before[name]) * 1e6 for name, pids in server.pids.items()}
+    figures = {
+        "events_per_s": events / result["elapsed_s"],
+        "with_projections_per_s": events / (result["elapsed_s"] + catch_up_s),
+        "projection_catch_up_s": catch_up_s,
+        "batch_p50_ms": result["p50_ms"],
+        "batch_p99_ms": result["p99_ms"],
+        "worker_cpu_us_per_event": cpu["workers"] / max(events, 1),
+        "postgres_cpu_us_per_event": cpu["postgres"] / max(events, 1),
+        "batches_refused_503": refused,
+    }
+    server.rounds[kind].append(figures)
+    print(f"{server.label} {kind}: " + ", ".join(f"{k} {v:.1f}" for k, v in figures.items()), flush=True)
+
+
+def meter_summary(rounds: list[dict[str, float]]) -> dict[str, Any]:
+    """Median of the rounds, and the spread (min..max) of the answered rate."""
+    out: dict[str, Any] = {k: round(statistics.median(r[k] for r in rounds), 1) for k in rounds[0]}
+    rates = [r["events_per_s"] for r in rounds]
+    out["events_per_s_min"], out["events_per_s_max"] = round(min(rates)), round(max(rates))
+    out["batches_refused_503"] = int(sum(r["batches_refused_503"] for r in rounds))
+    out["rounds"] = len(rounds)
+    return out
+
+
+def round_ratios(this: list[dict[str, float]], before: list[dict[str, float]], figure: str) -> dict[str, float]:
+    """This checkout over the baseline, round by round (the two ran next to each other)."""
+    ratios = [t[figure] / b[figure] for t, b in zip(this, before, strict=True) if b[figure]]
+    return {"median": round(statistics.median(ratios), 2), "min": round(min(ratios), 2), "max": round(max(ratios), 2)}
+
+
+def drop_database(url: str, name: str) -> None:
+    asyncio.run(_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def measure_meters(args: argparse.Namespace, trees: list[tuple[str, Path]], scratch: Path) -> dict[str, Any]:
+    """Every tree's ``serve --workers 2`` up at once, each on its own database; rounds of
+    heartbeat and entry batches alternate between them (the order flips every round), so
+    that the machine's load falls on both alike."""
+    results: dict[str, Any] = {"uptime_before": uptime()}
+    with contextlib.ExitStack() as stack:
+        servers = []
+        for index, (label, tree) in enumerate(trees):
+            name = f"citysettle_bench_meters_{os.getpid()}_{label}"
+            asyncio.run(_admin(args.pg_url, f'CREATE DATABASE "{name}"'))
+            stack.callback(drop_database, args.pg_url, name)
+            store_url = f"{args.pg_url.rpartition('/')[0]}/{name}"
+            port = args.port + index if args.port else None
+            process, base = stack.enter_context(serve(tree, store_url, scratch / f"{name}.log", port))
+            asyncio.run(until_up(f"{base}/readyz"))
+            data = asyncio.run(seed(store_url, base, 0, args.meter_devices))
+            pids = {"workers": children(process.pid), "postgres": asyncio.run(backends(store_url))}
+            servers.append(MeterServer(label, store_url, base, data["meters"], pids))
+        for server in servers:  # warm-up: caches, prepared statements, the lot's stream
+            for kind in ("heartbeat", "entry"):
+                meter_round(server, kind, 1)
+                server.rounds[kind].clear()
+        for round_no in range(args.meter_rounds):
+            for server in servers if round_no % 2 == 0 else servers[::-1]:
+                for kind in ("heartbeat", "entry"):
+                    meter_round(server, kind, args.meter_batches)
+        for server in servers:
+            results[server.label] = {kind: meter_summary(r) for kind, r in server.rounds.items()}
+        if len(servers) == 2:
+            before, this = (s.rounds for s in servers)
+            results["ratios_this_vs_baseline"] = {
+                f"{kind}_{figure}": round_ratios(this[kind], before[kind], figure)
+                for kind in ("heartbeat", "entry")
+                for figure in ("events_per_s", "with_projections_per_s", "worker_cpu_us_per_event")
+            }
+    results["uptime_after"] = uptime()
+    results["devices"] = args.meter_devices
+    results["batches_per_device_per_round"] = args.meter_batches
+    return results
 
 
 def measure_bare(args: argparse.Namespace, store_url: str) -> dict[str, Any]:
@@ -397,12 +537,27 @@ def main() -> None:
     parser.add_argument("--meter-batches", type=int, default=5, help="batches of 1,000 per device and kind")
     parser.add_argument("--baseline", metavar="REV", help="also measure the code at this commit, in the same run")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "http.json")
+    meters = parser.add_argument_group("meter batches only (--meters-only)")
+    meters.add_argument(
+        "--meters-only",
+        action="store_true",
+        help="only the meter batches, every tree's service up at once, rounds interleaved; merged into --out",
+    )
+    meters.add_argument("--meter-devices", type=int, default=8, help="devices, one connection each")
+    meters.add_argument("--meter-rounds", type=int, default=3, help="rounds of heartbeat and entry batches per tree")
+    meters.add_argument("--port", type=int, help="first port of the services (default: free ports)")
     args = parser.parse_args()
     root = Path(__file__).resolve().parent.parent
     scratch = Path(tempfile.mkdtemp(prefix="citysettle-bench-http-"))
     trees = [("this", root)]
     if args.baseline:
         trees.insert(0, ("baseline", baseline_tree(args.baseline, scratch)))
+    if args.meters_only:
+        try:
+            write_meter_results(args, measure_meters(args, trees, scratch))
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return
     results: dict[str, Any] = {"uptime_before": uptime()}
     measured: dict[str, dict[str, Any]] = {}
     try:
@@ -445,6 +600,27 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
+
+
+def write_meter_results(args: argparse.Namespace, meters: dict[str, Any]) -> None:
+    """Merge a meters-only run into ``--out``: its section ``meters`` and the top-level
+    meter figures (``meter_events_per_s`` is the entry batches' rate: a gate's camera
+    reads, the real-world case; heartbeats beside it)."""
+    results: dict[str, Any] = json.loads(args.out.read_text()) if args.out.exists() else {}
+    if "baseline" in meters:
+        meters["baseline"]["revision"] = args.baseline
+    this = meters["this"]
+    results["meter_events_per_s"] = round(this["entry"]["events_per_s"])
+    results["meter_entry_events_per_s"] = round(this["entry"]["events_per_s"])
+    results["meter_heartbeat_events_per_s"] = round(this["heartbeat"]["events_per_s"])
+    results["meters"] = meters | {
+        "workers": 2,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared), Python {platform.python_version()}",
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results["meters"], indent=2))
 
 
 async def _admin(url: str, sql: str) -> None:

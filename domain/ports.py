@@ -126,6 +126,16 @@ class EventStore(Protocol):
         ...
 
 
+class LogReader(Protocol):
+    """What a projection runner reads: the global log, decoded (an `EventStore` is one)."""
+
+    async def read_log(self, after_position: int, limit: int) -> list[LogRecord]: ...
+
+    def decode(self, record: LogRecord) -> DomainEventProtocol[UUID]: ...
+
+    async def wait_for_append(self, after_position: int, timeout_s: float) -> None: ...
+
+
 class ProjectionStore(Protocol):
     """Projection rows and their tracking position, always written together.
 

@@ -28,6 +28,7 @@ from adapters.web.desk import add_desk_routes
 from adapters.web.desk_auth import DESK, Desk
 from adapters.web.desk_tokens import DeskTokens, SessionKeyError
 from adapters.web.setup import setup_web
+from domain.services.shared_log import SharedLog
 from ops import health
 from ops.access_log import access_log_middleware, send_request_id
 from ops.checkpointing import run_checkpoints
@@ -136,8 +137,10 @@ async def _leadership(app: web.Application) -> AsyncIterator[None]:
     store = app[STORE]
 
     async def duties(stop: asyncio.Event) -> None:
+        shared = SharedLog(store)  # the runners read each page once, decode each event once
         tasks = [
-            asyncio.create_task(run_projection(store, p, stop), name=f"projection-{p.name}") for p in projections()
+            asyncio.create_task(run_projection(store, p, stop, shared), name=f"projection-{p.name}")
+            for p in projections()
         ]
         if signer is not None:
             tasks.append(asyncio.create_task(run_checkpoints(store, signer, config.checkpoint_interval_s)))

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from domain.ports import JSONValue, Projection
+from domain.ports import JSONValue, LogReader, Projection
 from domain.services.balances import LedgerBalances
 from domain.services.collection_accounts import CollectionAccounts
 from domain.services.ledger_entries import LedgerEntries
@@ -43,10 +43,13 @@ def projections() -> list[Projection]:
     ]
 
 
-async def run_projection(store: Any, projection: Projection, stop: asyncio.Event) -> None:
+async def run_projection(
+    store: Any, projection: Projection, stop: asyncio.Event, log_reader: LogReader | None = None
+) -> None:
     """Follow the log for ever; a failing page is logged and retried after a pause
-    (its rows and position were not committed, so nothing is half-applied)."""
-    runner = ProjectionRunner(store, store, projection)
+    (its rows and position were not committed, so nothing is half-applied). The runners
+    of one process share one ``log_reader`` (`SharedLog`): each page read and decoded once."""
+    runner = ProjectionRunner(log_reader or store, store, projection)
     while not stop.is_set():
         try:
             await runner.run_forever(stop)

@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import uuid5
 
 from domain.model.devices import (
     Anomaly,
@@ -38,7 +39,7 @@ from domain.model.parking.common import PaymentMethod, lot_id, session_id
 from domain.model.parking.lots import ParkingLot
 from domain.model.parking.sessions import ParkingSession, SessionStatus
 from domain.services.aggregate_cache import DEFAULT_MAX_AGGREGATES, AggregateCache
-from domain.services.parking import EndSession, StartSession, end_session, start_session
+from domain.services.parking import EndSession, begin_session, end_session
 from domain.services.unit_of_work import UnitOfWork, UseCase
 
 
@@ -120,6 +121,7 @@ def ingest_batch(cmd: IngestBatch) -> UseCase:
     return use_case
 
 
+@lru_cache(maxsize=4_096)  # asked twice per entry of a batch
 def entry_reference(device: str, event_id: str) -> str:
     """The session reference of a device's entry: unique per device and event id."""
     return uuid5(DEVICE_NAMESPACE, f"{device}\x00{event_id}").hex
@@ -159,8 +161,7 @@ async def _enter(uow: UnitOfWork, lot: ParkingLot, device: Device, verdict: Verd
         channel=device.kind.channel,
         device_id=device.name,
     )
-    started = await start_session(StartSession(lot.code, arrival, verdict.at))(uow)
-    session = UUID(started["session_id"])
+    session = (await begin_session(uow, lot, arrival, verdict.at)).id
     presence = await uow.find(PlatePresence, presence_id(lot.id, verdict.plate))
     if presence is None:
         uow.add(PlatePresence.first_entry(lot.id, verdict.plate, session, verdict.at))

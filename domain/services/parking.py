@@ -174,16 +174,22 @@ def quote_stay(cmd: QuoteStay) -> UseCase:
 def start_session(cmd: StartSession) -> UseCase:
     async def use_case(uow: UnitOfWork) -> dict[str, Any]:
         lot = await uow.get(ParkingLot, lot_id(cmd.lot_code))
-        if await uow.find(ParkingSession, session_id(lot.id, cmd.arrival.reference)) is not None:
-            raise InvalidTransition(f"session {cmd.arrival.reference} of lot {cmd.lot_code} has already started")
-        session, hold = ParkingSession.start(lot, cmd.arrival, cmd.at)
-        uow.add(session)
-        if hold is not None:
-            await guard_hold(uow, hold, cmd.at)
-            uow.add(hold)
-        return session_view(session)
+        return session_view(await begin_session(uow, lot, cmd.arrival, cmd.at))
 
     return use_case
+
+
+async def begin_session(uow: UnitOfWork, lot: ParkingLot, arrival: Arrival, at: datetime) -> ParkingSession:
+    """Start a session in ``lot`` within ``uow`` (the use case's step, for use cases that
+    start many, as a meter batch does, without a view of each)."""
+    if await uow.find(ParkingSession, session_id(lot.id, arrival.reference)) is not None:
+        raise InvalidTransition(f"session {arrival.reference} of lot {lot.code} has already started")
+    session, hold = ParkingSession.start(lot, arrival, at)
+    uow.add(session)
+    if hold is not None:
+        await guard_hold(uow, hold, at)
+        uow.add(hold)
+    return session
 
 
 def extend_session(cmd: ExtendSession) -> UseCase:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from domain.ports import EventStore, JSONValue, Projection, ProjectionStore, TrackingConflict
+from domain.ports import JSONValue, LogReader, Projection, ProjectionStore, TrackingConflict
 
 
 class _BufferedView:
@@ -45,7 +45,7 @@ class ProjectionRunner:
 
     def __init__(
         self,
-        log: EventStore,
+        log: LogReader,
         rows: ProjectionStore,
         projection: Projection,
         *,
