@@ -70,11 +70,16 @@ def generate(path: Path, cases: int) -> dict[str, Any]:
     return {"entries": len(lines), "expected_lines": expected_lines, "expected_items": expected_items}
 
 
-def floor(path: Path) -> dict[str, Any]:
+def floor_only(path: Path) -> dict[str, Any]:
+    """The floor alone: one bare pass, every end event, in one process."""
     start = time.perf_counter()
     for _, element in etree.iterparse(str(path), events=("end",)):
         element.clear()
-    every = time.perf_counter() - start
+    return {"floor_iterparse_s": round(time.perf_counter() - start, 2)}
+
+
+def floor(path: Path) -> dict[str, Any]:
+    every = floor_only(path)["floor_iterparse_s"]
     start = time.perf_counter()
     for _, element in etree.iterparse(str(path), events=("end",), tag=f"{{{NS}}}Ntry"):
         element.clear(keep_tail=True)
@@ -82,7 +87,7 @@ def floor(path: Path) -> dict[str, Any]:
             del element.getparent()[0]
     tagged = time.perf_counter() - start
     return {
-        "floor_iterparse_s": round(every, 2),
+        "floor_iterparse_s": every,
         "floor_iterparse_ntry_only_s": round(tagged, 2),
         "floor_peak_rss_mb": _peak_mb(),
     }
@@ -92,11 +97,12 @@ def ledger(cases: int) -> list[Any]:
     return [item for case in _cases(cases) for item in case.items]
 
 
-def ours(path: Path, cases: int, out: Path) -> dict[str, Any]:
+def ours(path: Path, cases: int, out: Path, processes: int | None = None) -> dict[str, Any]:
     from settlement.ledger_items import LedgerBalance
     from settlement.matching import reconcile
     from settlement.reports import write_reports
     from settlement.statements import read_statement_file
+    from settlement.statements.camt_parallel import usable_processes
 
     start = time.perf_counter()
     items = ledger(cases)
@@ -105,7 +111,7 @@ def ours(path: Path, cases: int, out: Path) -> dict[str, Any]:
     balances = {"0011004455667": LedgerBalance("0011004455667", "VND", 5_000_000_000, 0)}
     start = time.perf_counter()
     with path.open("rb") as stream:
-        statements = [s.statement for s in read_statement_file(stream).statements]
+        statements = [s.statement for s in read_statement_file(stream, processes=processes).statements]
     parsed = time.perf_counter()
     result = reconcile(statements, items, ledger_balances=balances)
     matched = time.perf_counter()
@@ -120,6 +126,9 @@ def ours(path: Path, cases: int, out: Path) -> dict[str, Any]:
         "report_s": round(done - matched, 2),
         "end_to_end_s": round(done - start, 2),
         "peak_rss_mb": _peak_mb(),
+        # the parsing processes' peaks, each its own (they run beside this one)
+        "peak_rss_workers_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+        "parse_processes": 1 + (usable_processes() if processes is None else processes),
         "report_json_mb": round((out / "report.json").stat().st_size / 2**20, 1),
         "got_lines": {c.value: t.lines for c, t in totals.items()},
         "got_items": {c.value: t.items for c, t in totals.items()},
@@ -215,15 +224,23 @@ def _run(step: str, *args: str) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("step", nargs="?", default="all", choices=["all", "generate", "floor", "ours", "pandas"])
+    parser.add_argument(
+        "step",
+        nargs="?",
+        default="all",
+        choices=["all", "generate", "floor", "floor-only", "ours", "ours-single", "pandas"],
+    )
     parser.add_argument("--entries", type=int, default=1_000_000, help="cases to generate (about one entry each)")
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--pairs", type=int, default=3, help="interleaved floor / end-to-end pairs (median taken)")
     args = parser.parse_args()
     if args.step != "all":
         steps = {
             "generate": lambda: generate(args.workdir / "camt053.xml", args.entries),
             "floor": lambda: floor(args.workdir / "camt053.xml"),
+            "floor-only": lambda: floor_only(args.workdir / "camt053.xml"),
             "ours": lambda: ours(args.workdir / "camt053.xml", args.entries, args.workdir / "out"),
+            "ours-single": lambda: ours(args.workdir / "camt053.xml", args.entries, args.workdir / "out", 0),
             "pandas": lambda: pandas_matching(args.workdir / "camt053.xml", args.entries),
         }
         print(json.dumps(steps[args.step]()))
@@ -232,9 +249,33 @@ def main() -> None:
         common = ["--entries", str(args.entries), "--workdir", tmp]
         generated = _run("generate", *common)
         figures = {"file_mb": round((Path(tmp) / "camt053.xml").stat().st_size / 2**20, 1)}
-        for step in ("floor", "ours", "pandas"):
-            figures |= _run(step, *common)
+        figures |= _run("floor", *common)
+        figures |= _pairs(args.pairs, common)
+        single = _run("ours-single", *common)
+        figures |= {f"single_process_{k}": single[k] for k in ("parse_s", "end_to_end_s", "peak_rss_mb")}
+        figures |= _run("pandas", *common)
     report(generated, figures)
+
+
+def _pairs(pairs: int, common: list[str]) -> dict[str, Any]:
+    """Floor and end to end, one after the other, ``pairs`` times: the machine's load moves
+    both alike within a pair, so the ratio is taken per pair and the median reported."""
+    floors, runs = [], []
+    for _ in range(pairs):
+        floors.append(_run("floor-only", *common))
+        runs.append(_run("ours", *common))
+    ratios = sorted(r["end_to_end_s"] / f["floor_iterparse_s"] for f, r in zip(floors, runs, strict=True))
+    middle = sorted(range(pairs), key=lambda i: runs[i]["end_to_end_s"] / floors[i]["floor_iterparse_s"])[pairs // 2]
+    figures = dict(runs[middle])  # the median pair's run, with its own floor
+    figures["floor_iterparse_s"] = floors[middle]["floor_iterparse_s"]
+    figures["pairs_floor_s"] = [f["floor_iterparse_s"] for f in floors]
+    figures["pairs_end_to_end_s"] = [r["end_to_end_s"] for r in runs]
+    figures["pairs_load_1m_before"] = [f["floor-only_load_1m_before"] for f in floors]
+    figures["ratio_end_to_end_vs_floor_spread"] = [round(ratios[0], 2), round(ratios[-1], 2)]
+    figures["peak_rss_total_mb"] = max(
+        r["peak_rss_mb"] + r["peak_rss_workers_mb"] * (r["parse_processes"] - 1) for r in runs
+    )
+    return figures
 
 
 def report(generated: dict[str, Any], f: dict[str, Any]) -> None:
