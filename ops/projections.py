@@ -19,6 +19,7 @@ from domain.services.ledger_entries import LedgerEntries
 from domain.services.parking_projections import CashlessShare, LotOccupancy
 from domain.services.projections import ProjectionRunner
 from domain.services.rebuild import Rebuild
+from settlement.bank_movements import BankMovements
 from settlement.cash_on_hand import CashOnHand
 from settlement.collections import DailyCollections
 from settlement.payables import PayablePostings
@@ -40,6 +41,7 @@ def projections() -> list[Projection]:
         CashOnHand(),
         RunIndex(),
         DailyCollections(),
+        BankMovements(),
     ]
 
 
