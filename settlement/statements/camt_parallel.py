@@ -114,6 +114,9 @@ class _Segments(io.RawIOBase):
         while self._parts:
             part = self._parts[0]
             if isinstance(part, bytes):
+                if len(part) > size:
+                    self._parts[0] = part[size:]
+                    return part[:size]
                 self._parts.popleft()
                 if part:
                     return part
@@ -135,40 +138,47 @@ def plan(
     fd: int, size: int, head: bytes, kind: str, *, processes: int = 1, chunk_bytes: int | None = None
 ) -> Plan | None:
     """Where to cut, or None when this file is not cut (the single pass reads it)."""
-    first = _ENTRY_START.search(head)
-    if first is None:
+    found = _head(head, kind)
+    if found is None:
         return None
-    prefix = first.group(1)
-    head = head[: first.start()]
-    stack = _open_elements(head)
-    container = _CONTAINER[kind]
-    if stack is None or not stack or stack[-1].rpartition(":")[2] != container:
-        return None
+    head, stack, prefix = found
     end_tag = re.compile(rb"</" + re.escape(prefix) + rb"Ntry\s*>")
     cuts = [0]
     count = max((size - len(head)) // (chunk_bytes or CHUNK_BYTES), processes + 1)
     for k in range(1, count):
         planned = max(len(head) + k * (size - len(head)) // count, cuts[-1] + 1)
         cut = _next_end_tag(fd, planned, size, end_tag)
-        if cut is not None and cut > cuts[-1] and cut < size:
+        if cut is not None and cuts[-1] < cut < size:
             cuts.append(cut)
     cuts.append(size)
-    close = "".join(f"</{name}>" for name in reversed(stack)).encode()
-    return Plan(head, close, f"<{stack[-1]}".encode(), tuple(cuts))
+    return _plan(head, stack, cuts)
 
 
 def cut_at(head: bytes, kind: str, cuts: Sequence[int], size: int) -> Plan | None:
     """A plan with the given cut points, as they are (tests try arbitrary ones)."""
+    found = _head(head, kind)
+    if found is None:
+        return None
+    head, stack, _ = found
+    return _plan(head, stack, [0, *sorted({c for c in cuts if 0 < c < size}), size])
+
+
+def _head(head: bytes, kind: str) -> tuple[bytes, list[str], bytes] | None:
+    """The bytes before the first entry, the elements open there (the statement last) and
+    the entries' namespace prefix; None when the head does not look so."""
     first = _ENTRY_START.search(head)
     if first is None:
         return None
     head = head[: first.start()]
     stack = _open_elements(head)
-    if stack is None or not stack or stack[-1].rpartition(":")[2] != _CONTAINER[kind]:
+    if not stack or stack[-1].rpartition(":")[2] != _CONTAINER[kind]:
         return None
+    return head, stack, first.group(1)
+
+
+def _plan(head: bytes, stack: list[str], cuts: Sequence[int]) -> Plan:
     close = "".join(f"</{name}>" for name in reversed(stack)).encode()
-    inner = sorted({c for c in cuts if 0 < c < size})
-    return Plan(head, close, f"<{stack[-1]}".encode(), (0, *inner, size))
+    return Plan(head, close, f"<{stack[-1]}".encode(), tuple(cuts))
 
 
 def _open_elements(head: bytes) -> list[str] | None:
