@@ -67,6 +67,8 @@ bench: $(STAMP)
 	CITYSETTLE_BENCH_PG_URL=postgresql://citysettle:citysettle@127.0.0.1:5432/postgres \
 		$(PY) bench/eventstore.py
 	$(PY) bench/replay.py
+	# reconciliation: a 1M-entry camt.053 against its floor, and a day on a 10x longer history
+	$(PY) bench/reconcile.py
 
 # The HTTP service under load: serve --workers 2 on PostgreSQL, pre-signed requests
 # from a separate load process (bench/http.py; about two minutes).

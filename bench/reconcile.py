@@ -70,11 +70,16 @@ def generate(path: Path, cases: int) -> dict[str, Any]:
     return {"entries": len(lines), "expected_lines": expected_lines, "expected_items": expected_items}
 
 
-def floor(path: Path) -> dict[str, Any]:
+def floor_only(path: Path) -> dict[str, Any]:
+    """The floor alone: one bare pass, every end event, in one process."""
     start = time.perf_counter()
     for _, element in etree.iterparse(str(path), events=("end",)):
         element.clear()
-    every = time.perf_counter() - start
+    return {"floor_iterparse_s": round(time.perf_counter() - start, 2)}
+
+
+def floor(path: Path) -> dict[str, Any]:
+    every = floor_only(path)["floor_iterparse_s"]
     start = time.perf_counter()
     for _, element in etree.iterparse(str(path), events=("end",), tag=f"{{{NS}}}Ntry"):
         element.clear(keep_tail=True)
@@ -82,7 +87,7 @@ def floor(path: Path) -> dict[str, Any]:
             del element.getparent()[0]
     tagged = time.perf_counter() - start
     return {
-        "floor_iterparse_s": round(every, 2),
+        "floor_iterparse_s": every,
         "floor_iterparse_ntry_only_s": round(tagged, 2),
         "floor_peak_rss_mb": _peak_mb(),
     }
@@ -92,11 +97,12 @@ def ledger(cases: int) -> list[Any]:
     return [item for case in _cases(cases) for item in case.items]
 
 
-def ours(path: Path, cases: int, out: Path) -> dict[str, Any]:
+def ours(path: Path, cases: int, out: Path, processes: int | None = None) -> dict[str, Any]:
     from settlement.reconciliation.ledger_items import LedgerBalance
     from settlement.reconciliation.matching import reconcile
     from settlement.reconciliation.reports import write_reports
     from settlement.statements import read_statement_file
+    from settlement.statements.camt_parallel import usable_processes
 
     start = time.perf_counter()
     items = ledger(cases)
@@ -105,7 +111,7 @@ def ours(path: Path, cases: int, out: Path) -> dict[str, Any]:
     balances = {"0011004455667": LedgerBalance("0011004455667", "VND", 5_000_000_000, 0)}
     start = time.perf_counter()
     with path.open("rb") as stream:
-        statements = [s.statement for s in read_statement_file(stream).statements]
+        statements = [s.statement for s in read_statement_file(stream, processes=processes).statements]
     parsed = time.perf_counter()
     result = reconcile(statements, items, ledger_balances=balances)
     matched = time.perf_counter()
@@ -120,6 +126,9 @@ def ours(path: Path, cases: int, out: Path) -> dict[str, Any]:
         "report_s": round(done - matched, 2),
         "end_to_end_s": round(done - start, 2),
         "peak_rss_mb": _peak_mb(),
+        # the parsing processes' peaks, each its own (they run beside this one)
+        "peak_rss_workers_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+        "parse_processes": 1 + (usable_processes() if processes is None else processes),
         "report_json_mb": round((out / "report.json").stat().st_size / 2**20, 1),
         "got_lines": {c.value: t.lines for c, t in totals.items()},
         "got_items": {c.value: t.items for c, t in totals.items()},
@@ -205,6 +214,101 @@ def _pandas_stages(pd: Any, lines: Any, items: Any) -> int:
     return int(sum(len(t) for t in taken_lines))
 
 
+def history(workdir: Path, small: int, day_payments: int, pairs: int) -> dict[str, Any]:
+    """(issue 14, item 1) One day reconciled on a store with a history of ``small`` events
+    and on one with ten times as many; the same day, the same statement, interleaved."""
+    import asyncio
+
+    from bench.history import load
+
+    statement = workdir / "history-day.xml"
+    urls = {"small": f"sqlite:///{workdir}/history-small.db", "big": f"sqlite:///{workdir}/history-big.db"}
+    figures: dict[str, Any] = {}
+    for name, events in (("small", small), ("big", 10 * small)):
+        start = time.perf_counter()
+        loaded = asyncio.run(load(urls[name], events, day_payments, statement if name == "small" else None))
+        figures[f"history_{name}_events"] = loaded["events"]
+        figures[f"history_{name}_days"] = loaded["history_days"]
+        figures[f"history_{name}_load_s"] = round(time.perf_counter() - start, 1)
+        figures["history_day_lines"] = loaded["day_lines"]
+    timings: dict[str, list[dict[str, float]]] = {"small": [], "big": []}
+    outcomes = {}
+    for _ in range(pairs):
+        for name in ("small", "big"):
+            timed, outcomes[name] = asyncio.run(_reconcile_day(urls[name], statement))
+            timings[name].append(timed)
+    ratios = sorted(b["total_s"] / s["total_s"] for s, b in zip(timings["small"], timings["big"], strict=True))
+    for name in ("small", "big"):
+        for step in ("parse_s", "ledger_side_s", "match_s", "total_s"):
+            figures[f"history_{name}_reconcile_{step}"] = _median([t[step] for t in timings[name]])
+        figures[f"history_{name}_reconcile_all_total_s"] = [t["total_s"] for t in timings[name]]
+        start = time.perf_counter()
+        old, new = asyncio.run(_both_sides(urls[name]))
+        figures[f"history_{name}_old_path_ledger_side_s"] = round(old, 3)
+        figures[f"history_{name}_new_path_ledger_side_s"] = round(new, 3)
+    figures["ratio_reconcile_big_vs_small_history"] = round(_median(ratios), 3)
+    figures["ratio_reconcile_big_vs_small_history_spread"] = [round(ratios[0], 3), round(ratios[-1], 3)]
+    figures["ratio_old_path_ledger_side_big_vs_small"] = round(
+        figures["history_big_old_path_ledger_side_s"] / figures["history_small_old_path_ledger_side_s"], 2
+    )
+    figures["history_same_outcome"] = outcomes["small"] == outcomes["big"]
+    figures["history_old_path_equals_new"] = _SIDES_EQUAL.copy()
+    return figures
+
+
+_SIDES_EQUAL: list[bool] = []
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return round(ordered[len(ordered) // 2], 3)
+
+
+async def _reconcile_day(url: str, statement: Path) -> tuple[dict[str, float], dict[str, int]]:
+    """What `citysettle reconcile` does for the day, short of recording the run."""
+    from adapters.eventstore.sqlite import SqliteEventStore
+    from settlement.reconciliation.outcomes import MatchOptions
+    from settlement.reconciliation.statement_runs import match_statements, period_of, read_side
+    from settlement.statements import read_statement_file
+
+    store = await SqliteEventStore.open(url, create=False)
+    try:
+        start = time.perf_counter()
+        with statement.open("rb") as stream:
+            files = [read_statement_file(stream)]
+        parsed = time.perf_counter()
+        first, last = period_of(files, None)
+        side = await read_side(store, files, first, last)
+        read = time.perf_counter()
+        run = match_statements(files, first, last, side, MatchOptions())
+        done = time.perf_counter()
+    finally:
+        await store.close()
+    totals = {c.value: t.lines + t.items for c, t in run.result.totals().items()}
+    timed = {"parse_s": parsed - start, "ledger_side_s": read - parsed, "match_s": done - read, "total_s": done - start}
+    return timed, totals
+
+
+async def _both_sides(url: str) -> tuple[float, float]:
+    """The ledger side of the day from the whole log (before) and from the projection."""
+    from adapters.eventstore.sqlite import SqliteEventStore
+    from settlement.reconciliation.bank_movements import read_day_side
+    from settlement.reconciliation.ledger_side import read_ledger_side
+    from tests.support.statements import ACCOUNT_NO, DAY
+
+    store = await SqliteEventStore.open(url, create=False)
+    try:
+        start = time.perf_counter()
+        old = await read_ledger_side(store, first_day=DAY, last_day=DAY, accounts=[ACCOUNT_NO])
+        middle = time.perf_counter()
+        new = await read_day_side(store, first_day=DAY, last_day=DAY, accounts=[ACCOUNT_NO])
+        end = time.perf_counter()
+    finally:
+        await store.close()
+    _SIDES_EQUAL.append((old.items, old.balances, old.last_position) == (new.items, new.balances, new.last_position))
+    return middle - start, end - middle
+
+
 def _run(step: str, *args: str) -> dict[str, Any]:
     load = os.getloadavg()[0]
     done = subprocess.run([sys.executable, __file__, step, *args], capture_output=True, text=True, check=True)
@@ -215,29 +319,81 @@ def _run(step: str, *args: str) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("step", nargs="?", default="all", choices=["all", "generate", "floor", "ours", "pandas"])
+    parser.add_argument(
+        "step",
+        nargs="?",
+        default="all",
+        choices=["all", "statement", "history", "generate", "floor", "floor-only", "ours", "ours-single", "pandas"],
+        help="all: the statement (item 2) and the history (item 1) parts; or one part, or one step",
+    )
     parser.add_argument("--entries", type=int, default=1_000_000, help="cases to generate (about one entry each)")
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--pairs", type=int, default=3, help="interleaved floor / end-to-end pairs (median taken)")
+    parser.add_argument("--history-events", type=int, default=500_000, help="the small history; the big one is 10x")
+    parser.add_argument("--day-payments", type=int, default=10_000, help="payments on the reconciled day")
+    parser.add_argument("--history-pairs", type=int, default=5, help="interleaved small / big reconciles")
     args = parser.parse_args()
-    if args.step != "all":
+    if args.step not in ("all", "statement", "history"):
         steps = {
             "generate": lambda: generate(args.workdir / "camt053.xml", args.entries),
             "floor": lambda: floor(args.workdir / "camt053.xml"),
+            "floor-only": lambda: floor_only(args.workdir / "camt053.xml"),
             "ours": lambda: ours(args.workdir / "camt053.xml", args.entries, args.workdir / "out"),
+            "ours-single": lambda: ours(args.workdir / "camt053.xml", args.entries, args.workdir / "out", 0),
             "pandas": lambda: pandas_matching(args.workdir / "camt053.xml", args.entries),
         }
         print(json.dumps(steps[args.step]()))
         return
+    results = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+    if args.step in ("all", "statement"):
+        results |= statement_part(args)
+    if args.step in ("all", "history"):
+        with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+            load_before = round(os.getloadavg()[0], 2)
+            started = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+            results |= history(Path(tmp), args.history_events, args.day_payments, args.history_pairs)
+            results |= {"history_timestamp": started, "history_load_1m_before": load_before}
+            results["history_load_1m_after"] = round(os.getloadavg()[0], 2)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(results, indent=2))
+
+
+def statement_part(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         common = ["--entries", str(args.entries), "--workdir", tmp]
         generated = _run("generate", *common)
         figures = {"file_mb": round((Path(tmp) / "camt053.xml").stat().st_size / 2**20, 1)}
-        for step in ("floor", "ours", "pandas"):
-            figures |= _run(step, *common)
-    report(generated, figures)
+        figures |= _run("floor", *common)
+        figures |= _pairs(args.pairs, common)
+        single = _run("ours-single", *common)
+        figures |= {f"single_process_{k}": single[k] for k in ("parse_s", "end_to_end_s", "peak_rss_mb")}
+        figures |= _run("pandas", *common)
+    return report(generated, figures)
 
 
-def report(generated: dict[str, Any], f: dict[str, Any]) -> None:
+def _pairs(pairs: int, common: list[str]) -> dict[str, Any]:
+    """Floor and end to end, one after the other, ``pairs`` times: the machine's load moves
+    both alike within a pair, so the ratio is taken per pair and the median reported."""
+    floors, runs = [], []
+    for _ in range(pairs):
+        floors.append(_run("floor-only", *common))
+        runs.append(_run("ours", *common))
+    ratios = sorted(r["end_to_end_s"] / f["floor_iterparse_s"] for f, r in zip(floors, runs, strict=True))
+    middle = sorted(range(pairs), key=lambda i: runs[i]["end_to_end_s"] / floors[i]["floor_iterparse_s"])[pairs // 2]
+    figures = dict(runs[middle])  # the median pair's run, with its own floor
+    figures["floor_iterparse_s"] = floors[middle]["floor_iterparse_s"]
+    figures["pairs_floor_s"] = [f["floor_iterparse_s"] for f in floors]
+    figures["pairs_end_to_end_s"] = [r["end_to_end_s"] for r in runs]
+    figures["pairs_load_1m_before"] = [f["floor-only_load_1m_before"] for f in floors]
+    figures["ratio_end_to_end_vs_floor_spread"] = [round(ratios[0], 2), round(ratios[-1], 2)]
+    figures["peak_rss_total_mb"] = max(
+        r["peak_rss_mb"] + r["peak_rss_workers_mb"] * (r["parse_processes"] - 1) for r in runs
+    )
+    return figures
+
+
+def report(generated: dict[str, Any], f: dict[str, Any]) -> dict[str, Any]:
     expected_lines, got_lines = generated["expected_lines"], f.pop("got_lines")
     expected_items, got_items = generated["expected_items"], f.pop("got_items")
     results: dict[str, Any] = {
@@ -260,9 +416,7 @@ def report(generated: dict[str, Any], f: dict[str, Any]) -> None:
         results[f"lines_{category}"] = got_lines.get(category, 0)
     for category in sorted(set(expected_items) | set(got_items)):
         results[f"items_{category}"] = got_items.get(category, 0)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(results, indent=2))
+    return results
 
 
 def _nonzero(counts: dict[str, int]) -> dict[str, int]:

@@ -184,7 +184,10 @@ class Projection(Protocol):
     A projection may say which event classes it reads in a ``handles`` tuple; a rebuild
     (`domain.services.rebuild`) then gives it only those (and decodes no event nobody
     reads), while the live runner gives it every event. A ``handles`` that missed a
-    class ``apply`` reads would make `audit replay` report the rows as different."""
+    class ``apply`` reads would make `audit replay` report the rows as different.
+
+    A projection whose rows name log positions defines ``apply_at(event, view, position)``
+    as well; the runner and a rebuild then call that instead, with the event's position."""
 
     name: str
 

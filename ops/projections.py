@@ -22,6 +22,7 @@ from domain.services.rebuild import Rebuild
 from settlement.collections import DailyCollections
 from settlement.payouts.cash_on_hand import CashOnHand
 from settlement.payouts.payables import PayablePostings
+from settlement.reconciliation.bank_movements import BankMovements
 from settlement.reconciliation.run_index import RunIndex
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ def projections() -> list[Projection]:
         CashOnHand(),
         RunIndex(),
         DailyCollections(),
+        BankMovements(),
     ]
 
 

@@ -69,8 +69,12 @@ class ProjectionRunner:
         if not records:
             return Progress(0, start)
         view = _BufferedView(self._rows, name)
+        apply_at = getattr(self._projection, "apply_at", None)
         for record in records:
-            await self._projection.apply(self._log.decode(record), view)
+            if apply_at is not None:
+                await apply_at(self._log.decode(record), view, record.position)
+            else:
+                await self._projection.apply(self._log.decode(record), view)
         end = records[-1].position
         await self._rows.commit_projection(name, start, end, view.changes)
         return Progress(len(records), end)

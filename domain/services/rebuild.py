@@ -122,7 +122,10 @@ class Rebuild:
             if folds:
                 event = decode(record)
                 for projection, view in folds:
-                    await projection.apply(event, view)
+                    if (apply_at := getattr(projection, "apply_at", None)) is not None:
+                        await apply_at(event, view, record.position)
+                    else:
+                        await projection.apply(event, view)
             self.position = record.position
             applied += 1
         self.events += applied

@@ -46,18 +46,16 @@ from settlement.statements.model import Direction
 BANK_TZ = timezone(timedelta(hours=7), "ICT")
 PAGE_SIZE = 5_000
 LEDGER_CURRENCY = "VND"
-_TOPICS = frozenset(
-    get_topic(t)
-    for t in (
-        Transfer.Posted,
-        BankCredit.Received,
-        SettlementBatch.Closed,
-        ReconciliationRun.ExceptionResolved,
-        Payee.Registered,
-        Payee.Changed,
-        CashDeposit.Recorded,
-    )
+LEDGER_SIDE_EVENTS = (  # what the ledger side is made of (also `settlement.reconciliation.bank_movements`)
+    Transfer.Posted,
+    BankCredit.Received,
+    SettlementBatch.Closed,
+    ReconciliationRun.ExceptionResolved,
+    Payee.Registered,
+    Payee.Changed,
+    CashDeposit.Recorded,
 )
+_TOPICS = frozenset(get_topic(t) for t in LEDGER_SIDE_EVENTS)
 
 
 class LogReader(Protocol):
@@ -188,11 +186,17 @@ def _resolution(event: ReconciliationRun.ExceptionResolved, log: _Log) -> None:
     if event.transfer_cause is not None and value_date is not None:
         log.value_dates[event.transfer_cause] = value_date
     if event.case_key is not None:
-        booked = f", booked on {value_date}" if value_date and event.transfer_cause else ""
-        log.resolved[event.case_key] = (
-            f"{event.resolution} by {event.resolved_by} at {event.timestamp:%Y-%m-%d %H:%M} UTC{booked} "
-            f"(run {event.originator_id} case {event.case}): {event.reason}"
-        )
+        log.resolved[event.case_key] = resolution_description(event)
+
+
+def resolution_description(event: ReconciliationRun.ExceptionResolved) -> str:
+    """How a case was resolved, as a later run shows it."""
+    value_date = date.fromisoformat(event.value_date) if event.value_date else None
+    booked = f", booked on {value_date}" if value_date and event.transfer_cause else ""
+    return (
+        f"{event.resolution} by {event.resolved_by} at {event.timestamp:%Y-%m-%d %H:%M} UTC{booked} "
+        f"(run {event.originator_id} case {event.case}): {event.reason}"
+    )
 
 
 def _postings(event: Transfer.Posted, wanted: set[str] | None) -> list[_Posting]:

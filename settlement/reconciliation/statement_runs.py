@@ -18,7 +18,8 @@ from typing import Any
 from domain.ports import EventStore
 from domain.services.unit_of_work import UnitOfWork, UseCase, execute
 from settlement.payouts.use_cases import match_paid_out_batches
-from settlement.reconciliation.ledger_side import LedgerSide, read_ledger_side
+from settlement.reconciliation.bank_movements import read_day_side
+from settlement.reconciliation.ledger_side import LedgerSide
 from settlement.reconciliation.matching import reconcile
 from settlement.reconciliation.outcomes import MatchOptions, Reconciliation
 from settlement.reconciliation.use_cases import paid_out_batches, record_reconciliation
@@ -72,8 +73,10 @@ def match_statements(
 
 
 async def read_side(store: EventStore, files: Sequence[StatementFile], first: date, last: date) -> LedgerSide:
+    """The ledger side of the period, read from the bank movements projection (the day,
+    not the history)."""
     accounts = sorted({s.account for s in statements_of(files)})
-    return await read_ledger_side(store, first_day=first, last_day=last, accounts=accounts)
+    return await read_day_side(store, first_day=first, last_day=last, accounts=accounts)
 
 
 def record_run_use_case(run: StatementRun, at: datetime) -> UseCase:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from typing import IO, cast
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from settlement.statements.camt import camt_namespace, read_camt
+from settlement.statements.camt_parallel import MIN_PARALLEL_BYTES, file_of, read_camt_parallel, usable_processes
 from settlement.statements.csv_layout import looks_like_csv, read_csv
 from settlement.statements.errors import StatementError
 from settlement.statements.model import Statement
@@ -120,15 +122,25 @@ def detect_format(head: bytes) -> StatementFormat:
     raise StatementError("cannot tell the statement format: not camt.053/054 XML, MT940 or the documented CSV")
 
 
-def read_statement_file(stream: IO[bytes], fmt: StatementFormat | None = None) -> StatementFile:
-    """Parse every statement of a file; ``fmt`` None means detect it from the content."""
+def read_statement_file(
+    stream: IO[bytes], fmt: StatementFormat | None = None, *, processes: int | None = None
+) -> StatementFile:
+    """Parse every statement of a file; ``fmt`` None means detect it from the content.
+
+    A big camt file on disk is parsed by this process and ``processes`` others (None: one
+    per other core, 0: none) in chunks cut at entry boundaries
+    (`settlement.statements.camt_parallel`); the result is the single pass's."""
     head = stream.read(_HEAD_BYTES)
     detected = detect_format(head)
     if fmt is not None and fmt is not detected:
         raise StatementError(f"the file is {detected.value}, not {fmt.value}")
-    reader = _HashingReader(head, stream)
-    statements = list(_parse(detected, head, reader))
-    digest = reader.drain()
+    parallel = _parallel(stream, head, detected, usable_processes() if processes is None else processes)
+    if parallel is not None:
+        statements, digest = parallel
+    else:
+        reader = _HashingReader(head, stream)
+        statements = list(_parse(detected, head, reader))
+        digest = reader.drain()
     if not statements:
         raise StatementError(f"the file holds no statement ({_EMPTY[detected]}): there is nothing to reconcile")
     imported, repeated = _identify(digest, statements)
@@ -174,6 +186,26 @@ def _identify(
         earlier.append((position, statement))
         kept.append(ImportedStatement(identity, digest, statement))
     return tuple(kept), tuple(repeated)
+
+
+def _parallel(
+    stream: IO[bytes], head: bytes, fmt: StatementFormat, processes: int
+) -> tuple[list[Statement], str] | None:
+    """The statements and digest of a big camt file read in parallel, or None (single pass)."""
+    if processes <= 0 or fmt not in (StatementFormat.CAMT053, StatementFormat.CAMT054):
+        return None
+    found = file_of(stream)
+    if found is None:
+        return None
+    fd, path = found
+    try:
+        if os.fstat(fd).st_size < MIN_PARALLEL_BYTES or stream.tell() != len(head):
+            return None  # small, or not read from its start: one pass
+    except (OSError, ValueError):
+        return None
+    namespace = camt_namespace(head)
+    assert namespace is not None, "detect_format saw the namespace"
+    return read_camt_parallel(fd, path, head, *namespace, processes=processes)
 
 
 def _parse(fmt: StatementFormat, head: bytes, reader: _HashingReader) -> Iterator[Statement]:

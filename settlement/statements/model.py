@@ -7,13 +7,21 @@ Invariants every parser keeps:
 - a reversed entry keeps the direction of its own movement: the reversal of a credit is
   a ``DBIT`` with ``reversal=True`` (camt RvslInd, MT940 mark ``RC``);
 - references that say "none" (``NOTPROVIDED``, ``NONREF``) are dropped, never stored.
+
+The records are frozen msgspec Structs rather than dataclasses: a million-entry statement
+builds several million of them, and a Struct is built about ten times faster than a frozen
+dataclass (whose ``__init__`` goes through ``object.__setattr__`` field by field). They hold
+only values and other records, never a cycle, so they are kept out of the cycle collector
+(``gc=False``), and they cross process boundaries as msgpack arrays
+(`settlement.statements.camt_parallel`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+
+import msgspec
 
 
 class Direction(StrEnum):
@@ -40,8 +48,11 @@ class BalanceRole(StrEnum):
 BOOKED = "BOOK"
 
 
-@dataclass(frozen=True, slots=True)
-class Balance:
+class _Record(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """Base of the statement records: immutable, compared and hashed by value."""
+
+
+class Balance(_Record, frozen=True):
     code: str  # ISO 20022 balance type code (MT940 tags are mapped to the same codes)
     role: BalanceRole
     amount_minor: int  # signed: negative when the balance is a debit
@@ -49,8 +60,7 @@ class Balance:
     date: date | None
 
 
-@dataclass(frozen=True, slots=True)
-class Charge:
+class Charge(_Record, frozen=True):
     amount_minor: int
     currency: str
     direction: Direction | None
@@ -58,21 +68,18 @@ class Charge:
     type_code: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Charges:
+class Charges(_Record, frozen=True):
     total_minor: int | None  # TtlChrgsAndTaxAmt, when the bank gives it
     currency: str | None
     records: tuple[Charge, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Party:
+class Party(_Record, frozen=True):
     name: str | None
     account: str | None  # IBAN, or the other identifier of the account
 
 
-@dataclass(frozen=True, slots=True)
-class Batch:
+class Batch(_Record, frozen=True):
     """NtryDtls/Btch: the entry books a batch of transactions as one amount."""
 
     message_id: str | None
@@ -83,8 +90,7 @@ class Batch:
     direction: Direction | None
 
 
-@dataclass(frozen=True, slots=True)
-class TxDetail:
+class TxDetail(_Record, frozen=True):
     """One transaction under an entry (TxDtls); a batch entry has several."""
 
     end_to_end_id: str | None = None
@@ -107,8 +113,7 @@ class TxDetail:
     additional_info: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(_Record, frozen=True):
     """One booked line of a statement (camt Ntry, MT940 :61: with its :86:, a CSV row)."""
 
     amount_minor: int
@@ -145,8 +150,7 @@ class Entry:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class Statement:
+class Statement(_Record, frozen=True):
     """One statement (camt Stmt/Ntfctn, one MT940 message, one CSV account+statement id)."""
 
     kind: str  # "camt.053", "camt.054", "mt940", "csv"
