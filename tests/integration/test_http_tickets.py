@@ -4,6 +4,7 @@ refused on passback, a forged code refused), activated, refunded, and the publis
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from domain.model.clients import Role
 from domain.model.ledger import PartyKind, payable, refunds_payable, wallet
 from domain.model.tickets import PaymentMethod
 from domain.model.tickets.catalogue import ProductEntry, product_entry_id
+from domain.services.product_index import NAME as PRODUCT_INDEX
 from domain.services.ticket_products import buy_ticket
 from domain.services.tickets import activate_ticket, confirm_ticket_payment
 from domain.services.unit_of_work import execute
@@ -125,6 +127,46 @@ async def test_products_are_registered_as_events_and_revised(api: Api) -> None:
     too_long = await api.call(admin, "PUT", "/v1/tickets/products/X", minutes_too_long)
     assert (too_long.status, (await too_long.json())["field"]) == (422, "$.validity.length")
     assert (await api.call(app, "GET", "/v1/tickets/products/NOPE")).status == 404
+
+
+async def products_listed(api: Api, count: int) -> None:
+    """Wait until the product list's projection has seen ``count`` products."""
+    for _ in range(500):
+        rows = await api.store.get_rows(PRODUCT_INDEX, ["count"])
+        if int(rows.get("count") or 0) >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"the product list never reached {count} products")
+
+
+async def test_products_are_listed_a_page_at_a_time_with_their_current_terms(api: Api) -> None:
+    document = await spec(api)
+    admin = await catalogue(api)
+    day = {**SINGLE, "name": "Day pass", "kind": "day_pass", "price_vnd": 30_000}
+    day["validity"] = {"unit": "service_days", "length": 1}
+    assert (await api.call(admin, "PUT", "/v1/tickets/products/DAY", day)).status == 201
+    revised = {**MONTH, "price_vnd": 220_000, "on_sale": False}
+    assert (await api.call(admin, "PUT", "/v1/tickets/products/MONTH", revised)).status == 200
+    await products_listed(api, 3)
+    app, auditor = await api.client(Role.APP), await api.client(Role.AUDITOR)
+    first = await api.call(app, "GET", "/v1/tickets/products?limit=2")
+    assert first.status == 200, await first.text()
+    await check_against_spec(document, "GET", "/v1/tickets/products", first)
+    page = await first.json()
+    assert [(p["product_code"], p["price_vnd"], p["on_sale"]) for p in page["products"]] == [
+        ("MONTH", 220_000, False),  # as revised since: the entry's current terms
+        ("SINGLE", 8_000, True),
+    ]
+    assert page["next_cursor"] == "2"
+    assert page["as_of_position"] > 0
+    rest = await (await api.call(auditor, "GET", f"/v1/tickets/products?cursor={page['next_cursor']}")).json()
+    assert ([p["product_code"] for p in rest["products"]], rest["next_cursor"]) == (["DAY"], None)
+    read = await (await api.call(app, "GET", "/v1/tickets/products/DAY")).json()
+    assert rest["products"][0] == read
+    too_many = await api.call(app, "GET", "/v1/tickets/products?limit=201")
+    assert (too_many.status, (await too_many.json())["field"]) == (422, "limit")
+    past_the_end = await (await api.call(app, "GET", "/v1/tickets/products?cursor=9")).json()
+    assert (past_the_end["products"], past_the_end["next_cursor"]) == ([], None)
 
 
 async def test_wallet_purchase_code_validation_passback_and_retries(api: Api) -> None:
