@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from adapters.eventstore.base import redacted_url
 from adapters.eventstore.checkpoints import CheckpointSigner
 from adapters.eventstore.leader_lock import leader_lock
 from adapters.http.admission import Admission
@@ -32,7 +33,7 @@ from domain.services.shared_log import SharedLog
 from ops import health
 from ops.access_log import access_log_middleware, send_request_id
 from ops.checkpointing import run_checkpoints
-from ops.config import Config, ConfigError, redact_url
+from ops.config import Config, ConfigError
 from ops.keys import CONFIG, DISPLAY_LINKS, LEADERSHIP, METRICS, STORE, TICKET_CODES
 from ops.leadership import Leadership
 from ops.metrics import Metrics
@@ -107,7 +108,7 @@ async def _event_store(app: web.Application) -> AsyncIterator[None]:
         admission=Admission(config.max_in_flight),
     )
     app[DESK] = Desk(store=store, projections=store, tokens=app[DESK_TOKENS], passwords=PasswordBook(sealer))
-    log.info("event store open: %s", redact_url(config.store_url))
+    log.info("event store open: %s", redacted_url(config.store_url))
     yield
     await changes.close()
     await store.close()

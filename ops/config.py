@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
+from adapters.eventstore.base import redacted_url
 from adapters.eventstore.codec import CodecOptions
 from adapters.eventstore.group_commit import DEFAULT_BATCH_EVENTS
 from adapters.http.admission import DEFAULT_MAX_IN_FLIGHT
@@ -113,7 +113,7 @@ class Config:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
     def __repr__(self) -> str:  # never print the cipher key
-        return f"Config(store_url={redact_url(self.store_url)!r}, host={self.host!r}, port={self.port})"
+        return f"Config(store_url={redacted_url(self.store_url)!r}, host={self.host!r}, port={self.port})"
 
 
 Parse = Callable[[object], Any]
@@ -457,7 +457,7 @@ def effective(loaded: Loaded) -> str:
         if setting.secret:
             shown = '"***"' if value else '""'
         elif setting.key == "store":
-            shown = _toml(redact_url(value))
+            shown = _toml(redacted_url(value))
         else:
             shown = _toml(value)
         lines.append(f"{setting.key} = {shown}  # {setting.variable}, {source}")
@@ -480,18 +480,3 @@ def _toml(value: Any) -> str:
         return str(value)
     text = "" if value is None else str(value)
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def redact_url(url: str) -> str:
-    """Hide passwords in a store URL for logs: in the user part and in the query."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if parts.password is not None:
-        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
-    query = "&".join(
-        f"{k}=***" if k.lower() in ("password", "sslpassword") else f"{k}={v}"
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-    )
-    if netloc == parts.netloc and query == parts.query:
-        return url  # nothing secret; also keeps sqlite:/// URLs exactly as given
-    return urlunsplit(parts._replace(netloc=netloc, query=query))

@@ -17,6 +17,7 @@ from domain.services.balances import LedgerBalances
 from domain.services.collection_accounts import CollectionAccounts
 from domain.services.ledger_entries import LedgerEntries
 from domain.services.parking_projections import CashlessShare, LotOccupancy
+from domain.services.product_index import ProductIndex
 from domain.services.projections import ProjectionRunner
 from domain.services.rebuild import Rebuild
 from settlement.collections import DailyCollections
@@ -42,6 +43,7 @@ def projections() -> list[Projection]:
         RunIndex(),
         DailyCollections(),
         BankMovements(),
+        ProductIndex(),
     ]
 
 

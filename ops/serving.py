@@ -42,7 +42,7 @@ from ops.config import Config, ConfigError
 from ops.logs import WORKER_ENV  # the worker's number (1..N), also in its answers' Citysettle-Worker header
 from ops.metrics import MULTIPROC_DIR_ENV
 from ops.stores import open_store
-from ops.ticket_signing import ticket_codes
+from ops.ticket_signing import ticket_codes, with_ticket_key
 
 log = logging.getLogger(__name__)
 
@@ -80,13 +80,15 @@ def parse_port(host: str, port: str | None) -> int | None:
     return number
 
 
-def preflight(config: Config) -> None:
+def preflight(config: Config) -> Config:
     """What would stop the service, checked before anything listens or any worker starts,
     each refused in one line naming what to fix (exit 2): the store (reachable, and its
-    events decode with the configured cipher key), the checkpoint and ticket signing keys
-    (a SQLite store's development ticket key is made here, before any worker starts), the port."""
+    events decode with the configured cipher key), the checkpoint and ticket signing keys,
+    the port. Returns the configuration to serve with: a SQLite store's development ticket
+    key is made (and said) here, once, and named as the key file every worker reads."""
     asyncio.run(_open_and_close(config))
     check_listenable(config.host, config.port)  # before a development key is made (and said so)
+    config = with_ticket_key(config)
     ticket_codes(config)
     if config.checkpoint_key_file is not None:
         try:
@@ -95,6 +97,7 @@ def preflight(config: Config) -> None:
             raise ConfigError(
                 f"CITYSETTLE_CHECKPOINT_KEY_FILE: {exc}; give the PEM file `citysettle audit keygen --key` wrote"
             ) from None
+    return config
 
 
 async def _open_and_close(config: Config) -> None:
@@ -168,7 +171,7 @@ def install_uvloop() -> None:
 
 
 def serve(config: Config, workers: int) -> int:
-    preflight(config)
+    config = preflight(config)
     if workers == 1:
         run_worker(config)
         return 0
@@ -241,6 +244,8 @@ class Supervisor:
             env["CITYSETTLE_DISPLAY_KEY_FILE"] = str(self.config.display_key_file)
         if self.config.session_key_file is not None:
             env["CITYSETTLE_SESSION_KEY_FILE"] = str(self.config.session_key_file)
+        if self.config.ticket_key_file is not None:  # the one the preflight resolved
+            env["CITYSETTLE_TICKET_KEY_FILE"] = str(self.config.ticket_key_file)
         return env
 
     def _start(self, slot: _Slot) -> None:

@@ -9,11 +9,11 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from adapters.eventstore.base import EventsUndecodable
+from adapters.eventstore.base import EventsUndecodable, redacted_url
 from adapters.eventstore.postgres import PostgresEventStore
 from adapters.eventstore.sqlite import SqliteEventStore
 from domain.services.unit_of_work import UseCase, execute
-from ops.config import Config, ConfigError, check_store_url, redact_url
+from ops.config import Config, ConfigError, check_store_url
 
 T = TypeVar("T")
 
@@ -77,7 +77,7 @@ async def open_store(config: Config, *, create: bool = True, decodes: bool = Tru
         )
     except _UNREACHABLE as exc:
         raise StoreUnreachable(
-            f"cannot open the event store at {redact_url(url)}: {_why(exc)}; check --store or CITYSETTLE_STORE"
+            f"cannot open the event store at {redacted_url(url)}: {_why(exc)}; check --store or CITYSETTLE_STORE"
         ) from exc
     if decodes:
         try:
@@ -85,7 +85,7 @@ async def open_store(config: Config, *, create: bool = True, decodes: bool = Tru
         except EventsUndecodable as exc:
             await store.close()
             raise StoreUndecodable(
-                f"cannot decode the events of the store at {redact_url(url)}: {_fix(config)}"
+                f"cannot decode the events of the store at {redacted_url(url)}: {_fix(config)}"
             ) from exc
     return store
 

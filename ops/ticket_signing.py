@@ -84,17 +84,27 @@ def _retired(path: Path | None) -> TicketKeyRing | None:
         raise ConfigError(f"cannot read the ticket key ring {path}: {exc}; check CITYSETTLE_TICKET_KEYRING") from None
 
 
+def with_ticket_key(config: Config) -> Config:
+    """``config`` naming the key file it signs with: a SQLite store's development key is
+    made (once) and said here, so that what is given this config (the workers of
+    ``serve``) uses that file as configured, without looking for it or announcing it again."""
+    if config.ticket_key_file is not None:
+        return config
+    path = development_key_path(config.store_url)
+    if path is None:
+        return config
+    _create_key(path)
+    log.warning("CITYSETTLE_TICKET_KEY_FILE not set: ticket codes are signed with the development key %s", path)
+    return config.with_overrides(ticket_key_file=path)
+
+
 def ticket_codes(config: Config) -> TicketCodes:
     """The signer and published keys the configuration names (see module docstring)."""
     retired = _retired(config.ticket_keyring_file)
-    path = config.ticket_key_file
+    path = with_ticket_key(config).ticket_key_file
     if path is None:
-        path = development_key_path(config.store_url)
-        if path is None:
-            log.warning("CITYSETTLE_TICKET_KEY_FILE not set: tickets cannot be sold, shown or validated (503)")
-            return TicketCodes.of(None, retired)
-        _create_key(path)
-        log.warning("CITYSETTLE_TICKET_KEY_FILE not set: ticket codes are signed with the development key %s", path)
+        log.warning("CITYSETTLE_TICKET_KEY_FILE not set: tickets cannot be sold, shown or validated (503)")
+        return TicketCodes.of(None, retired)
     try:
         signer = TicketSigner(config.ticket_key_id, _private_key(path))
     except QRError as exc:

@@ -15,8 +15,6 @@ Vietnam (the payer is not made late by our not knowing the hour).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import io
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
@@ -29,7 +27,8 @@ from adapters.banks.notification import (
     ReplayWindow,
     WebhookRefused,
     WebhookRequest,
-    same_hex,
+    hmac_hex,
+    require_signature,
     text,
     timestamped_signature,
     tx_id,
@@ -42,7 +41,7 @@ CURRENCY = "VND"
 
 
 def signature_of(timestamp_s: int, body: bytes, secret: bytes) -> str:
-    return hmac.new(secret, str(timestamp_s).encode() + b"." + body, hashlib.sha256).hexdigest()
+    return hmac_hex(secret, str(timestamp_s).encode() + b"." + body, "sha256")
 
 
 def _verify(request: WebhookRequest, secret: bytes) -> None:
@@ -50,8 +49,7 @@ def _verify(request: WebhookRequest, secret: bytes) -> None:
     if len(request.body) > BODY_MAX_BYTES:
         raise WebhookRefused("too_large", f"the body exceeds {BODY_MAX_BYTES} bytes")
     expected = signature_of(timestamp_s, request.body, secret)
-    if not same_hex(expected, given):
-        raise WebhookRefused("bad_signature", "the signature does not match the body")
+    require_signature(expected, given, "the body")
     WINDOW.check(datetime.fromtimestamp(timestamp_s, UTC), request.received_at, "the signature time")
 
 

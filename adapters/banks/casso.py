@@ -12,8 +12,6 @@ window are refused.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,16 +19,16 @@ from typing import Any
 from adapters.banks.notification import (
     BankNotification,
     ReplayWindow,
-    WebhookRefused,
     WebhookRequest,
     amount_vnd,
     as_object,
     bank_tx_id,
     counter_account,
+    hmac_hex,
     js_numbers,
     load_json,
     local_time,
-    same_hex,
+    require_signature,
     text,
     timestamped_signature,
 )
@@ -45,7 +43,7 @@ def canonical_json(value: Any) -> str:
 
 def signature_of(timestamp_ms: int, body: Any, checksum_key: bytes) -> str:
     message = f"{timestamp_ms}.{canonical_json(body)}"
-    return hmac.new(checksum_key, message.encode(), hashlib.sha512).hexdigest()
+    return hmac_hex(checksum_key, message.encode(), "sha512")
 
 
 class CassoAdapter:
@@ -53,8 +51,7 @@ class CassoAdapter:
         timestamp_ms, given = timestamped_signature(request, SIGNATURE_HEADER, "ms")
         body = load_json(request.body)
         expected = signature_of(timestamp_ms, body, secret)
-        if not same_hex(expected, given):
-            raise WebhookRefused("bad_signature", "the signature does not match the body")
+        require_signature(expected, given, "the body")
         WINDOW.check(datetime.fromtimestamp(timestamp_ms / 1000, UTC), request.received_at, "the signature time")
         envelope = as_object(body, "the webhook")
         if envelope.get("error") not in (0, None):

@@ -185,6 +185,25 @@ def timestamped_signature(request: WebhookRequest, name: str, unit: str) -> tupl
     return int(raw_t), given
 
 
+def hmac_hex(key: bytes, message: bytes, digest: str) -> str:
+    """The HMAC of ``message`` (``digest`` "sha256" or "sha512") in lowercase hex, as providers send it."""
+    return hmac.new(key, message, digest).hexdigest()
+
+
 def same_hex(expected: str, given: str) -> bool:
     """Constant time, so a forger learns nothing from how long a refusal takes."""
     return hmac.compare_digest(expected.encode(), given.strip().lower().encode())
+
+
+def require_signature(expected: str, given: str, signed: str) -> None:
+    """Refuse (``bad_signature``) unless the hex signature ``given`` is ``expected``,
+    compared in constant time; ``signed`` names what it covers ("the body")."""
+    if not same_hex(expected, given):
+        raise WebhookRefused("bad_signature", f"the signature does not match {signed}")
+
+
+def require_secret(expected: bytes, given: bytes, detail: str) -> None:
+    """Refuse (``bad_signature``) unless a secret sent as is (an API key) is ``expected``,
+    compared in constant time."""
+    if not hmac.compare_digest(expected, given):
+        raise WebhookRefused("bad_signature", detail)

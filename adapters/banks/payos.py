@@ -23,8 +23,6 @@ line missing in the ledger.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from datetime import timedelta
 from typing import Any
@@ -37,10 +35,11 @@ from adapters.banks.notification import (
     amount_vnd,
     as_object,
     counter_account,
+    hmac_hex,
     js_numbers,
     load_json,
     local_time,
-    same_hex,
+    require_signature,
     text,
     tx_id,
 )
@@ -77,7 +76,7 @@ def _sorted(value: Any) -> Any:
 
 def signature_of(data: dict[str, Any], checksum_key: bytes) -> str:
     message = "&".join(f"{key}={js_string(data[key])}" for key in sorted(data))
-    return hmac.new(checksum_key, message.encode(), hashlib.sha256).hexdigest()
+    return hmac_hex(checksum_key, message.encode(), "sha256")
 
 
 class PayOSAdapter:
@@ -88,8 +87,7 @@ class PayOSAdapter:
         if not isinstance(given, str) or not given:
             raise WebhookRefused("missing_signature", "the webhook has no signature")
         expected = signature_of(data, secret)
-        if not same_hex(expected, given):
-            raise WebhookRefused("bad_signature", "the signature does not match the data")
+        require_signature(expected, given, "the data")
         if text(data.get("code"), "data.code") != SUCCESS_CODE:
             return []  # authentic, but not a completed payment: nothing to book
         if data.get("description") in CONFIRMATION_DESCRIPTIONS:

@@ -10,7 +10,6 @@ expects 200/201 with ``{"success": true}`` and retries otherwise.
 
 from __future__ import annotations
 
-import hmac
 from datetime import timedelta
 
 from adapters.banks.notification import (
@@ -25,6 +24,7 @@ from adapters.banks.notification import (
     header,
     load_json,
     local_time,
+    require_secret,
     text,
 )
 
@@ -41,8 +41,7 @@ def _given_key(request: WebhookRequest) -> bytes:
 
 class SePayAdapter:
     def notifications(self, request: WebhookRequest, secret: bytes) -> list[BankNotification]:
-        if not hmac.compare_digest(_given_key(request), secret):
-            raise WebhookRefused("bad_signature", "the API key is not this connector's")
+        require_secret(secret, _given_key(request), "the API key is not this connector's")
         data = as_object(load_json(request.body), "the webhook")
         if text(data.get("transferType"), "transferType") != "in":
             return []  # money going out: nothing to credit

@@ -6,7 +6,7 @@ import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import ClassVar
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
@@ -42,19 +42,22 @@ def require_schema(url: str, stored_version: int | None, migrations: Sequence[tu
         )
 
 
+SECRET_PARAMETERS = frozenset({"password", "sslpassword"})  # libpq's, in any case
+
+
 def redacted_url(url: str) -> str:
-    """The URL without its password (in the user info or a ``password`` parameter)."""
+    """The URL for messages and logs: without its password (in the user info, or a
+    ``password``/``sslpassword`` parameter); a URL that carries none is returned as given."""
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
-    has_password_param = any(k == "password" for k, _ in query)
-    if parts.password is None and not has_password_param:
+    if parts.password is None and not any(k.lower() in SECRET_PARAMETERS for k, _ in query):
         return url
     netloc = parts.netloc
     if parts.password is not None:
         user_info, _, host = netloc.rpartition("@")
         netloc = f"{user_info.split(':', 1)[0]}:***@{host}"
-    rest = f"?{urlencode([(k, '***' if k == 'password' else v) for k, v in query], safe='*')}" if query else ""
-    return f"{parts.scheme}://{netloc}{parts.path}{rest}"
+    hidden = [(k, "***" if k.lower() in SECRET_PARAMETERS else v) for k, v in query]
+    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(hidden, safe="*")))
 
 
 class BatchedEventStore(ABC):

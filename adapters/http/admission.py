@@ -1,6 +1,6 @@
 """Bounded admission: how many API requests one worker serves at once.
 
-Beyond ``limit`` a request is answered 503 with ``Retry-After`` at once, before its body
+Beyond ``limit`` a request is answered 503 with ``Retry-After`` (`problems.RETRY_AFTER_S`) at once, before its body
 is read or its signature verified, so that a worker offered more than it can do keeps
 answering in milliseconds (the requests it took, quickly; the others, "come back in a
 second") instead of queueing every request until each waits for tens of seconds.
@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEFAULT_MAX_IN_FLIGHT = 64
-RETRY_AFTER_S = 1
 
 
 @dataclass(slots=True)

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from adapters.http.idempotency import key_derived_id, name_from_key, run_write
-from adapters.http.payment_views import PaymentAnswer, payment_answer
+from adapters.http.payment_views import PaymentAnswer, payment_answer, showing_credits
 from adapters.http.routing import Answer, Body, Call, Reply, Route, roles
 from adapters.http.types import Id, LongText, PositiveVnd, Reason, Text, Vnd
 from domain.model.clients import Role, within_scope
@@ -98,6 +98,11 @@ def _invoice(call: Call, result: dict[str, Any]) -> InvoiceView:
     return msgspec.convert({**result, "payment": answer}, InvoiceView)
 
 
+def _with_credits(use_case: UseCase) -> UseCase:
+    """An invoice's payment is shown with the bank credits it took, as its own read shows it."""
+    return showing_credits(use_case, inside="payment")
+
+
 def _scoped(call: Call, invoice_no: str, inner: UseCase) -> UseCase:
     """Run ``inner`` only for an invoice of an agency within the caller's scope."""
     scope = call.caller.scope if call.caller else ()
@@ -146,12 +151,13 @@ async def issue(call: Call) -> Reply:
         at=call.at,
         scope=call.caller.scope if call.caller else (),
     )
-    return await run_write(call, use_case, lambda result: (201, _invoice(call, result)))
+    return await run_write(call, _with_credits(use_case), lambda result: (201, _invoice(call, result)))
 
 
 async def read(call: Call) -> Reply:
     invoice_no = call.param("invoice_no")
-    outcome = await execute(call.services.store, _scoped(call, invoice_no, get_invoice(invoice_no)))
+    use_case = _with_credits(_scoped(call, invoice_no, get_invoice(invoice_no)))
+    outcome = await execute(call.services.store, use_case)
     return Reply(200, _invoice(call, outcome.result))
 
 
@@ -159,14 +165,14 @@ async def cancel(call: Call) -> Reply:
     body: CancelBody = call.body
     invoice_no = call.param("invoice_no")
     use_case = _scoped(call, invoice_no, cancel_fee_invoice(invoice_no, body.reason, call.at))
-    return await run_write(call, use_case, lambda result: (200, _invoice(call, result)))
+    return await run_write(call, _with_credits(use_case), lambda result: (200, _invoice(call, result)))
 
 
 async def refund(call: Call) -> Reply:
     body: RefundBody = call.body
     invoice_no = call.param("invoice_no")
     use_case = _scoped(call, invoice_no, refund_fee_invoice(invoice_no, body.amount_vnd, body.reason, call.at))
-    return await run_write(call, use_case, lambda result: (200, _invoice(call, result)))
+    return await run_write(call, _with_credits(use_case), lambda result: (200, _invoice(call, result)))
 
 
 INVOICE = "/v1/fees/invoices/{invoice_no}"

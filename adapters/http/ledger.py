@@ -93,11 +93,17 @@ def query_int(call: Call, name: str, default: int, high: int) -> int:
     return int(raw)
 
 
-async def entries(call: Call) -> Reply:
-    account = _account(call)
+def page_query(call: Call) -> tuple[int, int]:
+    """A list call's ``cursor`` (what the previous page ended with; 0 from the start) and
+    ``limit`` (default and at most the service's page bound)."""
     page_max = call.services.limits.page_max
     limit = query_int(call, "limit", page_max, page_max) or page_max
-    after = query_int(call, "cursor", 0, 10**12)
+    return query_int(call, "cursor", 0, 10**12), limit
+
+
+async def entries(call: Call) -> Reply:
+    account = _account(call)
+    after, limit = page_query(call)
     rows = call.services.projections
     position = await rows.tracking_position(ENTRIES)
     page, next_cursor = await account_entries(rows, account, after, limit)

@@ -24,7 +24,7 @@ from adapters.http.parking_views import (
     check_place,
     path_id,
 )
-from adapters.http.payment_views import PaymentAnswer, payment_answer
+from adapters.http.payment_views import PaymentAnswer, payment_answer, showing_credits
 from adapters.http.routing import Body, Call, Reply, Route, roles
 from domain.model.clients import Role
 from domain.model.parking import Arrival, ParkingSession, PaymentMethod, VehicleClass
@@ -120,7 +120,9 @@ async def post_pay(call: Call) -> Reply:
     """The same as ``POST /v1/payments`` for purpose ``parking_session``."""
     ask = PaymentAsk(PaymentPurpose.PARKING_SESSION, str(path_id(call, "session_id")))
     scope = call.caller.scope if call.caller else ()
-    use_case = request_payment(ask, at=call.at, scope=scope, wallet_payee_id=call.services.wallet_payee_id)
+    use_case = showing_credits(
+        request_payment(ask, at=call.at, scope=scope, wallet_payee_id=call.services.wallet_payee_id)
+    )
     return await run_write(call, use_case, lambda view: (201, payment_answer(view, call.services.display_links)))
 
 

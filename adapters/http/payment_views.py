@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
+from uuid import UUID
 
 import msgspec
 
 from adapters.http.display_links import DisplayLinks
 from adapters.http.routing import Answer
+from domain.model.payments import Payment
+from domain.services.payments import payment_credits
+from domain.services.unit_of_work import UnitOfWork, UseCase
 from qr import vietqr
 
 PaymentStatus = Literal["pending", "paid", "expired", "cancelled"]
@@ -60,8 +64,8 @@ class PaymentAnswer(Answer):
     expires_at: str
     qr_payload: str
     links: PaymentLinks
-    # the bank credits it took, with who sent each (on reads of the payment and its events)
-    credits: list[PaymentCreditAnswer] = msgspec.field(default_factory=list)
+    # the bank credits it took, with who sent each (in every answer carrying the payment)
+    credits: list[PaymentCreditAnswer]
 
 
 def qr_payload(view: dict[str, Any]) -> str:
@@ -70,6 +74,29 @@ def qr_payload(view: dict[str, Any]) -> str:
         view["bank_bin"], view["account_no"], amount_vnd=view["amount_vnd"], bill=reference, purpose=reference
     )
     return vietqr.encode(fields)
+
+
+async def with_credits(uow: UnitOfWork, view: dict[str, Any]) -> dict[str, Any]:
+    """A payment's view (`domain.services.payments.payment_view`) with the bank credits it
+    took, as a read of the payment shows them."""
+    payment = await uow.get(Payment, UUID(view["id"]))
+    return {**view, "credits": await payment_credits(uow, payment)}
+
+
+def showing_credits(use_case: UseCase, *, inside: str | None = None) -> UseCase:
+    """``use_case`` whose result (or its ``inside`` field, when it holds a payment) is a
+    payment's view, with that payment's credits: read in the same unit of work, so the
+    answer (and what an Idempotency-Key replays) shows them as they were."""
+
+    async def shown(uow: UnitOfWork) -> dict[str, Any]:
+        result = await use_case(uow)
+        if inside is None:
+            return await with_credits(uow, result)
+        if result.get(inside) is not None:
+            return {**result, inside: await with_credits(uow, result[inside])}
+        return result
+
+    return shown
 
 
 def payment_answer(view: dict[str, Any], display: DisplayLinks) -> PaymentAnswer:

@@ -16,7 +16,7 @@ import msgspec
 from aiohttp import web
 
 from adapters.http.idempotency import run_write
-from adapters.http.payment_views import PaymentAnswer, Purpose, payment_answer, qr_payload
+from adapters.http.payment_views import PaymentAnswer, Purpose, payment_answer, qr_payload, showing_credits
 from adapters.http.problems import PROBLEM_BASE, Problem
 from adapters.http.routing import Body, Call, Reply, Route, roles
 from adapters.http.types import Id, PositiveVnd, Reason
@@ -76,7 +76,9 @@ async def create(call: Call) -> Reply:
     )
     scope = call.caller.scope if call.caller else ()
     try:
-        use_case = request_payment(ask, at=call.at, scope=scope, wallet_payee_id=call.services.wallet_payee_id)
+        use_case = showing_credits(
+            request_payment(ask, at=call.at, scope=scope, wallet_payee_id=call.services.wallet_payee_id)
+        )
         return await run_write(call, use_case, lambda view: (201, payment_answer(view, call.services.display_links)))
     except NotForPurpose as exc:
         raise Problem(422, "Invalid body", str(exc), f"{PROBLEM_BASE}invalid-body", field=f"$.{exc.field}") from exc
@@ -89,7 +91,7 @@ async def read(call: Call) -> Reply:
 async def cancel(call: Call) -> Reply:
     body: CancelBody = call.body
     payment = await load_payment(call)
-    use_case = cancel_payment(payment.reference, body.reason, call.at)
+    use_case = showing_credits(cancel_payment(payment.reference, body.reason, call.at))
     return await run_write(call, use_case, lambda view: (200, payment_answer(view, call.services.display_links)))
 
 

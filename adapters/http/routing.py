@@ -27,10 +27,9 @@ import msgspec
 import msgspec.inspect
 from aiohttp import web
 
-from adapters.http.admission import RETRY_AFTER_S
 from adapters.http.auth import Caller
 from adapters.http.context import API, ApiServices
-from adapters.http.problems import PROBLEM_BASE, Problem, unavailable
+from adapters.http.problems import PROBLEM_BASE, RETRY_AFTER_S, Problem, unavailable
 from adapters.http.signatures import Headers, SignatureRejected, SignedMessage, VerificationKey, verify_request
 from domain.model.clients import Role
 from domain.services.unit_of_work import RequestKey

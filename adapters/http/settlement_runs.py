@@ -18,7 +18,7 @@ import msgspec
 from aiohttp import web
 
 from adapters.http.idempotency import run_write
-from adapters.http.ledger import query_int
+from adapters.http.ledger import page_query
 from adapters.http.problems import PROBLEM_BASE, Problem
 from adapters.http.routing import Call, Reply, Route, roles
 from adapters.http.settlement_views import (
@@ -127,9 +127,7 @@ def _run_answer(run: ReconciliationRun) -> RunAnswer:
 
 
 async def list_runs(call: Call) -> Reply:
-    page_max = call.services.limits.page_max
-    limit = query_int(call, "limit", page_max, page_max) or page_max
-    after = query_int(call, "cursor", 0, 10**12)
+    after, limit = page_query(call)
     rows = call.services.projections
     position = await rows.tracking_position(RUN_INDEX)
     page, next_cursor = await runs_page(rows, after, limit)
@@ -148,9 +146,7 @@ async def read_run(call: Call) -> Reply:
 
 async def exceptions(call: Call) -> Reply:
     run = await load_run(call)
-    page_max = call.services.limits.page_max
-    limit = query_int(call, "limit", page_max, page_max) or page_max
-    after = query_int(call, "cursor", 0, 10**12)
+    after, limit = page_query(call)
     cases = [case for case in exception_views(run) if case["case"] > after]
     page = cases[:limit]
     more = len(cases) > limit

@@ -1,6 +1,7 @@
 """The ticket catalogue: ``PUT /v1/tickets/products/{product_code}`` registers or revises
 a product (admin), recorded as events (`ProductEntry.Published`, `.Revised`); the GET
-reads one (those who sell, refund or audit tickets)."""
+reads one (those who sell, refund or audit tickets), and ``GET /v1/tickets/products``
+lists them a page at a time, in the order they were registered (`ProductIndex`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from adapters.http.idempotency import run_write
+from adapters.http.ledger import page_query
 from adapters.http.problems import PROBLEM_BASE, Problem
 from adapters.http.routing import Answer, Body, Call, Reply, Route, roles
 from adapters.http.types import AccountPart, PositiveVnd, Text
@@ -20,6 +22,8 @@ from domain.model.tickets.products import (
     MAX_PASSBACK_MINUTES,
     MAX_VALIDITY_DAYS,
 )
+from domain.services.product_index import NAME as PRODUCT_INDEX
+from domain.services.product_index import list_ticket_products, product_codes_page
 from domain.services.ticket_products import get_ticket_product, put_ticket_product
 from domain.services.unit_of_work import execute
 
@@ -64,6 +68,12 @@ class ProductView(Answer):
     on_sale: bool
 
 
+class ProductsAnswer(Answer):
+    products: list[ProductView]
+    next_cursor: str | None
+    as_of_position: int  # the log position the list (which products exist) reflects
+
+
 def _product(code: str, body: ProductBody) -> Product:
     try:
         validity = Validity(ValidityUnit(body.validity.unit), body.validity.length)
@@ -104,14 +114,35 @@ async def read(call: Call) -> Reply:
     return Reply(200, msgspec.convert(outcome.result, ProductView))
 
 
+async def list_products(call: Call) -> Reply:
+    after, limit = page_query(call)
+    rows = call.services.projections
+    position = await rows.tracking_position(PRODUCT_INDEX)
+    codes, next_cursor = await product_codes_page(rows, after, limit)
+    outcome = await execute(call.services.store, list_ticket_products(codes))
+    answer = {
+        "products": outcome.result["products"],
+        "next_cursor": None if next_cursor is None else str(next_cursor),
+        "as_of_position": position,
+    }
+    return Reply(200, msgspec.convert(answer, ProductsAnswer))
+
+
 PRODUCT = "/v1/tickets/products/{product_code}"
+READERS = roles(Role.ADMIN, Role.APP, Role.FINANCE, Role.AUDITOR)
 ROUTES = [
+    Route(
+        "GET", "/v1/tickets/products", list_products, READERS,
+        "List the ticket products, in the order they were registered, with their current terms",
+        response=ProductsAnswer,
+        query=(("cursor", "next_cursor of the previous page"), ("limit", "products per page, at most 200")),
+    ),
     Route(
         "PUT", PRODUCT, put, roles(Role.ADMIN), "Register a ticket product, or revise it (price, terms, on sale)",
         request=ProductBody, response=ProductView, other_statuses=(201,),
     ),
     Route(
-        "GET", PRODUCT, read, roles(Role.ADMIN, Role.APP, Role.FINANCE, Role.AUDITOR), "Read a ticket product",
+        "GET", PRODUCT, read, READERS, "Read a ticket product",
         response=ProductView,
     ),
 ]  # fmt: skip

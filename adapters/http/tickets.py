@@ -9,13 +9,14 @@ catalogue (`adapters.http.ticket_products`), never from the buyer.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
 import msgspec
 
 from adapters.http.idempotency import key_derived_id, run_write
-from adapters.http.payment_views import PaymentAnswer, payment_answer
+from adapters.http.payment_views import PaymentAnswer, payment_answer, showing_credits
 from adapters.http.routing import Answer, Body, Call, Reply, Route, roles
 from adapters.http.ticket_products import ProductCode
 from adapters.http.types import AccountPart, Id, Reason
@@ -79,9 +80,9 @@ def ticket_uuid(call: Call) -> UUID:
         raise NotFound(f"ticket {raw} not found") from None
 
 
-def read_ticket(ticket: UUID) -> UseCase:
+def read_ticket(ticket: UUID, at: datetime) -> UseCase:
     async def use_case(uow: UnitOfWork) -> dict[str, Any]:
-        return ticket_view(await uow.get(Ticket, ticket))
+        return ticket_view(await uow.get(Ticket, ticket), at)
 
     return use_case
 
@@ -97,11 +98,12 @@ async def purchase(call: Call) -> Reply:
         at=call.at,
         concession_evidence=body.concession_evidence,
     )
-    return await run_write(call, use_case, lambda view: (201, ticket_answer(call, view)))
+    shown = showing_credits(use_case, inside="payment")
+    return await run_write(call, shown, lambda view: (201, ticket_answer(call, view)))
 
 
 async def read(call: Call) -> Reply:
-    outcome = await execute(call.services.store, read_ticket(ticket_uuid(call)))
+    outcome = await execute(call.services.store, read_ticket(ticket_uuid(call), call.at))
     return Reply(200, ticket_answer(call, outcome.result))
 
 

@@ -54,12 +54,15 @@ def operator_account(operator_id: str) -> str:
     return payable(PartyKind.OPERATOR, operator_id)
 
 
-def ticket_view(ticket: Ticket) -> dict[str, Any]:
-    window = ticket.rides_window()
+def ticket_view(ticket: Ticket, at: datetime) -> dict[str, Any]:
+    """The ticket as it stands at ``at``: expired once its deadline passed (`Ticket.status_at`),
+    and then without a span for rides (so without a code)."""
+    status = ticket.status_at(at)
+    window = ticket.rides_window() if status is ticket.status else None
     return {
         "ticket_id": str(ticket.id),
         "order_id": ticket.order_id,
-        "status": ticket.status.value,
+        "status": status.value,
         "product_code": ticket.product.code,
         "rider_id": ticket.rider_id,
         "operator_id": ticket.operator_id,
@@ -100,7 +103,7 @@ def purchase_ticket(
     async def use_case(uow: UnitOfWork) -> dict[str, Any]:
         product = find_product(product_code, catalogue)
         order = _Order(order_id, rider_id, operator_id, product, payment_method, concession_evidence)
-        return ticket_view(await _issue(uow, order, at, pay_within))
+        return ticket_view(await _issue(uow, order, at, pay_within), at)
 
     return use_case
 
@@ -139,7 +142,7 @@ def purchase_ticket_by_qr(
             at=ticket.created_on,
             ttl=ticket.pay_by - ticket.created_on,
         )
-        return {**ticket_view(ticket), "payment": payment_view(payment)}
+        return {**ticket_view(ticket, at), "payment": payment_view(payment)}
 
     return use_case
 
@@ -192,7 +195,7 @@ async def confirm_payment(
     """Mark a QR-bought ticket paid inside the caller's unit of work (no ledger entries)."""
     ticket = await uow.get(Ticket, ticket_id)
     ticket.confirm_payment(payment_reference, amount_vnd, at)
-    return ticket_view(ticket)
+    return ticket_view(ticket, at)
 
 
 def confirm_ticket_payment(ticket_id: UUID, payment_reference: str, amount_vnd: int, at: datetime) -> UseCase:
@@ -221,7 +224,7 @@ def activate_ticket(ticket_id: UUID, at: datetime) -> UseCase:
     async def use_case(uow: UnitOfWork) -> dict[str, Any]:
         ticket = await uow.get(Ticket, ticket_id)
         ticket.activate(at)
-        return ticket_view(ticket)
+        return ticket_view(ticket, at)
 
     return use_case
 
@@ -232,7 +235,7 @@ def validate_ticket(ticket_id: UUID, vehicle_id: str, at: datetime, validator_id
     async def use_case(uow: UnitOfWork) -> dict[str, Any]:
         ticket = await uow.get(Ticket, ticket_id)
         ride_no = ticket.validate(vehicle_id, at, validator_id)
-        return {**ticket_view(ticket), "ride_no": ride_no, "vehicle_id": vehicle_id}
+        return {**ticket_view(ticket, at), "ride_no": ride_no, "vehicle_id": vehicle_id}
 
     return use_case
 
@@ -249,7 +252,7 @@ def refund_ticket(ticket_id: UUID, reason: str, at: datetime) -> UseCase:
                 at,
             )
         )
-        return ticket_view(ticket)
+        return ticket_view(ticket, at)
 
     return use_case
 
@@ -258,6 +261,6 @@ def expire_ticket(ticket_id: UUID, at: datetime) -> UseCase:
     async def use_case(uow: UnitOfWork) -> dict[str, Any]:
         ticket = await uow.get(Ticket, ticket_id)
         ticket.expire(at)
-        return ticket_view(ticket)
+        return ticket_view(ticket, at)
 
     return use_case

@@ -36,16 +36,25 @@ from domain.model.clients import KeyAlgorithm, Role
 from domain.model.errors import DomainError
 from domain.services.clients import list_clients, register_client, revoke_client, rotate_client_key
 from domain.services.unit_of_work import UseCase
+from ops.cli.output_paths import file_problem
 from ops.config import Config
 from ops.stores import run_use_case, with_store
 
 EXIT_REFUSED = 1
+EXIT_USAGE = 2
 DEFAULT_GRACE_S = 86_400
 HMAC_SECRET_BYTES = 32
 
 
 class Refused(Exception):
     """A command cannot be carried out; the message says what to do."""
+
+
+class KeyOutUnwritable(Exception):
+    """``--key-out`` cannot be written: an operator's error (exit 2), nothing recorded."""
+
+    def __init__(self, path: Path, why: str) -> None:
+        super().__init__(f"cannot write {path}: {why}; give --key-out a new file in a folder you can write")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +84,15 @@ def make_key(algorithm: KeyAlgorithm, key_out: Path | None, sealer: SecretSealer
 
 
 def _write_private(path: Path, content: bytes) -> None:
+    problem = file_problem(path)
+    if problem is not None:
+        raise KeyOutUnwritable(path, problem)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        raise Refused(f"{path} already exists; choose another --key-out (keys are never overwritten)") from None
+        raise KeyOutUnwritable(path, "it already exists (keys are never overwritten)") from None
     except OSError as exc:
-        raise Refused(f"cannot write {path}: {exc.strerror}") from None
+        raise KeyOutUnwritable(path, exc.strerror or str(exc)) from None
     with os.fdopen(fd, "wb") as out:
         out.write(content)
 
@@ -153,6 +165,9 @@ def _command(args: argparse.Namespace) -> int:
     except (Refused, DomainError) as exc:
         print(f"citysettle clients {args.clients_command}: refused: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    except KeyOutUnwritable as exc:
+        print(f"citysettle clients {args.clients_command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     print(json.dumps(out))
     return 0
 

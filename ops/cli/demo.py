@@ -20,9 +20,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from adapters.eventstore.base import redacted_url
 from adapters.secrets import SecretSealer
 from ops import serving
-from ops.config import Config, redact_url
+from ops.config import Config
 from ops.demo.day import DEFAULT_SEED, DEFAULT_SIZE, MIN_SIZE, DemoDay
 from ops.demo.seed import seed
 from ops.stores import open_store
@@ -47,7 +48,7 @@ async def _seed(config: Config, day: DemoDay, out: Path) -> dict[str, Any] | Non
             raise NotEmpty(events)
         print(
             f"citysettle demo: the store is empty: seeding the demo day ({day.day.isoformat()}, "
-            f"seed {day.seed}, size {day.size}) into {redact_url(config.store_url)} ...",
+            f"seed {day.seed}, size {day.size}) into {redacted_url(config.store_url)} ...",
             file=sys.stderr,
             flush=True,
         )
@@ -81,7 +82,7 @@ def report(summary: dict[str, Any], config: Config, out: Path) -> str:
     exceptions = ", ".join(f"{n} {category}" for category, n in run["exceptions"].items()) or "none"
     first_batch = batches[0]["id"] if batches else None
     lines = [
-        f"citysettle demo: seeded {redact_url(config.store_url)} with {summary['events']:,} events: "
+        f"citysettle demo: seeded {redacted_url(config.store_url)} with {summary['events']:,} events: "
         f"Tuesday {summary['demo_day']} in Hà Nội (the demo day; seed {summary['seed']}, size {summary['size']})",
         f"  {made.get('invoices', 0):,} fee invoices at the ward's one-stop counter "
         f"({made.get('invoices.paid_by_budget', 0):,} paid in full by the city budget: VNeID judicial records); "
@@ -131,11 +132,11 @@ def _command(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     day = DemoDay(seed=args.seed, size=args.size)
     if not args.no_serve:  # what would stop the service stops the demo before it seeds anything
-        serving.preflight(config)
+        config = serving.preflight(config)
     try:
         summary = asyncio.run(_seed(config, day, args.out))
     except NotEmpty as full:
-        where = redact_url(config.store_url)
+        where = redacted_url(config.store_url)
         if not args.if_empty:
             print(
                 f"citysettle demo: the store at {where} already holds {full.events:,} events; "

@@ -5,7 +5,8 @@
         [--format payload|png|svg] [--out FILE]
     citysettle qr decode PAYLOAD
 
-Exit status 0 on success, 1 on invalid input (the reason, naming the tag, on stderr).
+Exit status 0 on success, 1 on invalid input (the reason, naming the tag, on stderr), 2
+when ``--out`` cannot be written (one line saying what to give instead).
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ import json
 import sys
 from pathlib import Path
 
+from ops.cli.output_paths import file_problem
 from qr import vietqr
 from qr.errors import QRError
 from qr.render import render_png, render_svg
 
 EXIT_OK = 0
 EXIT_INVALID = 1
+EXIT_USAGE = 2
+OUT_HINT = "give --out a file name in a folder you can write"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -75,10 +79,15 @@ def run_vietqr(args: argparse.Namespace) -> int:
     except QRError as error:
         return _fail("vietqr", str(error))
     if args.out is not None:
+        problem = file_problem(args.out)
         try:
-            args.out.write_bytes(output)
+            if problem is None:
+                args.out.write_bytes(output)
         except OSError as error:
-            return _fail("vietqr", f"cannot write {args.out}: {error.strerror}")
+            problem = error.strerror or str(error)
+        if problem is not None:
+            _fail("vietqr", f"cannot write {args.out}: {problem}; {OUT_HINT}")
+            return EXIT_USAGE
     elif args.format == "png" and sys.stdout.isatty():
         return _fail("vietqr", "refusing to write a PNG to a terminal; use --out FILE")
     else:

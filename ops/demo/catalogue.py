@@ -10,6 +10,11 @@ statement is one bank's) and a payout account at its own bank (where settlement 
 Fees and legal bases are those published for Hà Nội's wards (Thông tư 226/2016/TT-BTC
 for certifications, 281/2016/TT-BTC for civil-status extracts, 244/2016/TT-BTC for
 judicial records, Nghị quyết 06/2020/NQ-HĐND for the city's own fees).
+
+The bus operator's ticket products are registered as ``PUT /v1/tickets/products`` registers
+them (`put_ticket_product`), at the prices of Hà Nội's buses: 7,000 ₫ a ride on a route
+under 15 km, 9,000 ₫ on the long routes, a day pass, and the monthly all-routes pass at
+200,000 ₫ (100,000 ₫ for students).
 """
 
 from __future__ import annotations
@@ -18,9 +23,11 @@ from dataclasses import dataclass
 
 from domain.model.fees import FeeService, SubsidyRule
 from domain.model.payees import BankAccount, PayeeKind
+from domain.model.tickets import Concession, Product, ProductKind, Validity, ValidityUnit
 from domain.services.fee_catalogue import put_fee_service
 from domain.services.payees import put_payee
 from domain.services.payments import CollectionAccount
+from domain.services.ticket_products import put_ticket_product
 from domain.services.unit_of_work import UseCase
 from ops.demo.day import DemoDay
 from settlement.payouts.pain001 import BankAccount as PayoutAccount
@@ -50,49 +57,31 @@ class DemoPayee:
         return CollectionAccount(self.collection.bank_bin, self.collection.account_no, self.collection.account_name)
 
 
-PAYEES = (
+# One row per payee: id, name, kind, then its collection account (at Vietcombank) and its
+# payout account, each as (bank BIN, account number); both accounts carry the holder name.
+_PAYEE_ROWS = (
+    (WARD, "UBND phường Hoàn Kiếm", PayeeKind.AGENCY, "UBND PHUONG HOAN KIEM",
+     "1017788990", ("970405", "1500201077889")),
+    (JUSTICE, "Sở Tư pháp Hà Nội", PayeeKind.AGENCY, "SO TU PHAP HA NOI",
+     "1023456789", ("970418", "12010000123456")),
+    (BUDGET, "Ngân sách thành phố Hà Nội", PayeeKind.BUDGET, "KHO BAC NHA NUOC HA NOI",
+     "0011000000019", ("970405", "9527100000019")),
+    (PARKING_OPERATOR, "Công ty TNHH MTV Khai thác điểm đỗ xe Hà Nội", PayeeKind.PARKING_OPERATOR,
+     "CONG TY KHAI THAC DIEM DO XE HN", "1030405060", ("970415", "113000456789")),
+    (BUS_OPERATOR, "Tổng công ty Vận tải Hà Nội", PayeeKind.TRANSPORT_OPERATOR, "TONG CONG TY VAN TAI HA NOI",
+     "1040506070", ("970418", "12210000654321")),
+    (WALLETS, "Ví giao thông Hà Nội", PayeeKind.TRANSPORT_OPERATOR, "VI GIAO THONG HA NOI",
+     "1050607080", (VIETCOMBANK, "1050607099")),
+)  # fmt: skip
+PAYEES = tuple(
     DemoPayee(
-        WARD,
-        "UBND phường Hoàn Kiếm",
-        PayeeKind.AGENCY,
-        BankAccount(VIETCOMBANK, "1017788990", "UBND PHUONG HOAN KIEM"),
-        BankAccount("970405", "1500201077889", "UBND PHUONG HOAN KIEM"),
-    ),
-    DemoPayee(
-        JUSTICE,
-        "Sở Tư pháp Hà Nội",
-        PayeeKind.AGENCY,
-        BankAccount(VIETCOMBANK, "1023456789", "SO TU PHAP HA NOI"),
-        BankAccount("970418", "12010000123456", "SO TU PHAP HA NOI"),
-    ),
-    DemoPayee(
-        BUDGET,
-        "Ngân sách thành phố Hà Nội",
-        PayeeKind.BUDGET,
-        BankAccount(VIETCOMBANK, "0011000000019", "KHO BAC NHA NUOC HA NOI"),
-        BankAccount("970405", "9527100000019", "KHO BAC NHA NUOC HA NOI"),
-    ),
-    DemoPayee(
-        PARKING_OPERATOR,
-        "Công ty TNHH MTV Khai thác điểm đỗ xe Hà Nội",
-        PayeeKind.PARKING_OPERATOR,
-        BankAccount(VIETCOMBANK, "1030405060", "CONG TY KHAI THAC DIEM DO XE HN"),
-        BankAccount("970415", "113000456789", "CONG TY KHAI THAC DIEM DO XE HN"),
-    ),
-    DemoPayee(
-        BUS_OPERATOR,
-        "Tổng công ty Vận tải Hà Nội",
-        PayeeKind.TRANSPORT_OPERATOR,
-        BankAccount(VIETCOMBANK, "1040506070", "TONG CONG TY VAN TAI HA NOI"),
-        BankAccount("970418", "12210000654321", "TONG CONG TY VAN TAI HA NOI"),
-    ),
-    DemoPayee(
-        WALLETS,
-        "Ví giao thông Hà Nội",
-        PayeeKind.TRANSPORT_OPERATOR,
-        BankAccount(VIETCOMBANK, "1050607080", "VI GIAO THONG HA NOI"),
-        BankAccount(VIETCOMBANK, "1050607099", "VI GIAO THONG HA NOI"),
-    ),
+        payee_id,
+        name,
+        kind,
+        BankAccount(VIETCOMBANK, collection_no, holder),
+        BankAccount(payout_bin, payout_no, holder),
+    )
+    for payee_id, name, kind, holder, collection_no, (payout_bin, payout_no) in _PAYEE_ROWS
 )
 PAYEE = {payee.payee_id: payee for payee in PAYEES}
 # The account settlement pays from (the city's own, as in ``citysettle settle --paying-account``).
@@ -156,6 +145,31 @@ DEMAND = {
 }
 
 
+_RIDE = Validity(ValidityUnit.MINUTES, 90)  # long enough to finish the ride with the ticket valid
+_SINGLE, _DAY, _MONTH = ProductKind.SINGLE_RIDE, ProductKind.DAY_PASS, ProductKind.MONTHLY_PASS
+_FULL, _STUDENT = Concession.NONE, Concession.STUDENT
+# Product(code, kind, concession, name, price, validity, passback minutes, activate within days)
+TICKET_PRODUCTS = (
+    Product("LUOT", _SINGLE, _FULL, "Vé lượt, tuyến dưới 15 km", 7_000, _RIDE, 1, 30),
+    Product("LUOT-DAI", _SINGLE, _FULL, "Vé lượt, tuyến từ 25 km", 9_000, _RIDE, 1, 30),
+    Product("NGAY", _DAY, _FULL, "Vé ngày, liên tuyến", 30_000, Validity(ValidityUnit.SERVICE_DAYS, 1), 20, 30),
+    Product("THANG", _MONTH, _FULL, "Vé tháng liên tuyến", 200_000, Validity(ValidityUnit.SERVICE_DAYS, 30), 20, 30),
+    Product(
+        "THANG-HSSV",
+        _MONTH,
+        _STUDENT,
+        "Vé tháng liên tuyến, học sinh sinh viên",
+        100_000,
+        Validity(ValidityUnit.SERVICE_DAYS, 30),
+        20,
+        30,
+    ),
+)
+TICKET_PRODUCT = {product.code: product for product in TICKET_PRODUCTS}
+# How often each is bought on a weekday (weights).
+TICKET_DEMAND = {"LUOT": 48, "LUOT-DAI": 14, "NGAY": 22, "THANG": 10, "THANG-HSSV": 6}
+
+
 def payee_use_cases(day: DemoDay) -> list[UseCase]:
     return [
         put_payee(
@@ -172,3 +186,7 @@ def payee_use_cases(day: DemoDay) -> list[UseCase]:
 
 def catalogue_use_cases(day: DemoDay) -> list[UseCase]:
     return [put_fee_service(service, day.set_up_at) for service in SERVICES]
+
+
+def ticket_product_use_cases(day: DemoDay) -> list[UseCase]:
+    return [put_ticket_product(product, BUS_OPERATOR, True, day.set_up_at) for product in TICKET_PRODUCTS]

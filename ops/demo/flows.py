@@ -56,6 +56,7 @@ class Flows:
     cash: list[tuple[datetime, int]] = field(default_factory=list)  # attendants' cash: (taken at, amount)
     wallet_holders: list[str] = field(default_factory=list)
     invoices: list[str] = field(default_factory=list)  # numbers of the invoices a payer paid
+    tickets: list[str] = field(default_factory=list)  # ids of the tickets paid and ridden
 
     async def run(self, use_case: UseCase) -> dict[str, Any]:
         return (await execute(self.store, use_case)).result

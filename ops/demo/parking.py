@@ -72,27 +72,28 @@ MORNING_DEPOSIT_BY = time(16, 0)
 MOTO_TARIFF = Tariff.per_visit(
     "hb-xemay-2026", VehicleClass.MOTORBIKE, {time(6, 0): ("ngay", 5_000), time(18, 0): ("dem", 8_000)}
 )
-CAR_TARIFF = Tariff.from_dict(
-    {
-        "code": "ltt-oto-2026",
-        "vehicle_class": "car",
-        "grace_minutes": 10,
-        "daily_cap_vnd": 300_000,
-        "max_stay_minutes": 1440,
-        "bands": [
-            {
-                "name": "ngay",
-                "starts_at": "06:00",
-                "steps": [
-                    {"from_hour": 1, "unit_vnd": 25_000},
-                    {"from_hour": 3, "unit_vnd": 35_000},
-                    {"from_hour": 5, "unit_vnd": 45_000},
-                ],
-            },
-            {"name": "dem", "starts_at": "18:00", "steps": [{"from_hour": 1, "unit_vnd": 20_000}]},
-        ],
-    }
-)
+# The car park's tariff, as `POST /v1/parking/lots/{lot}/tariffs` takes it (the tests price with it too):
+# progressive by the hour by day, a flat night hour, at most 300,000 ₫ a day.
+CAR_TARIFF_TERMS: dict[str, Any] = {
+    "code": "ltt-oto-2026",
+    "vehicle_class": "car",
+    "grace_minutes": 10,
+    "daily_cap_vnd": 300_000,
+    "max_stay_minutes": 1440,
+    "bands": [
+        {
+            "name": "ngay",
+            "starts_at": "06:00",
+            "steps": [
+                {"from_hour": 1, "unit_vnd": 25_000},
+                {"from_hour": 3, "unit_vnd": 35_000},
+                {"from_hour": 5, "unit_vnd": 45_000},
+            ],
+        },
+        {"name": "dem", "starts_at": "18:00", "steps": [{"from_hour": 1, "unit_vnd": 20_000}]},
+    ],
+}
+CAR_TARIFF = Tariff.from_dict(CAR_TARIFF_TERMS)
 BOOKING_TARIFF = Tariff.from_dict(
     {
         "code": "dth-oto-2026",

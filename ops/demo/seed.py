@@ -57,6 +57,7 @@ async def seed(store: Any, day: DemoDay, out: Path, sealer: SecretSealer) -> See
         [
             *catalogue.payee_use_cases(day),
             *catalogue.catalogue_use_cases(day),
+            *catalogue.ticket_product_use_cases(day),
             *parking.lot_use_cases(day),
             people.bank_connector_use_case(day, sealer),
         ]
@@ -146,6 +147,7 @@ async def _summary(
         "examples": {
             "paid_invoice": min(flows.invoices, default=None),
             "wallet_holder": min(flows.wallet_holders, default=None),
+            "ticket": min(flows.tickets, default=None),
         },
         "statement": {
             "file": statement.name,

@@ -21,13 +21,27 @@ from uuid import UUID
 
 from adapters.http.fees import invoice_number_for
 from domain.model.payments import PaymentPurpose
-from domain.model.tickets import PRODUCTS
+from domain.model.tickets import Concession, PaymentMethod
 from domain.services.fee_catalogue import issue_catalogued_invoice
 from domain.services.fees import cancel_fee_invoice
 from domain.services.payment_requests import PaymentAsk, request_payment
 from domain.services.payments import DEFAULT_NOTICE_DELAY, expire_payment
-from domain.services.tickets import purchase_ticket_by_qr, validate_ticket
-from ops.demo.catalogue import BUS_OPERATOR, COUNTER, DEMAND, JUSTICE, ONLINE, PAYEE, SERVICES, VNEID, WALLETS, WARD
+from domain.services.ticket_products import buy_ticket
+from domain.services.tickets import validate_ticket
+from ops.demo.catalogue import (
+    BUS_OPERATOR,
+    COUNTER,
+    DEMAND,
+    JUSTICE,
+    ONLINE,
+    PAYEE,
+    SERVICES,
+    TICKET_DEMAND,
+    TICKET_PRODUCT,
+    VNEID,
+    WALLETS,
+    WARD,
+)
 from ops.demo.flows import Flow, Flows, citizen_id, person, transfer_note
 
 COUNTER_CLIENT = "demo-counter"
@@ -37,7 +51,6 @@ PLANTED_MISMATCH, PLANTED_REPEATED, PLANTED_LOST_FIRST = 0, 1, 2
 MISMATCH_SHORT_VND = 1_100  # the bank booked this much less than it notified
 _SERVICE_CODES = [s.service_code for s in SERVICES]
 _SUBSIDISED = {s.service_code for s in SERVICES if s.subsidies}
-_TICKET_MIX = {"SINGLE": 52, "SINGLE-STU": 12, "SINGLE-ELD": 6, "DAY": 20, "MONTH": 7, "MONTH-STU": 3}
 _ROUTES = ("01", "09", "18", "32", "34", "36", "86", "E01")
 
 
@@ -198,21 +211,21 @@ def _vehicle(rnd: random.Random) -> str:
 async def _ticket(flows: Flows, i: int) -> None:
     rnd = flows.day.rng(f"ticket/{i}")
     at = _bus_time(flows, rnd)
-    codes = list(_TICKET_MIX)
-    code = rnd.choices(codes, [_TICKET_MIX[c] for c in codes])[0]
-    product = PRODUCTS[code]
+    codes = list(TICKET_DEMAND)
+    code = rnd.choices(codes, [TICKET_DEMAND[c] for c in codes])[0]
+    product = TICKET_PRODUCT[code]
     evidence = None
-    if code.endswith("-STU"):
+    if product.concession is Concession.STUDENT:
         evidence = f"the-sinh-vien-{rnd.randrange(10**7):07d}"
-    elif code.endswith("-ELD"):
+    elif product.concession is Concession.ELDERLY:
         evidence = f"cccd-{citizen_id(rnd)}"
+    # as `POST /v1/tickets` buys one by QR: the recorded product, paid to its operator's account
     bought = await flows.run(
-        purchase_ticket_by_qr(
+        buy_ticket(
             order_id=f"demo-ticket-{i:05d}",
             rider_id=f"rider-{rnd.randrange(10**6):06d}",
-            operator_id=BUS_OPERATOR,
             product_code=code,
-            collection=PAYEE[BUS_OPERATOR].collection_account,
+            payment_method=PaymentMethod.QR,
             at=at,
             concession_evidence=evidence,
         )
@@ -233,8 +246,10 @@ async def _ticket(flows: Flows, i: int) -> None:
         ride_at += timedelta(minutes=rnd.randrange(3, 20) if ride_at == paid_at else rnd.randrange(40, 180))
         if ride_at >= flows.day.at(23):
             break
-        await flows.run(validate_ticket(UUID(bought["ticket_id"]), _vehicle(rnd), ride_at))
+        vehicle = _vehicle(rnd)  # as `POST /v1/tickets/validate` records a ride: the bus and its validator
+        await flows.run(validate_ticket(UUID(bought["ticket_id"]), vehicle, ride_at, f"val-{vehicle}"))
         flows.tally["validations"] += 1
+    flows.tickets.append(bought["ticket_id"])
 
 
 async def top_up(flows: Flows, rnd: random.Random, holder_id: str, amount_vnd: int, at: datetime, number: int) -> None:

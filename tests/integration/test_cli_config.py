@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import subprocess
 import sys
 import time
@@ -14,30 +13,22 @@ import tomllib
 import urllib.request
 from pathlib import Path
 
-from tests.support.cli import ROOT
+from tests.support.cli import ROOT, citysettle, settings_only
 from tests.support.live import free_port
 
 KEY = base64.b64encode(bytes(range(7, 39))).decode()  # tests only
-
-
-def citysettle(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("CITYSETTLE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "ops.cli", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-        env=base | (env or {}),
-        timeout=timeout,
-    )
 
 
 def test_config_check_prints_the_effective_configuration_as_toml_without_secrets(tmp_path: Path) -> None:
     file = tmp_path / "citysettle.toml"
     file.write_text(f'store = "postgresql://app:s3cret@db/cs"\ncipher_key = "{KEY}"\nport = 9000\n', encoding="utf-8")
     done = citysettle(
-        "--config", str(file), "config", "check", env={"CITYSETTLE_PORT": "9100", "CITYSETTLE_HOST": "0.0.0.0"}
+        "--config",
+        str(file),
+        "config",
+        "check",
+        env={"CITYSETTLE_PORT": "9100", "CITYSETTLE_HOST": "0.0.0.0"},
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
@@ -62,7 +53,7 @@ def test_config_check_names_every_bad_value_and_exits_2(tmp_path: Path) -> None:
         "CITYSETTLE_LOG_LEVEL": "loud",
         "CITYSETTLE_COMPRES": "1",
     }
-    done = citysettle("config", "check", env=env)
+    done = citysettle("config", "check", env=env, timeout=60)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     said = done.stderr.splitlines()
@@ -99,11 +90,10 @@ def test_serve_workers_take_their_settings_from_the_file(tmp_path: Path) -> None
     file.write_text(f'store = "sqlite:///{tmp_path}/events.db"\nport = {port}\nlog_format = "text"\n', encoding="utf-8")
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
-        base = {k: v for k, v in os.environ.items() if not k.startswith("CITYSETTLE_")}
         process = subprocess.Popen(
             [sys.executable, "-m", "ops.cli", "--config", str(file), "serve", "--workers", "2"],
             cwd=ROOT,
-            env=base,
+            env=settings_only(),
             stdout=out,
             stderr=subprocess.STDOUT,
         )

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from adapters.eventstore.base import redacted_url
 from adapters.eventstore.codec import CodecOptions
-from ops.config import Config, redact_url
+from ops.config import Config
 from ops.stores import open_store
 from tests.integration.test_settlement_batches import DAY, MORNING
-from tests.support.cli import ROOT
+from tests.support.cli import ROOT, new_store
 from tests.support.fixtures import BANK_FIXTURES
 from tests.support.settlement import AGENCY_ACCOUNT, collect, payee_directory
 
@@ -326,7 +327,7 @@ def test_an_encrypted_store_needs_its_own_key(store_url: str, tmp_path: Path, na
     env = {"CITYSETTLE_CIPHER_KEY": key} if key else {}
     result = citysettle(*DECODING_COMMANDS[name], "--store", store_url, env=env, cwd=tmp_path, timeout=30)
     line = one_line(result)
-    assert f"cannot decode the events of the store at {redact_url(store_url)}: " in line
+    assert f"cannot decode the events of the store at {redacted_url(store_url)}: " in line
     assert line.endswith(WRONG_KEY if key else WITHOUT_KEY)
     assert KEY_A not in result.stderr
     assert KEY_B not in result.stderr
@@ -377,3 +378,42 @@ def test_call_with_a_url_that_is_not_http_is_one_line(tmp_path: Path, url: str) 
     key.write_text(base64.b64encode(bytes(32)).decode(), encoding="utf-8")
     line = one_line(citysettle("call", "GET", "/healthz", "--key", str(key), "--key-id", "k", "--url", url))
     assert line == f"citysettle call: --url {url!r} is not an http:// or https:// address with a host"
+
+
+# --- files a command writes for the operator: a path it cannot write is exit 2 ----------------
+
+QR = ["qr", "vietqr", "--bin", "970415", "--account", "0011001932418", "--amount", "120000", "--format", "png"]
+
+
+@pytest.mark.parametrize("where", ["a missing folder", "a file under a file", "a folder"])
+def test_qr_out_that_cannot_be_written_is_one_line_and_exit_2(a_file: Path, tmp_path: Path, where: str) -> None:
+    out = {"a missing folder": tmp_path / "typo" / "qr.png", "a file under a file": a_file / "qr.png",
+           "a folder": tmp_path}[where]  # fmt: skip
+    line = one_line(citysettle(*QR, "--out", str(out)))
+    assert line.startswith(f"citysettle qr vietqr: cannot write {out}: ")
+    assert "give --out a file name in a folder you can write" in line
+    assert not (tmp_path / "typo").exists()
+    written = citysettle(*QR, "--out", str(tmp_path / "qr.png"))
+    assert written.returncode == 0, written.stderr
+    assert (tmp_path / "qr.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("where", ["a missing folder", "a file under a file", "a folder", "an existing key"])
+def test_clients_key_out_that_cannot_be_written_records_no_client_and_exits_2(
+    store_url: str, a_file: Path, tmp_path: Path, where: str
+) -> None:
+    url = new_store(store_url)
+    existing = tmp_path / "old.pem"
+    existing.write_text("a key kept elsewhere\n", encoding="utf-8")
+    out = {"a missing folder": tmp_path / "typo" / "ops.pem", "a file under a file": a_file / "ops.pem",
+           "a folder": tmp_path, "an existing key": existing}[where]  # fmt: skip
+    before = events_in(url)
+    add = ["clients", "add", "--name", "Ops", "--role", "admin", "--store", url, "--key-out", str(out)]
+    line = one_line(citysettle(*add))
+    assert line.startswith(f"citysettle clients add: cannot write {out}: "), line
+    assert "--key-out" in line
+    assert events_in(url) == before, "no client without its key"
+    assert existing.read_text(encoding="utf-8") == "a key kept elsewhere\n", "a key file is never overwritten"
+    done = citysettle(*add[:-1], str(tmp_path / "ops.pem"))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["role"] == "admin"

@@ -13,13 +13,18 @@ import stat
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from lxml import etree
 
 from domain.model.clients import Role
+from domain.model.tickets.catalogue import ProductEntry, product_entry_id
+from domain.model.tickets.ticket import Ticket
+from domain.services.product_index import product_codes_page
+from domain.services.unit_of_work import UnitOfWork
 from ops.cli.audit import replay_projections, verify
 from ops.config import Config
-from ops.demo.catalogue import PARKING_OPERATOR, PAYEE, WARD
+from ops.demo.catalogue import BUS_OPERATOR, PARKING_OPERATOR, PAYEE, TICKET_PRODUCTS, WARD
 from ops.demo.day import DEMO_DAY
 from ops.demo.people import CLIENTS
 from ops.projections import projections
@@ -70,6 +75,20 @@ def _order_free(rows: dict[str, Any]) -> dict[str, Any]:
     return {**rows, "ledger_entries": {account: sorted(found) for account, found in by_account.items()}}
 
 
+async def _ticket_products(store_url: str, ticket_id: str) -> tuple[dict[str, Any], str]:
+    """The recorded products as the product list finds them (price, operator), and the
+    product of one sold ticket."""
+    store = await open_store(Config(store_url=store_url), create=False)
+    try:
+        codes, _ = await product_codes_page(store, 0, 200)
+        uow = UnitOfWork(store)
+        entries = {code: await uow.get(ProductEntry, product_entry_id(code)) for code in codes}
+        ticket = await uow.get(Ticket, UUID(ticket_id))
+        return {c: (e.product.price_vnd, e.operator_id) for c, e in entries.items()}, ticket.product.code
+    finally:
+        await store.close()
+
+
 def test_demo_day_on_a_store(store_url: str, tmp_path: Path) -> None:
     out = tmp_path / "demo"
     seeded = _demo(store_url, out)
@@ -88,6 +107,12 @@ def test_demo_day_on_a_store(store_url: str, tmp_path: Path) -> None:
     assert 0.65 <= cashless / made["parking.sessions"] <= 0.95, made
     assert made["tickets"]
     assert made["validations"]
+    # The bus products are registered as `PUT /v1/tickets/products` registers them, and sold
+    # as `POST /v1/tickets` sells them: every ticket is of one of those products.
+    products, sold_product = asyncio.run(_ticket_products(store_url, summary["examples"]["ticket"]))
+    assert products == {p.code: (p.price_vnd, BUS_OPERATOR) for p in TICKET_PRODUCTS}
+    sold = {key.split(".", 1)[1] for key in made if key.startswith("tickets.") and key != "tickets.unpaid"}
+    assert sold_product in sold <= set(products)
     assert made["parking.reservations"]
 
     # The statement's run shows exactly what the demo planted, each kind at least once.

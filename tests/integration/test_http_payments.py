@@ -47,11 +47,10 @@ async def invoice_payment(api: Api) -> tuple[RequestSigner, dict[str, Any]]:
     return terminal, payment
 
 
-async def pay(api: Api, payment: dict[str, Any], bank_tx_id: str = "FT1") -> None:
+async def pay(api: Api, payment: dict[str, Any], bank_tx_id: str = "FT1", amount_vnd: int | None = None) -> None:
     note = f"MBVCB.1.{payment['reference']}.le phi"
-    notice = BankNotice(
-        payment["bank_bin"], payment["account_no"], bank_tx_id, payment["amount_vnd"], note, datetime.now(UTC)
-    )
+    amount = payment["amount_vnd"] if amount_vnd is None else amount_vnd
+    notice = BankNotice(payment["bank_bin"], payment["account_no"], bank_tx_id, amount, note, datetime.now(UTC))
     await execute(api.store, credit_bank_transfer(notice, datetime.now(UTC), ON_PAID))
 
 
@@ -71,6 +70,33 @@ async def test_a_fee_invoice_payment_is_shown_and_read(api: Api) -> None:
     await pay(api, payment)
     paid = await (await api.call(terminal, "GET", f"/v1/payments/{payment['id']}")).json()
     assert (paid["status"], paid["paid_vnd"], paid["due_vnd"]) == ("paid", 200_000, 0)
+
+
+async def test_every_answer_carrying_a_payment_carries_its_credits_as_its_read_does(api: Api) -> None:
+    """Asking again for an underpaid invoice's payment and reading the invoice show the bank
+    credits the payment took, as `GET /v1/payments/{id}` does."""
+    terminal, payment = await invoice_payment(api)
+    await pay(api, payment, "FT-PART-1", amount_vnd=50_000)
+    await pay(api, payment, "FT-PART-2", amount_vnd=20_000)
+    read = await (await api.call(terminal, "GET", f"/v1/payments/{payment['id']}")).json()
+    assert [(c["bank_tx_id"], c["amount_vnd"]) for c in read["credits"]] == [
+        ("FT-PART-1", 50_000),
+        ("FT-PART-2", 20_000),
+    ]
+    assert (read["status"], read["paid_vnd"], read["due_vnd"]) == ("pending", 70_000, 130_000)
+    ask = {"purpose": "fee_invoice", "purpose_id": payment["purpose_id"]}
+    asked = await api.call(terminal, "POST", "/v1/payments", ask)
+    assert asked.status == 201, await asked.text()
+    assert await asked.json() == read
+    number = (await UnitOfWork(api.store).get(FeeInvoice, UUID(read["purpose_id"]))).invoice_no
+    invoice = await (await api.call(terminal, "GET", f"/v1/fees/invoices/{number}")).json()
+    assert invoice["payment"] == read
+    replayed = await api.call(terminal, "POST", "/v1/payments", ask, idempotency_key="ask-again")
+    assert await replayed.json() == read
+    await pay(api, payment, "FT-PART-3", amount_vnd=130_000)
+    paid = await (await api.call(terminal, "GET", f"/v1/payments/{payment['id']}")).json()
+    assert [c["bank_tx_id"] for c in paid["credits"]] == ["FT-PART-1", "FT-PART-2", "FT-PART-3"]
+    assert (await (await api.call(terminal, "GET", f"/v1/fees/invoices/{number}")).json())["payment"] == paid
 
 
 async def test_a_terminal_cannot_choose_the_amount(api: Api) -> None:

@@ -4,6 +4,7 @@ refused on passback, a forged code refused), activated, refunded, and the publis
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from adapters.http.signing import RequestSigner
 from domain.model.clients import Role
 from domain.model.ledger import PartyKind, payable, refunds_payable, wallet
+from domain.model.tickets import PaymentMethod
 from domain.model.tickets.catalogue import ProductEntry, product_entry_id
+from domain.services.product_index import NAME as PRODUCT_INDEX
+from domain.services.ticket_products import buy_ticket
+from domain.services.tickets import activate_ticket, confirm_ticket_payment
+from domain.services.unit_of_work import execute
 from qr.ticket_keys import TicketKeyRing, TicketSigner
 from qr.tickets import Ticket as SignedTicket
 from tests.integration.test_http_openapi import check_against_spec
@@ -121,6 +127,46 @@ async def test_products_are_registered_as_events_and_revised(api: Api) -> None:
     too_long = await api.call(admin, "PUT", "/v1/tickets/products/X", minutes_too_long)
     assert (too_long.status, (await too_long.json())["field"]) == (422, "$.validity.length")
     assert (await api.call(app, "GET", "/v1/tickets/products/NOPE")).status == 404
+
+
+async def products_listed(api: Api, count: int) -> None:
+    """Wait until the product list's projection has seen ``count`` products."""
+    for _ in range(500):
+        rows = await api.store.get_rows(PRODUCT_INDEX, ["count"])
+        if int(rows.get("count") or 0) >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"the product list never reached {count} products")
+
+
+async def test_products_are_listed_a_page_at_a_time_with_their_current_terms(api: Api) -> None:
+    document = await spec(api)
+    admin = await catalogue(api)
+    day = {**SINGLE, "name": "Day pass", "kind": "day_pass", "price_vnd": 30_000}
+    day["validity"] = {"unit": "service_days", "length": 1}
+    assert (await api.call(admin, "PUT", "/v1/tickets/products/DAY", day)).status == 201
+    revised = {**MONTH, "price_vnd": 220_000, "on_sale": False}
+    assert (await api.call(admin, "PUT", "/v1/tickets/products/MONTH", revised)).status == 200
+    await products_listed(api, 3)
+    app, auditor = await api.client(Role.APP), await api.client(Role.AUDITOR)
+    first = await api.call(app, "GET", "/v1/tickets/products?limit=2")
+    assert first.status == 200, await first.text()
+    await check_against_spec(document, "GET", "/v1/tickets/products", first)
+    page = await first.json()
+    assert [(p["product_code"], p["price_vnd"], p["on_sale"]) for p in page["products"]] == [
+        ("MONTH", 220_000, False),  # as revised since: the entry's current terms
+        ("SINGLE", 8_000, True),
+    ]
+    assert page["next_cursor"] == "2"
+    assert page["as_of_position"] > 0
+    rest = await (await api.call(auditor, "GET", f"/v1/tickets/products?cursor={page['next_cursor']}")).json()
+    assert ([p["product_code"] for p in rest["products"]], rest["next_cursor"]) == (["DAY"], None)
+    read = await (await api.call(app, "GET", "/v1/tickets/products/DAY")).json()
+    assert rest["products"][0] == read
+    too_many = await api.call(app, "GET", "/v1/tickets/products?limit=201")
+    assert (too_many.status, (await too_many.json())["field"]) == (422, "limit")
+    past_the_end = await (await api.call(app, "GET", "/v1/tickets/products?cursor=9")).json()
+    assert (past_the_end["products"], past_the_end["next_cursor"]) == ([], None)
 
 
 async def test_wallet_purchase_code_validation_passback_and_retries(api: Api) -> None:
@@ -231,6 +277,50 @@ async def test_qr_purchase_pays_through_payments_then_activate_and_refund(api: A
     assert await posted_balances(api.store, refunds_payable()) == {refunds_payable(): refunded["refunded_vnd"]}
     ended = await tap(api, device, (await activated.json())["code"], "bus-1")
     assert (ended["accepted"], ended["reason"]) == (False, "ended"), "a refunded ticket's code is refused online"
+
+
+SHORT = {**SINGLE, "validity": {"unit": "minutes", "length": 5}}
+
+
+async def test_a_ticket_past_its_validity_reads_expired_and_its_taps_are_refused_saying_so(api: Api) -> None:
+    """Expiry is computed from the recorded terms when the ticket is read or validated."""
+    document = await spec(api)
+    admin = await catalogue(api)
+    assert (await api.call(admin, "PUT", "/v1/tickets/products/SHORT", SHORT)).status == 201
+    app, device, now = await api.client(Role.APP), await validator(api), datetime.now(UTC)
+
+    async def bought(order: str, at: datetime, *, activated: bool) -> str:
+        ticket = (await execute(api.store, buy_ticket(
+            order_id=order, rider_id="rider-lan", product_code="SHORT", payment_method=PaymentMethod.QR, at=at,
+        ))).result  # fmt: skip
+        ticket_uuid = UUID(ticket["ticket_id"])
+        await execute(api.store, confirm_ticket_payment(ticket_uuid, f"PAY-{order}", 8_000, at))
+        if activated:
+            await execute(api.store, activate_ticket(ticket_uuid, at))
+        return str(ticket_uuid)
+
+    unpaid = (await execute(api.store, buy_ticket(
+        order_id="old-unpaid", rider_id="rider-lan", product_code="SHORT", payment_method=PaymentMethod.QR,
+        at=now - timedelta(hours=2),
+    ))).result  # fmt: skip
+    read = await api.call(app, "GET", f"/v1/tickets/{unpaid['ticket_id']}")
+    assert ((await read.json())["status"], (await read.json())["code"]) == ("expired", None)
+    await check_against_spec(document, "GET", "/v1/tickets/{ticket_id}", read)
+    lapsed = await bought("lapsed", now - timedelta(minutes=6), activated=True)
+    shown = await (await api.call(app, "GET", f"/v1/tickets/{lapsed}")).json()
+    assert (shown["status"], shown["code"], shown["rides_from"]) == ("expired", None, None)
+    refund = await api.call(app, "POST", f"/v1/tickets/{lapsed}/refund", {"reason": "too late"})
+    assert refund.status == 409
+    # a ticket ending a minute from now: its code still verifies (validators' leeway) after that
+    ending = await bought("ending", now - timedelta(minutes=4), activated=True)
+    active = await (await api.call(app, "GET", f"/v1/tickets/{ending}")).json()
+    assert active["status"] == "active"
+    after = await tap(api, device, active["code"], "bus-1", now + timedelta(seconds=100))
+    assert (after["accepted"], after["reason"]) == (False, "validity_ended")
+    assert "expired at" in after["detail"]
+    assert "validity ended" in after["detail"]
+    before = await tap(api, device, active["code"], "bus-1", now)
+    assert (before["accepted"], before["ride_no"]) == (True, 1), "a tap before the deadline rides"
 
 
 async def test_keys_are_the_public_keys_by_id(api: Api, tmp_path: Path) -> None:

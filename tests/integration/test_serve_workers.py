@@ -149,3 +149,17 @@ def test_bad_listen_flags_are_one_line_and_exit_2(
     assert err.count("\n") == 1, err
     assert message in err
     assert not (tmp_path / "db").exists(), "nothing was created"
+
+
+async def test_a_sqlite_store_s_development_ticket_key_is_made_and_said_once_for_every_worker(tmp_path: Path) -> None:
+    """The preflight resolves the key and passes its path on: the workers sign with that
+    same key and neither look for it again nor announce it again (one warning, not 1 + N)."""
+    log = tmp_path / "serve.log"
+    with serving(f"sqlite:///{tmp_path}/events.db", 2, log):
+        end = deadline(60)
+        while log.read_text(encoding="utf-8").count("event store open") < 2:  # both workers made their app
+            assert time.monotonic() < end, log.read_text(encoding="utf-8")
+            await asyncio.sleep(0.2)
+    said = [line for line in log.read_text(encoding="utf-8").splitlines() if "development key" in line]
+    assert len(said) == 1, said
+    assert (tmp_path / "events.db.ticket-ed25519.pem").exists()

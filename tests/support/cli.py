@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from ops.config import Config
@@ -13,10 +15,25 @@ from ops.stores import open_store
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def citysettle(*args: str) -> subprocess.CompletedProcess[str]:
-    """``citysettle ARGS``: exit code, stdout and stderr; never raises on a non-zero exit."""
+def settings_only(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without any ``CITYSETTLE_*`` setting, then ``env``: a
+    command configured by exactly what a test gives it."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("CITYSETTLE_")} | dict(env or {})
+
+
+def citysettle(
+    *args: str, env: Mapping[str, str] | None = None, timeout: float | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``citysettle ARGS``: exit code, stdout and stderr; never raises on a non-zero exit.
+    With ``env``, the command sees only those settings (`settings_only`)."""
     return subprocess.run(
-        [sys.executable, "-m", "ops.cli", *args], capture_output=True, text=True, check=False, cwd=ROOT
+        [sys.executable, "-m", "ops.cli", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        env=None if env is None else settings_only(env),
+        timeout=timeout,
     )
 
 

@@ -23,6 +23,7 @@ from domain.services.parking import (
 from domain.services.payments import CollectionAccount
 from domain.services.projections import ProjectionRunner
 from domain.services.unit_of_work import UseCase, execute
+from ops.demo.parking import CAR_TARIFF_TERMS
 from tests.support.wallets import top_up
 
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=UTC)  # 08:00 on a Monday in Hà Nội
@@ -35,25 +36,7 @@ DRIVER_WALLET = wallet(DRIVER)
 OPERATOR_CASH = cash(OPERATOR)
 CITY = CollectionAccount("970415", "1140000077", "HA NOI PARKING")
 CITY_BANK = bank_clearing(CITY.bank_bin, CITY.account_no)
-CAR_TARIFF: dict[str, Any] = {
-    "code": "car-2025",
-    "vehicle_class": "car",
-    "grace_minutes": 10,
-    "daily_cap_vnd": 300_000,
-    "max_stay_minutes": 1440,
-    "bands": [
-        {
-            "name": "day",
-            "starts_at": "06:00",
-            "steps": [
-                {"from_hour": 1, "unit_vnd": 25_000},
-                {"from_hour": 3, "unit_vnd": 35_000},
-                {"from_hour": 5, "unit_vnd": 45_000},
-            ],
-        },
-        {"name": "night", "starts_at": "18:00", "steps": [{"from_hour": 1, "unit_vnd": 15_000}]},
-    ],
-}
+CAR_TARIFF = CAR_TARIFF_TERMS  # the demo car park's, as the API takes it: one definition
 MOTO_TARIFF = {
     "code": "moto-2025",
     "vehicle_class": "motorbike",

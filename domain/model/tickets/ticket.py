@@ -18,6 +18,11 @@ Invariants:
 - expired and refunded are final; a refund happens at most once and returns at most
   what was paid (`Product.refund_vnd` has the rule); expiry happens only once its
   deadline (``pay_by``, ``activate_by`` or ``valid_until``) has passed;
+- expiry is computed, not waited for: once its deadline has passed a live ticket *is*
+  expired (`status_at`), from its recorded terms alone, so every reader at the same
+  instant sees the same status and no background job has to record it; a ride or an
+  activation after the deadline is refused (``validity_ended``, saying it expired), and
+  so is a refund;
 - commands other than rides arrive in time order (``at`` is never before the last
   change); rides may arrive late from offline validators, but never before activation.
 """
@@ -64,6 +69,12 @@ class PaymentMethod(StrEnum):
 
 
 _ENDED = (TicketStatus.EXPIRED, TicketStatus.REFUNDED)
+# why a live ticket ends by itself at its deadline (the reason an ``Expired`` event records)
+_EXPIRY_DETAIL = {
+    "unpaid": "it was not paid in time",
+    "not_activated": "it was not activated in time",
+    "validity_ended": "its validity ended",
+}
 
 
 class Ticket(Aggregate):
@@ -230,6 +241,7 @@ class Ticket(Aggregate):
         if validator_id is not None:
             checked_id(validator_id, name="validator_id")
         checked_time(at)
+        self._check_not_expired(at)
         if self.status is TicketStatus.ISSUED:
             # A fresh activation at ``at`` always admits a ride at ``at``, so checking the
             # activation first keeps "refused means unchanged" without a dry run.
@@ -241,17 +253,34 @@ class Ticket(Aggregate):
         )
         return ride_no
 
-    def expire(self, at: datetime) -> None:
-        checked_time(at)
+    def expiry(self) -> tuple[datetime, str] | None:
+        """When this ticket ends by itself and why: unpaid at ``pay_by``, not activated at
+        ``activate_by``, its validity over at ``valid_until``; ``None`` once it ended."""
         deadlines = {
             TicketStatus.AWAITING_PAYMENT: (self.pay_by, "unpaid"),
             TicketStatus.ISSUED: (self.activate_by, "not_activated"),
             TicketStatus.ACTIVE: (self.valid_until, "validity_ended"),
         }
         if self.status not in deadlines:
-            raise InvalidTransition(f"ticket {self.id} has already ended ({self.status})")
+            return None
         deadline, reason = deadlines[self.status]
         assert deadline is not None, "every live status has its deadline"
+        return deadline, reason
+
+    def status_at(self, at: datetime) -> TicketStatus:
+        """The status at ``at``: the recorded one, or expired once its deadline passed."""
+        expiry = self.expiry()
+        if expiry is not None and at >= expiry[0]:
+            return TicketStatus.EXPIRED
+        return self.status
+
+    def expire(self, at: datetime) -> None:
+        """Record the expiry `status_at` already shows (nothing needs it recorded)."""
+        checked_time(at)
+        expiry = self.expiry()
+        if expiry is None:
+            raise InvalidTransition(f"ticket {self.id} has already ended ({self.status})")
+        deadline, reason = expiry
         if at < deadline:
             raise InvalidTransition(f"ticket {self.id} is {self.status} until {deadline.isoformat()}")
         self.trigger_event(self.Expired, timestamp=at, reason=reason)
@@ -287,8 +316,16 @@ class Ticket(Aggregate):
             return self.activated_at, self.valid_until
         return None
 
+    def _check_not_expired(self, at: datetime) -> None:
+        expiry = self.expiry()
+        if expiry is not None and at >= expiry[0]:
+            deadline, reason = expiry
+            detail = f"ticket {self.id} expired at {deadline.isoformat()}: {_EXPIRY_DETAIL[reason]}"
+            raise TicketRefused(RefusalReason.VALIDITY_ENDED, detail)
+
     def _check_activation(self, at: datetime) -> None:
         checked_time(at)
+        self._check_not_expired(at)
         if self.status is TicketStatus.AWAITING_PAYMENT:
             raise TicketRefused(RefusalReason.NOT_PAID, f"ticket {self.id} is not paid")
         if self.status in _ENDED:

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from ops.config import DEFAULT_STORE_URL, SETTINGS, Config, ConfigError, effective, load, redact_url
+from adapters.eventstore.base import redacted_url
+from ops.config import DEFAULT_STORE_URL, SETTINGS, Config, ConfigError, effective, load
 from ops.ticket_signing import ticket_codes
 
 
@@ -58,9 +59,9 @@ def test_secrets_never_appear_in_repr() -> None:
     config = Config.from_env({"CITYSETTLE_STORE": "postgresql://app:s3cret@db/x", "CITYSETTLE_CIPHER_KEY": KEY})
     assert "s3cret" not in repr(config)
     assert KEY not in repr(config)
-    assert redact_url("postgresql://app:s3cret@db/x") == "postgresql://app:***@db/x"
-    assert redact_url("sqlite:///./var/x.db") == "sqlite:///./var/x.db"
-    assert redact_url("postgresql://db/x?password=s3cret&schema=a") == "postgresql://db/x?password=***&schema=a"
+    assert redacted_url("postgresql://app:s3cret@db/x") == "postgresql://app:***@db/x"
+    assert redacted_url("sqlite:///./var/x.db") == "sqlite:///./var/x.db"
+    assert redacted_url("postgresql://db/x?password=s3cret&schema=a") == "postgresql://db/x?password=***&schema=a"
 
 
 def test_cipher_key_is_not_in_the_codec_repr() -> None:

@@ -30,11 +30,11 @@ def test_a_stay_within_the_grace_period_is_free() -> None:
 
 
 def test_units_are_priced_by_the_band_they_start_in() -> None:
-    # 16:30 to 19:45 local: hours 1-2 by day (16:30, 17:30), then night from 18:30.
+    # 16:30 to 19:45 local: hours 1-2 by day ("ngay": 16:30, 17:30), then night ("dem") from 18:30.
     start = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
     assert amounts(car_tariff(), start, 3 * HOUR + 15 * MIN) == [
-        ("day", 2, 25_000, 50_000),
-        ("night", 2, 15_000, 30_000),
+        ("ngay", 2, 25_000, 50_000),
+        ("dem", 2, 20_000, 40_000),
     ]
 
 
@@ -73,8 +73,8 @@ def test_a_tariff_change_mid_stay_is_priced_per_segment() -> None:
     schedule = TariffSchedule((TariffChange(T0 - HOUR, car_tariff()), TariffChange(T0 + 3 * HOUR, dearer)))
     priced = quote(schedule, T0, T0 + 5 * HOUR)
     assert [(s.tariff_code, s.units, s.unit_vnd) for s in priced.segments] == [
-        ("car-2025", 2, 25_000),
-        ("car-2025", 1, 35_000),
+        ("ltt-oto-2026", 2, 25_000),
+        ("ltt-oto-2026", 1, 35_000),
         ("car-2026", 2, 50_000),  # hours 4 and 5: the hour of the stay keeps counting
     ]
     assert priced.total_vnd == 50_000 + 35_000 + 100_000
@@ -99,8 +99,8 @@ def test_a_quote_and_its_segments_are_json_ready() -> None:
         "start": T0.isoformat(),
         "end": (T0 + 2 * HOUR).isoformat(),
         "kind": "unit",
-        "tariff_code": "car-2025",
-        "band": "day",
+        "tariff_code": "ltt-oto-2026",
+        "band": "ngay",
         "day": 1,
         "units": 2,
         "unit_vnd": 25_000,

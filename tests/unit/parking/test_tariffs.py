@@ -15,7 +15,7 @@ from tests.unit.parking.factories import T0, car_tariff, moto_tariff
 def test_a_tariff_loads_from_json_and_dumps_back_unchanged() -> None:
     tariff = Tariff.from_dict(json.loads(json.dumps(CAR_TARIFF)))
     assert tariff.vehicle_class is VehicleClass.CAR
-    assert [b.name for b in tariff.bands] == ["day", "night"]
+    assert [b.name for b in tariff.bands] == ["ngay", "dem"]
     assert tariff.bands[0].steps == (Step(1, 25_000), Step(3, 35_000), Step(5, 45_000))
     assert Tariff.from_dict(json.loads(json.dumps(tariff.as_dict()))) == tariff
 
@@ -27,10 +27,10 @@ def test_progressive_steps_price_the_hour_a_unit_starts_in() -> None:
 
 def test_bands_follow_local_time_and_wrap_past_midnight() -> None:
     tariff = car_tariff()  # day from 06:00, night from 18:00, Hà Nội time
-    assert tariff.band_at(datetime(2025, 3, 3, 1, 0, tzinfo=UTC)).name == "day"  # 08:00
-    assert tariff.band_at(datetime(2025, 3, 3, 10, 59, tzinfo=UTC)).name == "day"  # 17:59
-    assert tariff.band_at(datetime(2025, 3, 3, 11, 0, tzinfo=UTC)).name == "night"  # 18:00
-    assert tariff.band_at(datetime(2025, 3, 3, 20, 0, tzinfo=UTC)).name == "night"  # 03:00, before the first band
+    assert tariff.band_at(datetime(2025, 3, 3, 1, 0, tzinfo=UTC)).name == "ngay"  # 08:00
+    assert tariff.band_at(datetime(2025, 3, 3, 10, 59, tzinfo=UTC)).name == "ngay"  # 17:59
+    assert tariff.band_at(datetime(2025, 3, 3, 11, 0, tzinfo=UTC)).name == "dem"  # 18:00
+    assert tariff.band_at(datetime(2025, 3, 3, 20, 0, tzinfo=UTC)).name == "dem"  # 03:00, before the first band
 
 
 def test_a_per_visit_tariff_is_one_unit_per_day() -> None:

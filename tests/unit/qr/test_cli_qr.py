@@ -94,8 +94,8 @@ def test_vietqr_invalid_input_exits_1_naming_the_tag(capsys: pytest.CaptureFixtu
     assert err == "citysettle qr vietqr: tag 38.01.00: acquirer BIN must be 6 digits, got '97041'\n"
 
 
-def test_vietqr_unwritable_out_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert _run([*SAMPLE_ARGS, "--out", str(tmp_path / "missing" / "x.png")]) == 1
+def test_vietqr_unwritable_out_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run([*SAMPLE_ARGS, "--out", str(tmp_path / "missing" / "x.png")]) == 2
     assert "cannot write" in capsys.readouterr().err
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
@@ -82,3 +83,44 @@ def test_a_ride_needs_a_vehicle_and_an_aware_time() -> None:
         active().validate("", T0)
     with pytest.raises(InvalidValue):
         active().validate("bus-1", T0.replace(tzinfo=None))
+
+
+@pytest.mark.parametrize(
+    ("build", "why"),
+    [(issued, "not paid in time"), (paid, "not activated in time"), (lambda: active("MONTH"), "validity ended")],
+)
+def test_past_its_deadline_a_ticket_is_expired_without_an_event_and_refused_saying_so(
+    build: Callable[[], Ticket], why: str
+) -> None:
+    ticket = build()
+    ticket.collect_events()
+    expiry = ticket.expiry()
+    assert expiry is not None
+    deadline, _ = expiry
+    before = ticket.status
+    assert ticket.status_at(deadline - timedelta(microseconds=1)) is before
+    assert ticket.status_at(deadline) is TicketStatus.EXPIRED
+    assert (ticket.status, ticket.pending_events) == (before, []), "computed: nothing recorded"
+    with pytest.raises(TicketRefused) as caught:
+        ticket.validate("bus-1", deadline)
+    assert caught.value.reason is RefusalReason.VALIDITY_ENDED
+    assert f"expired at {deadline.isoformat()}" in caught.value.detail
+    assert why in caught.value.detail
+    assert ticket.status is before
+    assert ticket.pending_events == []
+
+
+def test_a_tap_taken_before_the_expiry_and_uploaded_after_it_still_rides() -> None:
+    ticket = active("SINGLE")
+    assert ticket.valid_until is not None
+    late = ticket.valid_until - timedelta(seconds=1)
+    assert ticket.status_at(ticket.valid_until + timedelta(days=1)) is TicketStatus.EXPIRED
+    assert ticket.validate("bus-1", late) == 1  # the validator's own time is the tap's
+    assert ticket.status_at(late) is TicketStatus.ACTIVE
+
+
+def test_ended_tickets_have_no_expiry_and_keep_their_status() -> None:
+    refunded = paid()
+    refunded.refund("changed plans", T0)
+    assert refunded.expiry() is None
+    assert refunded.status_at(T0 + timedelta(days=400)) is TicketStatus.REFUNDED
