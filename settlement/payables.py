@@ -121,31 +121,41 @@ def _payee_row(rows: Rows, payee: str) -> PayeeRow:
     return PayeeRow.from_dict(row)
 
 
+_categories: dict[tuple[str, Side], tuple[str, int]] = {}  # `category_of`, remembered (few kinds)
+
+
+def _category(kind: str, side: Side) -> tuple[str, int]:
+    found = _categories[kind, side] = category_of(kind, side)
+    return found
+
+
 def _open(posted: Posted, kinds: frozenset[AccountKind], rows: Rows) -> None:
     movement_id, kind, at, entries = posted
-    local_date: str | None = None
+    if AccountKind.PAYABLE not in kinds:
+        return
+    local_date = at.astimezone(VIETNAM_TZ).date().isoformat()
+    at_us = micros(at)
     from_cash = AccountKind.CASH in kinds and AccountKind.BANK_CLEARING not in kinds
+    movement = str(movement_id)
     for index, entry in enumerate(entries):
         payee = entry["account"]
         if account_kind(payee) is not AccountKind.PAYABLE:
             continue
-        if local_date is None:
-            local_date = at.astimezone(VIETNAM_TZ).date().isoformat()
-            at_us = micros(at)
         side = side_of(entry["side"])
         amount = entry["amount_vnd"]
-        category, sign = category_of(kind, side)
-        known = rows.get(payee_key(payee))
+        category, sign = _categories.get((kind, side)) or _category(kind, side)
+        row_key = "payee:" + payee  # `payee_key`
+        known = rows.get(row_key)
         if known is None or local_date not in known["days"]:  # else the payee's row stays as it is
             row = _payee_row(rows, payee)
             row.days = sorted([*row.days, local_date])
-            rows[payee_key(payee)] = row.as_dict()
+            rows[row_key] = row.as_dict()
         owed = amount if side is Side.CREDIT else -amount
         # Changed in place and put back (`Rows`): a day's row holds all its open postings,
         # and copying it for each new one made a day's postings quadratic.
-        key = open_key(payee, local_date)
+        key = f"open:{payee}|{local_date}"  # `open_key`
         postings = rows.get(key) or {}
-        postings[f"{movement_id}#{index}"] = [at_us, category, sign * amount, owed if from_cash else 0]
+        postings[f"{movement}#{index}"] = [at_us, category, sign * amount, owed if from_cash else 0]
         rows[key] = postings
 
 

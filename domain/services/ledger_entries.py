@@ -39,15 +39,20 @@ class LedgerEntries(FoldsPages):
             if cls is Transfer.Posted:
                 at, transfer = event.timestamp.isoformat(), str(event.originator_id)
                 cause, kind = event.cause, event.kind
-                for entry in event.entries:
-                    record = {
+                for entry in event.entries:  # `_append`, inlined: this is most of a replay's rows
+                    account = entry["account"]
+                    key = "count:" + account
+                    number = int(rows.get(key) or 0) + 1
+                    rows[key] = number
+                    rows[f"entry:{account}:{number}"] = {
                         "transfer_id": transfer,
                         "cause": cause,
                         "kind": kind,
                         "side": entry["side"],
                         "amount_vnd": entry["amount_vnd"],
+                        "number": number,
+                        "at": at,
                     }
-                    _append(rows, entry["account"], record, at)
             elif cls is Hold.Placed:
                 hold = {"debit": event.debit_account, "credit": event.credit_account, "cause": event.cause}
                 rows[f"hold:{event.originator_id}"] = {**hold, "kind": event.kind}
