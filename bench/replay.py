@@ -18,6 +18,11 @@ Scenarios, same events, same machine, same run, one after the other:
 (c) ours, the rebuild of `audit replay`: read + decode + fold into every projection
     (`ops.projections.replay`, one pass over the log); its figure is the goal's.
 
+(c) runs in a fresh interpreter each round (`REPLAY_ONCE`), so that ``--baseline REV``
+can run the same rebuild of another revision of this repository (``git archive`` of REV
+into a temporary directory) on the same store, interleaved with ours round by round:
+before and after in one run, under the same load.
+
 Each timed scenario runs ``--rounds`` times (default 3) and the best round counts (the
 machine is shared: the others measure its neighbours). Results are printed and
 written to ``bench/results/replay.json``.
@@ -35,7 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -53,7 +58,7 @@ from adapters.eventstore.sqlite import SqliteEventStore
 from bench.eventstore import machine_info as eventstore_machine_info
 from domain.model.ledger import PartyKind, cash, credit, debit, payable
 from domain.model.transfers import Transfer
-from ops.projections import Replay, projections, replay
+from ops.projections import projections
 
 RESULTS = Path(__file__).resolve().parent / "results" / "replay.json"
 GOAL_EVENTS_PER_S = 100_000
@@ -68,7 +73,7 @@ def transfers(count: int) -> list[Any]:
     banks = [f"bank:970436:00110044{n:04d}" for n in range(3)]
     agencies = [payable(PartyKind.AGENCY, f"ward-{n:02d}") for n in range(20)]
     operators = [f"operator-{n}" for n in range(5)]
-    made = []
+    made: list[Any] = []
     for n in range(count):
         amount = rng.randrange(1, 500) * 1_000
         at = T0 + timedelta(seconds=n)
@@ -152,29 +157,51 @@ async def read_decode(url: str) -> tuple[int, float]:
         await store.close()
 
 
-async def rebuild(url: str) -> Replay:
-    """(c): what `audit replay` runs (the live rows it compares with are empty here)."""
-    store = await SqliteEventStore.open(url, create=False)
+# (c) in a fresh interpreter, from the source tree given first (this one, or a baseline's):
+# what `audit replay` runs, and the figures it reports.
+REPLAY_ONCE = """
+import asyncio, json, sys, time
+sys.path.insert(0, sys.argv[1])
+from adapters.eventstore.sqlite import SqliteEventStore
+from ops.projections import projections, replay
+
+async def main():
+    store = await SqliteEventStore.open(sys.argv[2], create=False)
     try:
-        return await replay(store, projections())
+        cpu = time.process_time()
+        result = await replay(store, projections())
+        cpu = time.process_time() - cpu  # of every thread of the process, the store's reader's too
     finally:
         await store.close()
-
-
-def check_rebuild(result: Replay, count: int) -> None:
-    """The fold did the work: every transfer's two entries are in the ledger entries."""
-    assert result.events == count, (result.events, count)
     entries = next(o for o in result.outcomes if o.projection == "ledger_entries")
-    assert entries.rebuilt_rows > 2 * count, entries  # 2 entries a transfer, plus a count per account
+    figures = {"events": result.events, "fold_s": result.fold_s, "cpu_s": cpu, "entries_rows": entries.rebuilt_rows}
+    print(json.dumps(figures))
+
+asyncio.run(main())
+"""
 
 
-def best_of(rounds: int, run: Callable[[], Awaitable[tuple[int, float]]]) -> tuple[int, float, list[float]]:
-    seconds = []
-    events = 0
-    for _ in range(rounds):
-        events, elapsed = asyncio.run(run())
-        seconds.append(elapsed)
-    return events, min(seconds), seconds
+CPU_S: dict[Path, list[float]] = {}  # each tree's rounds: CPU seconds of its whole replay (live rows read too)
+
+
+def replay_in(tree: Path, url: str, count: int) -> tuple[int, float]:
+    done = subprocess.run(
+        [sys.executable, "-c", REPLAY_ONCE, str(tree), url], capture_output=True, text=True, check=True
+    )
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["events"] == count, figures
+    assert figures["entries_rows"] > 2 * count, figures  # 2 entries a transfer, plus a count per account
+    CPU_S.setdefault(tree, []).append(float(figures["cpu_s"]))
+    return int(figures["events"]), float(figures["fold_s"])
+
+
+def source_tree(rev: str, into: Path) -> Path:
+    """REV of this repository as files (``git archive``), without touching the checkout."""
+    root = Path(__file__).resolve().parent.parent
+    archive = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", rev], capture_output=True, check=True)
+    into.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return into
 
 
 def machine_info() -> dict[str, Any]:
@@ -189,6 +216,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--transfers", type=int, default=100_000, help="posted transfers in the log")
     p.add_argument("--rounds", type=int, default=3, help="timed rounds per scenario; the best counts")
+    p.add_argument("--baseline", metavar="REV", help="also time this revision's rebuild, interleaved with ours")
     a = p.parse_args()
     results: dict[str, Any] = {
         "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -200,53 +228,63 @@ def main() -> None:
     }
     print(f"generating {a.transfers:,} transfers ...", flush=True)
     made = transfers(a.transfers)
+    here = Path(__file__).resolve().parent.parent
+    rounds: dict[str, list[float]] = {"stock": [], "read_decode": [], "replay": [], "baseline": []}
     with tempfile.TemporaryDirectory(prefix="citysettle-bench-replay-") as directory:
         ours_url, stock_path = f"sqlite:///{directory}/ours.db", f"{directory}/stock.db"
         fill_stock(stock_path, made)
         asyncio.run(fill_ours(ours_url, made))
         del made
+        baseline = source_tree(a.baseline, Path(directory) / "baseline") if a.baseline else None
+        for n in range(1, a.rounds + 1):
+            print(f"round {n} of {a.rounds}", flush=True)
+            timed: dict[str, Callable[[], tuple[int, float]]] = {
+                "stock": lambda: stock_replay(stock_path),  # (a)
+                "read_decode": lambda: asyncio.run(read_decode(ours_url)),  # (b)
+                "replay": lambda: replay_in(here, ours_url, a.transfers),  # (c)
+            }
+            if baseline is not None:
+                timed["baseline"] = lambda: replay_in(baseline, ours_url, a.transfers)
+            for name, run in timed.items():
+                events, seconds = run()
+                assert events == a.transfers, (name, events)
+                rounds[name].append(seconds)
+                print(f"    {name}: {events / seconds:,.0f} events/s ({seconds:.2f} s)", flush=True)
 
-        print("(a) stock eventsourcing NotificationLogReader + Mapper, read + decode ...", flush=True)
+    def per_s(name: str) -> float:
+        return float(a.transfers / min(rounds[name]))
 
-        async def stock() -> tuple[int, float]:
-            return stock_replay(stock_path)
-
-        events, stock_s, stock_rounds = best_of(a.rounds, stock)
-        assert events == a.transfers
-        print(f"    {events / stock_s:,.0f} events/s (best of {[round(s, 2) for s in stock_rounds]} s)")
-
-        print("(b) ours, read + decode ...", flush=True)
-        events, ours_decode_s, decode_rounds = best_of(a.rounds, lambda: read_decode(ours_url))
-        print(f"    {events / ours_decode_s:,.0f} events/s (best of {[round(s, 2) for s in decode_rounds]} s)")
-
-        print("(c) ours, read + decode + fold into every projection (audit replay) ...", flush=True)
-        outcomes: list[Replay] = []
-
-        async def rebuilt() -> tuple[int, float]:
-            result = await rebuild(ours_url)
-            check_rebuild(result, a.transfers)
-            outcomes.append(result)
-            return result.events, result.fold_s
-
-        events, fold_s, fold_rounds = best_of(a.rounds, rebuilt)
-        print(f"    {events / fold_s:,.0f} events/s (best of {[round(s, 2) for s in fold_rounds]} s)")
-
-    replay_per_s = a.transfers / fold_s
-    stock_per_s = a.transfers / stock_s
+    replay_per_s, stock_per_s = per_s("replay"), per_s("stock")
     results.update(
         stock_eventsourcing_read_decode_events_per_s=round(stock_per_s),
-        stock_eventsourcing_s=round(stock_s, 3),
-        read_decode_events_per_s=round(a.transfers / ours_decode_s),
+        stock_eventsourcing_s=round(min(rounds["stock"]), 3),
+        read_decode_events_per_s=round(per_s("read_decode")),
         replay_events_per_s=round(replay_per_s),
-        replay_s=round(fold_s, 3),
-        replay_rounds_s=[round(s, 3) for s in fold_rounds],
-        stock_rounds_s=[round(s, 3) for s in stock_rounds],
+        replay_s=round(min(rounds["replay"]), 3),
+        replay_rounds_s=[round(s, 3) for s in rounds["replay"]],
+        stock_rounds_s=[round(s, 3) for s in rounds["stock"]],
+        read_decode_rounds_s=[round(s, 3) for s in rounds["read_decode"]],
         ratio_replay_vs_stock=round(replay_per_s / stock_per_s, 2),
-        ratio_read_decode_vs_stock=round(stock_s / ours_decode_s, 2),
+        ratio_read_decode_vs_stock=round(per_s("read_decode") / stock_per_s, 2),
         goal_replay_events_per_s=GOAL_EVENTS_PER_S,
         goal_met=replay_per_s >= GOAL_EVENTS_PER_S,
-        uptime_at_end=uptime(),
+        # CPU time rather than wall time: what the rebuild costs when the machine is not shared
+        replay_cpu_events_per_s=round(a.transfers / min(CPU_S[here])),
     )
+    if baseline is not None:
+        results.update(
+            baseline=a.baseline,
+            baseline_replay_events_per_s=round(per_s("baseline")),
+            baseline_rounds_s=[round(s, 3) for s in rounds["baseline"]],
+            ratio_replay_vs_baseline=round(replay_per_s / per_s("baseline"), 2),
+            baseline_replay_cpu_events_per_s=round(a.transfers / min(CPU_S[baseline])),
+            ratio_replay_cpu_vs_baseline=round(min(CPU_S[baseline]) / min(CPU_S[here]), 2),
+            # each round's own ratio: the spread the load gives
+            ratio_replay_vs_baseline_by_round=[
+                round(b / r, 2) for r, b in zip(rounds["replay"], rounds["baseline"], strict=True)
+            ],
+        )
+    results["uptime_at_end"] = uptime()
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))

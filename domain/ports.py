@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
@@ -177,9 +177,22 @@ class ProjectionView(Protocol):
     def delete(self, key: str) -> None: ...
 
 
+class Rows(Protocol):
+    """A projection's rows while it folds a page: read, write and delete by key, without
+    waiting. A rebuild's are a plain dict; the live runner's read through to the store
+    (`domain.services.projections`). As with `ProjectionView`, a row got may be the object
+    the rows hold: change it only to store it back."""
+
+    def get(self, key: str, /) -> Any: ...
+
+    def __setitem__(self, key: str, value: Any, /) -> None: ...
+
+    def pop(self, key: str, default: Any, /) -> Any: ...  # called as pop(key, None)
+
+
 class Projection(Protocol):
-    """A read model built from the log. ``apply`` must be deterministic: replaying the
-    log into empty rows reproduces the live rows exactly.
+    """A read model built from the log, one event at a time. ``apply`` must be
+    deterministic: replaying the log into empty rows reproduces the live rows exactly.
 
     A projection may say which event classes it reads in a ``handles`` tuple; a rebuild
     (`domain.services.rebuild`) then gives it only those (and decodes no event nobody
@@ -192,6 +205,22 @@ class Projection(Protocol):
     name: str
 
     async def apply(self, event: DomainEventProtocol[UUID], view: ProjectionView) -> None: ...
+
+
+@runtime_checkable
+class PageProjection(Protocol):
+    """A read model that folds a page of events at once, in log order, into its `Rows`:
+    one call a page, no coroutine per event or row (what makes `audit replay` fast). It is
+    given only the events of the classes in ``handles`` (exactly those classes), by the
+    live runner and by a rebuild alike; like ``apply``, ``fold`` is deterministic."""
+
+    name: str
+    handles: tuple[type[Any], ...]
+
+    def fold(self, events: Sequence[Any], rows: Rows) -> None: ...
+
+
+ReadModel = Projection | PageProjection
 
 
 @dataclass(frozen=True, slots=True)

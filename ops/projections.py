@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from domain.ports import JSONValue, LogReader, Projection
+from domain.ports import JSONValue, LogReader, ReadModel
 from domain.services.balances import LedgerBalances
 from domain.services.collection_accounts import CollectionAccounts
 from domain.services.ledger_entries import LedgerEntries
@@ -31,7 +31,7 @@ RESTART_DELAY_S = 5.0
 REPLAY_ATTEMPTS = 5
 
 
-def projections() -> list[Projection]:
+def projections() -> list[ReadModel]:
     return [
         LedgerBalances(),
         CollectionAccounts(),
@@ -48,7 +48,7 @@ def projections() -> list[Projection]:
 
 
 async def run_projection(
-    store: Any, projection: Projection, stop: asyncio.Event, log_reader: LogReader | None = None
+    store: Any, projection: ReadModel, stop: asyncio.Event, log_reader: LogReader | None = None
 ) -> None:
     """Follow the log for ever; a failing page is logged and retried after a pause
     (its rows and position were not committed, so nothing is half-applied). The runners
@@ -97,7 +97,7 @@ class Replay:
 
 
 async def replay(
-    store: Any, projections: Sequence[Projection], *, on_page: Callable[[int], object] | None = None
+    store: Any, projections: Sequence[ReadModel], *, on_page: Callable[[int], object] | None = None
 ) -> Replay:
     """Rebuild every projection from one pass over the log, in memory, and compare each
     with the stored one, row by row, at the stored one's position; then fold on to the

@@ -24,20 +24,18 @@ Rows: ``day:<YYYY-MM-DD>``, ``days`` (sorted dates that have a row), ``total:<ac
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from eventsourcing.domain import DomainEventProtocol
-
-from domain.model.ledger import Side, refunds_payable, suspense
+from domain.model.ledger import Side, refunds_payable, side_of, suspense
 from domain.model.parking.lots import ParkingLot
 from domain.model.parking.postings import CASH_KIND
 from domain.model.payments import Payment, PaymentPurpose
-from domain.ports import ProjectionStore, ProjectionView
-from domain.services.postings import read_ledger_event
+from domain.ports import ProjectionStore, Rows
+from domain.services.postings import LEDGER_EVENTS, ledger_change
+from domain.services.projections import FoldsPages
 from settlement.payouts.calendar import VIETNAM_TZ
 
 NAME = "finance_collections"
@@ -73,63 +71,82 @@ def empty_day() -> dict[str, Any]:
     }
 
 
-class DailyCollections:
+class DailyCollections(FoldsPages):
     name = NAME
+    handles = (
+        Payment.Created,
+        Payment.Credited,
+        Payment.Paid,
+        Payment.Expired,
+        Payment.Cancelled,
+        ParkingLot.Registered,
+        *LEDGER_EVENTS,
+    )
 
-    async def apply(self, event: DomainEventProtocol[Any], view: ProjectionView) -> None:
-        if isinstance(event, Payment.Created):
-            view.put(f"payment:{event.originator_id}", CHANNELS[event.purpose])
-        elif isinstance(event, Payment.Credited):
-            channel = await view.get(f"payment:{event.originator_id}")
-            if channel is not None and event.applied_vnd:
-                await _collect(view, local_day(event.timestamp), str(channel), "cashless", 1, event.applied_vnd)
-        elif isinstance(event, Payment.Paid | Payment.Expired | Payment.Cancelled):
-            view.delete(f"payment:{event.originator_id}")
-        elif isinstance(event, ParkingLot.Registered):
-            lots = dict(await view.get(LOTS_KEY) or {})
-            lots[str(event.originator_id)] = event.code
-            view.put(LOTS_KEY, lots)
-        else:
-            await _ledger(event, view)
+    def fold(self, events: Sequence[Any], rows: Rows) -> None:
+        for event in events:
+            cls = type(event)
+            if cls is Payment.Created:
+                rows[f"payment:{event.originator_id}"] = CHANNELS[event.purpose]
+            elif cls is Payment.Credited:
+                channel = rows.get(f"payment:{event.originator_id}")
+                if channel is not None and event.applied_vnd:
+                    _collect(rows, local_day(event.timestamp), str(channel), "cashless", 1, event.applied_vnd)
+            elif cls is Payment.Paid or cls is Payment.Expired or cls is Payment.Cancelled:
+                rows.pop(f"payment:{event.originator_id}", None)
+            elif cls is ParkingLot.Registered:
+                lots = dict(rows.get(LOTS_KEY) or {})
+                lots[str(event.originator_id)] = event.code
+                rows[LOTS_KEY] = lots
+            else:
+                _ledger(event, rows)
 
 
-async def _ledger(event: DomainEventProtocol[Any], view: ProjectionView) -> None:
-    change = await read_ledger_event(event, view)
-    if change is None or change.posted is None:
+_CASH_KINDS = (CASH_KIND, f"reversal:{CASH_KIND}")
+
+
+def _ledger(event: Any, rows: Rows) -> None:
+    change = ledger_change(event, rows)
+    if change is None or change[0] is None:
         return
-    movement = change.posted
-    day = local_day(movement.at)
-    for posting in movement.postings:
-        if movement.kind in (CASH_KIND, f"reversal:{CASH_KIND}") and posting.side is Side.DEBIT:
-            sign = -1 if movement.kind.startswith("reversal:") else 1
-            await _collect(view, day, "parking", "cash", sign, sign * posting.amount_vnd)
-        if posting.account in HELD_ACCOUNTS:
-            await _hold(view, day, posting.account, posting.side, posting.amount_vnd)
+    _, kind, at, entries = change[0]
+    day = None
+    for entry in entries:
+        cash = kind in _CASH_KINDS and entry["side"] == Side.DEBIT.value
+        held = entry["account"] in HELD_ACCOUNTS
+        if not (cash or held):
+            continue
+        day = day or local_day(at)
+        if cash:
+            sign = -1 if kind.startswith("reversal:") else 1
+            _collect(rows, day, "parking", "cash", sign, sign * entry["amount_vnd"])
+        if held:
+            _hold(rows, day, entry["account"], side_of(entry["side"]), entry["amount_vnd"])
 
 
-async def _day(view: ProjectionView, day: str) -> dict[str, Any]:
-    row = await view.get(day_key(day))
+def _day(rows: Rows, day: str) -> dict[str, Any]:
+    """The day's row, to change and put back (`Rows`): new (and listed) when there is none."""
+    row = rows.get(day_key(day))
     if row is None:
-        days = list(await view.get(DAYS_KEY) or [])
-        view.put(DAYS_KEY, sorted([*days, day]))
+        rows[DAYS_KEY] = sorted([*(rows.get(DAYS_KEY) or []), day])
         return empty_day()
-    return copy.deepcopy(dict(row))
+    return row  # type: ignore[no-any-return]
 
 
-async def _collect(view: ProjectionView, day: str, channel: str, method: str, count: int, amount_vnd: int) -> None:
-    row = await _day(view, day)
+def _collect(rows: Rows, day: str, channel: str, method: str, count: int, amount_vnd: int) -> None:
+    row = _day(rows, day)
     cell = row["collections"][channel][method]
     cell["count"] += count
     cell["vnd"] += amount_vnd
-    view.put(day_key(day), row)
+    rows[day_key(day)] = row
 
 
-async def _hold(view: ProjectionView, day: str, account: str, side: Side, amount_vnd: int) -> None:
-    row = await _day(view, day)
+def _hold(rows: Rows, day: str, account: str, side: Side, amount_vnd: int) -> None:
+    row = _day(rows, day)
     row["held"][account]["in_vnd" if side is Side.CREDIT else "out_vnd"] += amount_vnd
-    view.put(day_key(day), row)
+    rows[day_key(day)] = row
     signed = amount_vnd if side is Side.CREDIT else -amount_vnd
-    view.put(total_key(account), int(await view.get(total_key(account)) or 0) + signed)
+    rows[total_key(account)] = int(rows.get(total_key(account)) or 0) + signed
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,9 @@ msgspec's decoder instead of the stdlib's (4x faster, the same values out; see
 from __future__ import annotations
 
 import json.encoder
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -24,6 +25,7 @@ from eventsourcing.persistence import (
     JSONTranscoder,
     Mapper,
     StoredEvent,
+    Transcoding,
     UUIDAsHex,
 )
 from eventsourcing.utils import Environment
@@ -42,6 +44,7 @@ class CodecOptions:
 
 
 _MARKER = b'"_type_"'
+_DIRECT: dict[type[Transcoding], Callable[[str], Any]] = {DatetimeAsISO: datetime.fromisoformat, UUIDAsHex: UUID}
 
 
 class FastJSONTranscoder(JSONTranscoder):
@@ -56,6 +59,7 @@ class FastJSONTranscoder(JSONTranscoder):
     lone surrogates) is decoded by the parent, so the values are always the parent's."""
 
     def __init__(self) -> None:
+        self._direct: dict[str, Callable[[str], Any]] = {}  # by transcoding name (see `register`)
         super().__init__()
         self._decoder = Decoder()
         make_encoder = getattr(json.encoder, "c_make_encoder", None)
@@ -76,7 +80,7 @@ class FastJSONTranscoder(JSONTranscoder):
             obj = self._decoder.decode(data)
         except DecodeError:
             return super().decode(data)
-        if b"\\u" in data:  # a key spelled with escapes would hide from the count below
+        if b"\\" in data:  # a key spelled with escapes would hide from the count below (one byte: memchr)
             return self._revive(obj)
         markers = data.count(_MARKER)  # at least the number of typed objects, maybe more
         if not markers:
@@ -84,12 +88,29 @@ class FastJSONTranscoder(JSONTranscoder):
         if type(obj) is dict:
             # Events keep their typed values (timestamp, ids) at the top: when those are all
             # the markers there are, revive them without walking the rest.
-            typed = [k for k, v in obj.items() if type(v) is dict and _is_typed(v) and type(v["_data_"]) is str]
+            typed = [
+                k
+                for k, v in obj.items()
+                if type(v) is dict and len(v) == 2 and "_type_" in v and type(v.get("_data_")) is str
+            ]
             if len(typed) == markers:
+                direct = self._direct
                 for key in typed:
-                    obj[key] = self._decode_obj(obj[key])
+                    value = obj[key]
+                    revive = direct.get(value["_type_"])
+                    obj[key] = revive(value["_data_"]) if revive is not None else self._decode_obj(value)
                 return obj
         return self._revive(obj)
+
+    def register(self, transcoding: Transcoding) -> None:
+        super().register(transcoding)
+        # The stock transcodings of a datetime and a UUID are one call on the string: made
+        # here without the lookups and checks around it (the same value).
+        direct: Callable[[str], Any] | None = _DIRECT.get(type(transcoding))
+        if direct is not None:
+            self._direct[transcoding.name] = direct
+        else:
+            self._direct.pop(transcoding.name, None)
 
     def _revive(self, obj: Any) -> Any:
         """The parent's ``object_hook`` applied to every object, inner ones first."""
@@ -103,10 +124,6 @@ class FastJSONTranscoder(JSONTranscoder):
                 if type(value) is dict or type(value) is list:
                     obj[index] = self._revive(value)
         return obj
-
-
-def _is_typed(d: dict[str, Any]) -> bool:
-    return len(d) == 2 and "_type_" in d and "_data_" in d
 
 
 def build_mapper(options: CodecOptions) -> Mapper[UUID]:

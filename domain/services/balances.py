@@ -6,48 +6,55 @@ captured holds); pending amounts from holds between their placement and their en
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
-
-from eventsourcing.domain import DomainEventProtocol
 
 from domain.model.balances import Balance
 from domain.model.ledger import Side
-from domain.ports import ProjectionView
-from domain.services.postings import LEDGER_EVENTS, OpenHold, read_ledger_event
+from domain.ports import Rows
+from domain.services.postings import LEDGER_EVENTS, ledger_change
+from domain.services.projections import FoldsPages
 
 EMPTY = Balance().as_dict()
+_FIELDS = EMPTY.keys()
+_POSTED = {side.value: Balance.field_for(side, pending=False) for side in Side}
+_PENDING_DEBIT = Balance.field_for(Side.DEBIT, pending=True)
+_PENDING_CREDIT = Balance.field_for(Side.CREDIT, pending=True)
 
 
 def account_key(account: str) -> str:
     return f"account:{account}"
 
 
-class LedgerBalances:
+class LedgerBalances(FoldsPages):
     name = "ledger_balances"
     handles = LEDGER_EVENTS
 
-    async def apply(self, event: DomainEventProtocol[Any], view: ProjectionView) -> None:
-        change = await read_ledger_event(event, view)
-        if change is None:
-            return
-        if change.placed is not None:
-            await _reserve(view, change.placed, 1)
-        if change.ended is not None:
-            await _reserve(view, change.ended, -1)
-        if change.posted is not None:
-            for posting in change.posted.postings:
-                await _add(view, posting.account, posting.side, posting.amount_vnd, pending=False)
+    def fold(self, events: Sequence[Any], rows: Rows) -> None:
+        posted_field = _POSTED
+        for event in events:
+            change = ledger_change(event, rows)
+            if change is None:
+                continue
+            posted, placed, ended = change
+            if placed is not None:
+                _reserve(rows, placed, 1)
+            if ended is not None:
+                _reserve(rows, ended, -1)
+            if posted is not None:
+                for entry in posted[3]:
+                    _add(rows, entry["account"], posted_field[entry["side"]], entry["amount_vnd"])
 
 
-async def _reserve(view: ProjectionView, hold: OpenHold, sign: int) -> None:
-    await _add(view, hold.debit_account, Side.DEBIT, sign * hold.amount_vnd, pending=True)
-    await _add(view, hold.credit_account, Side.CREDIT, sign * hold.amount_vnd, pending=True)
+def _reserve(rows: Rows, hold: Mapping[str, Any], sign: int) -> None:
+    _add(rows, hold["debit"], _PENDING_DEBIT, sign * hold["amount_vnd"])
+    _add(rows, hold["credit"], _PENDING_CREDIT, sign * hold["amount_vnd"])
 
 
-async def _add(view: ProjectionView, account: str, side: Side, amount_vnd: int, *, pending: bool) -> None:
-    key = account_key(account)
-    row = await view.get(key)
-    if row is None or row.keys() != EMPTY.keys():  # a new account (or a row missing a field)
+def _add(rows: Rows, account: str, field: str, amount_vnd: int) -> None:
+    key = "account:" + account
+    row = rows.get(key)
+    if row is None or row.keys() != _FIELDS:  # a new account (or a row missing a field)
         row = {**EMPTY, **(row or {})}
-    row[Balance.field_for(side, pending=pending)] += amount_vnd  # the row is ours to change and put back
-    view.put(key, row)
+    row[field] += amount_vnd  # the row is ours to change and put back
+    rows[key] = row

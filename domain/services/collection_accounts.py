@@ -14,14 +14,13 @@ it concludes that an account is unknown, so a payee registered a moment ago is f
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eventsourcing.domain import DomainEventProtocol
-
 from domain.model.payees import Payee
-from domain.ports import EventStore, ProjectionStore, ProjectionView
-from domain.services.projections import ProjectionRunner
+from domain.ports import EventStore, ProjectionStore, Rows
+from domain.services.projections import FoldsPages, ProjectionRunner
 
 CATCH_UP_TIMEOUT_S = 5.0
 
@@ -41,41 +40,40 @@ def _account_key(account_no: str) -> str:
     return f"account:{account_no}"
 
 
-class CollectionAccounts:
+class CollectionAccounts(FoldsPages):
     name = "collection_accounts"
     handles = (Payee.Registered, Payee.Changed)
 
-    async def apply(self, event: DomainEventProtocol[Any], view: ProjectionView) -> None:
-        if not isinstance(event, Payee.Registered | Payee.Changed):
-            return
-        payee_key = f"payee:{event.originator_id}"
-        previous = await view.get(payee_key)
-        if isinstance(event, Payee.Registered):
-            payee_id = event.payee_id
-        else:  # a Changed always follows its Registered in the log, so ``previous`` is there
-            payee_id = previous["payee_id"] if previous else str(event.originator_id)
-        if previous and previous["account"]:
-            await _remove(view, previous["account"], payee_id)
-        account = event.collection_account
-        if account:
-            key = _account_key(account["account_no"])
-            owners = dict(await view.get(key) or {})
-            owners[account["bank_bin"]] = sorted({*owners.get(account["bank_bin"], []), payee_id})
-            view.put(key, owners)
-        kept = {"bank_bin": account["bank_bin"], "account_no": account["account_no"]} if account else None
-        view.put(payee_key, {"payee_id": payee_id, "account": kept})
+    def fold(self, events: Sequence[Any], rows: Rows) -> None:
+        for event in events:
+            payee_key = f"payee:{event.originator_id}"
+            previous = rows.get(payee_key)
+            if type(event) is Payee.Registered:
+                payee_id = event.payee_id
+            else:  # a Changed always follows its Registered in the log, so ``previous`` is there
+                payee_id = previous["payee_id"] if previous else str(event.originator_id)
+            if previous and previous["account"]:
+                _remove(rows, previous["account"], payee_id)
+            account = event.collection_account
+            if account:
+                key = _account_key(account["account_no"])
+                owners = dict(rows.get(key) or {})
+                owners[account["bank_bin"]] = sorted({*owners.get(account["bank_bin"], []), payee_id})
+                rows[key] = owners
+            kept = {"bank_bin": account["bank_bin"], "account_no": account["account_no"]} if account else None
+            rows[payee_key] = {"payee_id": payee_id, "account": kept}
 
 
-async def _remove(view: ProjectionView, account: dict[str, str], payee_id: str) -> None:
+def _remove(rows: Rows, account: dict[str, str], payee_id: str) -> None:
     key = _account_key(account["account_no"])
-    owners = dict(await view.get(key) or {})
+    owners = dict(rows.get(key) or {})
     kept = [p for p in owners.pop(account["bank_bin"], []) if p != payee_id]
     if kept:
         owners[account["bank_bin"]] = kept
     if owners:
-        view.put(key, owners)
+        rows[key] = owners
     else:
-        view.delete(key)
+        rows.pop(key, None)
 
 
 async def find_collection_accounts(log: EventStore, rows: ProjectionStore, account_no: str) -> list[ReceivingAccount]:

@@ -9,14 +9,14 @@ So a page of an account's entries is a read of known keys, without a range scan.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
-
-from eventsourcing.domain import DomainEventProtocol
 
 from domain.model.ledger import Side
 from domain.model.transfers import Hold, Transfer
-from domain.ports import JSONValue, ProjectionStore, ProjectionView
-from domain.services.postings import LEDGER_EVENTS
+from domain.ports import JSONValue, ProjectionStore, Rows
+from domain.services.postings import HOLD_ENDS, LEDGER_EVENTS
+from domain.services.projections import FoldsPages
 
 NAME = "ledger_entries"
 
@@ -29,44 +29,53 @@ def entry_key(account: str, number: int) -> str:
     return f"entry:{account}:{number}"
 
 
-class LedgerEntries:
+class LedgerEntries(FoldsPages):
     name = NAME
     handles = LEDGER_EVENTS
 
-    async def apply(self, event: DomainEventProtocol[Any], view: ProjectionView) -> None:
-        if isinstance(event, Transfer.Posted):
-            at, transfer = event.timestamp.isoformat(), str(event.originator_id)
-            for entry in event.entries:
-                record = {
-                    "transfer_id": transfer,
-                    "cause": event.cause,
-                    "kind": event.kind,
-                    "side": entry["side"],
-                    "amount_vnd": entry["amount_vnd"],
-                }
-                await _append(view, entry["account"], record, at)
-        elif isinstance(event, Hold.Placed):
-            hold = {"debit": event.debit_account, "credit": event.credit_account, "cause": event.cause}
-            view.put(f"hold:{event.originator_id}", {**hold, "kind": event.kind})
-        elif isinstance(event, Hold.Posted | Hold.Voided | Hold.Expired):
-            key = f"hold:{event.originator_id}"
-            placed = await view.get(key)
-            assert placed is not None, "a hold event without its placement"
-            if isinstance(event, Hold.Posted):
-                base = {"transfer_id": str(event.originator_id), "cause": placed["cause"], "kind": placed["kind"]}
-                at = event.timestamp.isoformat()
-                for side, account in ((Side.DEBIT, placed["debit"]), (Side.CREDIT, placed["credit"])):
-                    await _append(view, account, {**base, "side": side.value, "amount_vnd": event.amount_vnd}, at)
-            view.delete(key)
+    def fold(self, events: Sequence[Any], rows: Rows) -> None:
+        for event in events:
+            cls = type(event)
+            if cls is Transfer.Posted:
+                at, transfer = event.timestamp.isoformat(), str(event.originator_id)
+                cause, kind = event.cause, event.kind
+                for entry in event.entries:  # `_append`, inlined: this is most of a replay's rows
+                    account = entry["account"]
+                    key = "count:" + account
+                    number = int(rows.get(key) or 0) + 1
+                    rows[key] = number
+                    rows[f"entry:{account}:{number}"] = {
+                        "transfer_id": transfer,
+                        "cause": cause,
+                        "kind": kind,
+                        "side": entry["side"],
+                        "amount_vnd": entry["amount_vnd"],
+                        "number": number,
+                        "at": at,
+                    }
+            elif cls is Hold.Placed:
+                hold = {"debit": event.debit_account, "credit": event.credit_account, "cause": event.cause}
+                rows[f"hold:{event.originator_id}"] = {**hold, "kind": event.kind}
+            elif cls in HOLD_ENDS:
+                key = f"hold:{event.originator_id}"
+                placed = rows.get(key)
+                assert placed is not None, "a hold event without its placement"
+                if cls is Hold.Posted:
+                    base = {"transfer_id": str(event.originator_id), "cause": placed["cause"], "kind": placed["kind"]}
+                    at = event.timestamp.isoformat()
+                    for side, account in ((Side.DEBIT, placed["debit"]), (Side.CREDIT, placed["credit"])):
+                        _append(rows, account, {**base, "side": side.value, "amount_vnd": event.amount_vnd}, at)
+                rows.pop(key, None)
 
 
-async def _append(view: ProjectionView, account: str, record: dict[str, Any], at: str) -> None:
+def _append(rows: Rows, account: str, record: dict[str, Any], at: str) -> None:
     """Number ``record`` (a new dict, completed here) as the account's next entry."""
-    number = int(await view.get(count_key(account)) or 0) + 1
-    view.put(count_key(account), number)
+    key = "count:" + account
+    number = int(rows.get(key) or 0) + 1
+    rows[key] = number
     record["number"] = number
     record["at"] = at
-    view.put(entry_key(account, number), record)
+    rows[f"entry:{account}:{number}"] = record
 
 
 async def account_entries(

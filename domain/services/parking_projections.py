@@ -8,17 +8,17 @@ the lot and class it started in (an `Ended` event does not repeat them).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, timedelta
 from typing import Any
 from uuid import UUID
-
-from eventsourcing.domain import DomainEventProtocol
 
 from domain.model.parking.common import PaymentMethod
 from domain.model.parking.lots import ParkingLot
 from domain.model.parking.sessions import ParkingSession
 from domain.model.parking.tariffs import VIETNAM_UTC_OFFSET_MINUTES
-from domain.ports import ProjectionView
+from domain.ports import Rows
+from domain.services.projections import FoldsPages
 
 LOCAL_OFFSET = timedelta(minutes=VIETNAM_UTC_OFFSET_MINUTES)  # the city counts its days in local time
 
@@ -32,7 +32,7 @@ def share_key(lot: UUID, day: str | None = None) -> str:
     return f"share:{lot}" if day is None else f"share:{lot}:{day}"
 
 
-class LotOccupancy:
+class LotOccupancy(FoldsPages):
     """Row ``occupancy:<lot>``: ``{"code", "zones": {zone: {class: {"capacity", "occupied"}}},
     "classes": {class: {"capacity", "occupied"}}}``. ``occupied`` may exceed ``capacity``:
     sessions report vehicles that are there, and a full lot is a fact to show, not refuse."""
@@ -40,40 +40,42 @@ class LotOccupancy:
     name = "parking_occupancy"
     handles = (ParkingLot.Registered, ParkingLot.SpacesChanged, ParkingSession.Started, ParkingSession.Ended)
 
-    async def apply(self, event: DomainEventProtocol[Any], view: ProjectionView) -> None:
-        if isinstance(event, ParkingLot.Registered):
-            zones = {
-                zone: {vc: {"capacity": s["capacity"], "occupied": 0} for vc, s in classes.items()}
-                for zone, classes in event.zones.items()
-            }
-            view.put(occupancy_key(event.originator_id), _with_totals({"code": event.code, "zones": zones}))
-        elif isinstance(event, ParkingLot.SpacesChanged):
-            row = await _row(view, occupancy_key(event.originator_id))
-            cell = row["zones"][event.zone].setdefault(event.vehicle_class, {"capacity": 0, "occupied": 0})
-            cell["capacity"] = event.capacity
-            view.put(occupancy_key(event.originator_id), _with_totals(row))
-        elif isinstance(event, ParkingSession.Started):
-            place = {"lot": str(event.lot_id), "zone": event.zone, "vehicle_class": event.vehicle_class}
-            view.put(f"session:{event.originator_id}", place)
-            await _count(view, place, +1)
-        elif isinstance(event, ParkingSession.Ended):
-            place = await _row(view, f"session:{event.originator_id}")
-            await _count(view, place, -1)
-            view.delete(f"session:{event.originator_id}")
+    def fold(self, events: Sequence[Any], rows: Rows) -> None:
+        for event in events:
+            cls = type(event)
+            if cls is ParkingLot.Registered:
+                zones = {
+                    zone: {vc: {"capacity": s["capacity"], "occupied": 0} for vc, s in classes.items()}
+                    for zone, classes in event.zones.items()
+                }
+                rows[occupancy_key(event.originator_id)] = _with_totals({"code": event.code, "zones": zones})
+            elif cls is ParkingLot.SpacesChanged:
+                row = _row(rows, occupancy_key(event.originator_id))
+                cell = row["zones"][event.zone].setdefault(event.vehicle_class, {"capacity": 0, "occupied": 0})
+                cell["capacity"] = event.capacity
+                rows[occupancy_key(event.originator_id)] = _with_totals(row)
+            elif cls is ParkingSession.Started:
+                place = {"lot": str(event.lot_id), "zone": event.zone, "vehicle_class": event.vehicle_class}
+                rows[f"session:{event.originator_id}"] = place
+                _count(rows, place, +1)
+            elif cls is ParkingSession.Ended:
+                place = _row(rows, f"session:{event.originator_id}")
+                _count(rows, place, -1)
+                rows.pop(f"session:{event.originator_id}", None)
 
 
-async def _row(view: ProjectionView, key: str) -> Any:
-    row = await view.get(key)
+def _row(rows: Rows, key: str) -> Any:
+    row = rows.get(key)
     assert row is not None, f"{key} is written by an earlier event of the same stream"
     return row
 
 
-async def _count(view: ProjectionView, place: dict[str, str], step: int) -> None:
+def _count(rows: Rows, place: dict[str, str], step: int) -> None:
     key = occupancy_key(UUID(place["lot"]))
-    row = await _row(view, key)
+    row = _row(rows, key)
     cell = row["zones"][place["zone"]][place["vehicle_class"]]
     cell["occupied"] += step
-    view.put(key, _with_totals(row))
+    rows[key] = _with_totals(row)
 
 
 def _with_totals(row: dict[str, Any]) -> dict[str, Any]:
@@ -90,7 +92,7 @@ def _with_totals(row: dict[str, Any]) -> dict[str, Any]:
 EMPTY_SHARE = {"cash_count": 0, "cash_vnd": 0, "cashless_count": 0, "cashless_vnd": 0}
 
 
-class CashlessShare:
+class CashlessShare(FoldsPages):
     """Rows ``share:<lot>`` and ``share:<lot>:<local day>``: paid sessions (fee above 0) by
     cash and cashless (wallet or QR), as counts and amounts. A QR session counts when it
     ends with its amount due: the share measures how drivers chose to pay."""
@@ -98,21 +100,22 @@ class CashlessShare:
     name = "parking_cashless_share"
     handles = (ParkingSession.Started, ParkingSession.Ended)
 
-    async def apply(self, event: DomainEventProtocol[Any], view: ProjectionView) -> None:
-        if isinstance(event, ParkingSession.Started):
-            view.put(f"session:{event.originator_id}", str(event.lot_id))
-        elif isinstance(event, ParkingSession.Ended):
-            lot = UUID(await _row(view, f"session:{event.originator_id}"))
-            view.delete(f"session:{event.originator_id}")
+    def fold(self, events: Sequence[Any], rows: Rows) -> None:
+        for event in events:
+            if type(event) is ParkingSession.Started:
+                rows[f"session:{event.originator_id}"] = str(event.lot_id)
+                continue
+            lot = UUID(_row(rows, f"session:{event.originator_id}"))
+            rows.pop(f"session:{event.originator_id}", None)
             if event.fee_vnd == 0:
-                return
+                continue
             side = "cashless" if PaymentMethod(event.payment_method).cashless else "cash"
             day = (event.ended_at.astimezone(UTC) + LOCAL_OFFSET).date().isoformat()
             for key in (share_key(lot), share_key(lot, day)):
-                row = dict(await view.get(key) or EMPTY_SHARE)
+                row = dict(rows.get(key) or EMPTY_SHARE)
                 row[f"{side}_count"] += 1
                 row[f"{side}_vnd"] += event.fee_vnd
-                view.put(key, row)
+                rows[key] = row
 
 
 def cashless_share_bps(row: dict[str, int]) -> tuple[int, int]:

@@ -9,13 +9,15 @@ transfer or hold it belongs to) and its entry index:
   money is only reserved); voiding or expiring it posts nothing either.
 
 A hold's later events name no accounts, so the projection remembers each open hold in
-its own rows (``hold:<id>``) from its placement until it ends. The ledger balances and
-the settlement figures both read postings through `read_ledger_event`, so a movement
-can never count in one and be missing from the other.
+its own rows (``hold:<id>``) from its placement until it ends. Every projection of
+money (ledger balances and entries, payees' postings, cash on hand, collections) reads
+postings through `ledger_change` (`read_ledger_event` is the same as objects), so a
+movement can never count in one and be missing from another.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,7 +27,7 @@ from eventsourcing.domain import DomainEventProtocol
 
 from domain.model.ledger import AccountKind, Side, account_kind, side_of
 from domain.model.transfers import Hold, Transfer
-from domain.ports import ProjectionView
+from domain.ports import ProjectionView, Rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,49 +124,95 @@ class LedgerChange:
 
 
 LEDGER_EVENTS = (Transfer.Posted, Hold.Placed, Hold.Posted, Hold.Voided, Hold.Expired)
+HOLD_ENDS = (Hold.Posted, Hold.Voided, Hold.Expired)
+
+# What a ledger event did, as a page fold reads it (no object per posting): posted is
+# (movement id, kind, time, entries) with entries as a transfer stores them
+# ({"account", "side", "amount_vnd"}; a posting's entry index is its place in the list),
+# placed and ended are the hold's row (`OpenHold.as_dict`). Never change what it returns.
+Posted = tuple[UUID, str, datetime, Sequence[Mapping[str, Any]]]
+Change = tuple[Posted | None, dict[str, Any] | None, dict[str, Any] | None]
 
 
 def _hold_key(hold: UUID) -> str:
     return f"hold:{hold}"
 
 
-async def read_ledger_event(event: DomainEventProtocol[Any], view: ProjectionView) -> LedgerChange | None:
-    """The ledger change ``event`` makes, or None for events that move no money.
-    Keeps the open holds in ``view`` (see the module docstring)."""
-    if isinstance(event, Transfer.Posted):
-        return _transfer_change(event)
-    if isinstance(event, Hold.Placed):
-        placed = OpenHold(event.debit_account, event.credit_account, event.amount_vnd, event.kind)
-        view.put(_hold_key(event.originator_id), placed.as_dict())
-        return LedgerChange(placed=placed)
-    if isinstance(event, Hold.Posted | Hold.Voided | Hold.Expired):
-        row = await view.get(_hold_key(event.originator_id))
-        assert row is not None, "a hold event without its placement"
-        view.delete(_hold_key(event.originator_id))
-        hold = OpenHold.from_dict(row)
-        if not isinstance(event, Hold.Posted):
-            return LedgerChange(ended=hold)
-        postings = (
-            Posting(event.originator_id, 0, hold.debit_account, Side.DEBIT, event.amount_vnd),
-            Posting(event.originator_id, 1, hold.credit_account, Side.CREDIT, event.amount_vnd),
+def ledger_change(event: Any, rows: Rows) -> Change | None:
+    """What ``event`` posts, places and ends, or None for events that move no money: the one
+    definition of a posting (see the module docstring). Keeps the open holds in ``rows``."""
+    cls = type(event)
+    if cls is Transfer.Posted:
+        return (event.originator_id, event.kind, event.timestamp, event.entries), None, None
+    if cls is Hold.Placed:
+        placed = OpenHold(event.debit_account, event.credit_account, event.amount_vnd, event.kind).as_dict()
+        rows[_hold_key(event.originator_id)] = placed
+        return None, placed, None
+    if cls in HOLD_ENDS:
+        key = _hold_key(event.originator_id)
+        hold = rows.get(key)
+        assert hold is not None, "a hold event without its placement"
+        rows.pop(key, None)
+        if cls is not Hold.Posted:
+            return None, None, hold
+        amount = event.amount_vnd
+        entries = (
+            {"account": hold["debit"], "side": Side.DEBIT.value, "amount_vnd": amount},
+            {"account": hold["credit"], "side": Side.CREDIT.value, "amount_vnd": amount},
         )
-        return LedgerChange(posted=Movement(event.originator_id, hold.kind, event.timestamp, postings), ended=hold)
+        # Rows written before holds remembered their kind have none (`OpenHold.from_dict`).
+        return (event.originator_id, hold.get("kind", "hold"), event.timestamp, entries), None, hold
     return None
 
 
-# A rebuild hands the same event to each projection in turn, and three of them read its
-# postings: the change of the last transfer is made once. Safe to share: a transfer's
-# change depends on the event alone, and it is frozen all the way down.
-_last_transfer: list[tuple[Transfer.Posted, LedgerChange]] = []
-
-
-def _transfer_change(event: Transfer.Posted) -> LedgerChange:
-    if _last_transfer and _last_transfer[0][0] is event:
-        return _last_transfer[0][1]
-    postings = tuple(
-        Posting(event.originator_id, index, e["account"], side_of(e["side"]), e["amount_vnd"])
-        for index, e in enumerate(event.entries)
+async def read_ledger_event(event: DomainEventProtocol[Any], view: ProjectionView) -> LedgerChange | None:
+    """`ledger_change` as objects, for a reader with an async `ProjectionView`."""
+    if not isinstance(event, LEDGER_EVENTS):
+        return None
+    rows: dict[str, Any] = {}
+    if isinstance(event, HOLD_ENDS):
+        key = _hold_key(event.originator_id)
+        rows[key] = await view.get(key)
+    change = ledger_change(event, rows)
+    assert change is not None
+    posted, placed, ended = change
+    if placed is not None:
+        view.put(_hold_key(event.originator_id), dict(placed))
+    if ended is not None:
+        view.delete(_hold_key(event.originator_id))
+    movement = None
+    if posted is not None:
+        movement_id, kind, at, entries = posted
+        postings = tuple(
+            Posting(movement_id, index, e["account"], side_of(e["side"]), e["amount_vnd"])
+            for index, e in enumerate(entries)
+        )
+        movement = Movement(movement_id, kind, at, postings)
+    return LedgerChange(
+        posted=movement,
+        placed=OpenHold.from_dict(placed) if placed is not None else None,
+        ended=OpenHold.from_dict(ended) if ended is not None else None,
     )
-    change = LedgerChange(posted=Movement(event.originator_id, event.kind, event.timestamp, postings))
-    _last_transfer[:] = [(event, change)]
-    return change
+
+
+def kinds_of(entries: Sequence[Mapping[str, Any]]) -> frozenset[AccountKind]:
+    """The kinds of the accounts a movement's entries touch (`Movement.kinds`)."""
+    return frozenset(account_kind(e["account"]) for e in entries)
+
+
+def cash_flows_of(entries: Sequence[Mapping[str, Any]], kinds: frozenset[AccountKind]) -> list[tuple[str, int, int]]:
+    """`Movement.cash_flows` of these entries, as (operator, collected, deposited)."""
+    if AccountKind.CASH not in kinds:
+        return []
+    deposit = AccountKind.BANK_CLEARING in kinds
+    flows = []
+    for entry in entries:
+        account = entry["account"]
+        if account_kind(account) is not AccountKind.CASH:
+            continue
+        amount, credit = entry["amount_vnd"], entry["side"] == Side.CREDIT.value
+        if deposit:
+            flows.append((account.split(":", 1)[1], 0, amount if credit else -amount))
+        else:
+            flows.append((account.split(":", 1)[1], -amount if credit else amount, 0))
+    return flows

@@ -5,20 +5,22 @@ projection, so a rebuild reads the log once, page by page, decodes each event on
 applies it to every projection that reads it, each into its own rows in memory. Nothing
 is written anywhere: `audit replay` compares these rows with the live ones.
 
-An event goes only to the projections whose ``handles`` names its class (`Projection`),
-and an event no projection reads is not decoded at all. The projections' own ``apply``
-is what folds, the very code the live runners (`domain.services.projections`) run, so a
-rebuild proves the live rows rather than a second implementation of them.
+An event goes only to the projections whose ``handles`` names its class, and an event
+no projection reads is not decoded at all. A `PageProjection` is given each page's events
+at once (one ``fold`` call a page, into a plain dict: no coroutine per event or row); a
+`Projection` each event through ``apply``. Either is the very code the live runners
+(`domain.services.projections`) run, so a rebuild proves the live rows rather than a
+second implementation of them.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from typing import Any
 
-from eventsourcing.utils import TopicError, resolve_topic
-
-from domain.ports import EventStore, JSONValue, LogRecord, Projection
+from domain.ports import EventStore, JSONValue, LogRecord, PageProjection, Projection, ReadModel
+from domain.services.projections import reads_topic
 
 PAGE_SIZE = 5_000
 
@@ -52,7 +54,7 @@ class Rebuild:
     def __init__(
         self,
         log: EventStore,
-        projections: Sequence[Projection],
+        projections: Sequence[ReadModel],
         *,
         page_size: int = PAGE_SIZE,
         on_page: Callable[[int], object] | None = None,
@@ -60,32 +62,29 @@ class Rebuild:
         assert page_size > 0
         assert len({p.name for p in projections}) == len(projections), "projection names are unique"
         self._log = log
-        self._folds = [(p, RowsInMemory()) for p in projections]
+        self._views = {p.name: RowsInMemory() for p in projections}
+        self._projections = list(projections)
+        # each page projection with its events of the page being folded, in log order
+        self._pages: dict[str, tuple[PageProjection, list[Any]]] = {
+            p.name: (p, []) for p in projections if isinstance(p, PageProjection)
+        }
         self._page_size = page_size
         self._on_page = on_page
-        self._readers: dict[str, list[tuple[Projection, RowsInMemory]]] = {}  # by topic
+        # by topic: where its events go (the page lists' appends) and who applies them one by one
+        self._readers: dict[str, tuple[tuple[Callable[[Any], None], ...], tuple[Projection, ...]]] = {}
         self.position = 0  # the last event applied
         self.events = 0  # how many were applied
 
-    def _readers_of(self, topic: str) -> list[tuple[Projection, RowsInMemory]]:
-        """The projections that read events of ``topic``: those whose ``handles`` names
-        its class (or a base), and those without ``handles``, which read everything."""
-        try:
-            event_class = resolve_topic(topic)
-        except (TopicError, ImportError):  # undecodable: let decoding say why
-            return self._folds
-        return [
-            (p, view)
-            for p, view in self._folds
-            if (handles := getattr(p, "handles", None)) is None or issubclass(event_class, handles)
-        ]
+    def _readers_of(self, topic: str) -> tuple[tuple[Callable[[Any], None], ...], tuple[Projection, ...]]:
+        readers = [p for p in self._projections if reads_topic(p, topic)]
+        return (
+            tuple(self._pages[p.name][1].append for p in readers if p.name in self._pages),
+            tuple(p for p in readers if not isinstance(p, PageProjection)),
+        )
 
     def rows(self, projection: str) -> dict[str, JSONValue]:
         """The projection's rows as rebuilt so far (live: they change as the pass goes on)."""
-        for p, view in self._folds:
-            if p.name == projection:
-                return view.rows
-        raise KeyError(projection)
+        return self._views[projection].rows
 
     async def fold_until(self, position: int) -> None:
         """Apply every event after `position` up to ``position`` (or the log's end)."""
@@ -112,22 +111,31 @@ class Rebuild:
     async def _apply(self, records: list[LogRecord], until: int) -> None:
         decode = self._log.decode
         readers = self._readers
+        views = self._views
         applied = 0
         for record in records:
             if record.position > until:  # positions are dense, so only a gap could overshoot
                 break
-            folds = readers.get(record.topic)
-            if folds is None:
-                folds = readers[record.topic] = self._readers_of(record.topic)
-            if folds:
+            found = readers.get(record.topic)
+            if found is None:
+                found = readers[record.topic] = self._readers_of(record.topic)
+            pages, one_by_one = found
+            if pages or one_by_one:
                 event = decode(record)
-                for projection, view in folds:
+                for append in pages:
+                    append(event)
+                for projection in one_by_one:
                     if (apply_at := getattr(projection, "apply_at", None)) is not None:
-                        await apply_at(event, view, record.position)
+                        await apply_at(event, views[projection.name], record.position)
                     else:
-                        await projection.apply(event, view)
-            self.position = record.position
+                        await projection.apply(event, views[projection.name])
             applied += 1
+        if applied:
+            self.position = records[applied - 1].position
+        for name, (page_projection, events) in self._pages.items():
+            if events:
+                page_projection.fold(events, views[name].rows)
+                events.clear()
         self.events += applied
         if self._on_page is not None and applied:
             self._on_page(applied)

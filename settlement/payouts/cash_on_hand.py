@@ -1,6 +1,6 @@
 """Cash the attendants collected and have not yet paid into the bank, per operator and day.
 
-A projection over the ledger's cash movements (`Movement.cash_flows`): per operator, per
+A projection over the ledger's cash movements (`cash_flows_of`): per operator, per
 Hanoi calendar date, the cash collected (parking fees paid in cash, less cash given
 back) and the cash deposited. `cash_not_banked` says, as of a date, which days' cash is
 still out: deposits are taken to bank the oldest cash first, so what remains belongs to
@@ -9,14 +9,14 @@ the latest days. Finance reads it as the list of days to chase an operator for.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from eventsourcing.domain import DomainEventProtocol
-
-from domain.ports import ProjectionStore, ProjectionView
-from domain.services.postings import LEDGER_EVENTS, read_ledger_event
+from domain.ports import ProjectionStore, Rows
+from domain.services.postings import LEDGER_EVENTS, cash_flows_of, kinds_of, ledger_change
+from domain.services.projections import FoldsPages
 from settlement.payouts.calendar import VIETNAM_TZ
 
 OPERATORS_KEY = "operators"
@@ -26,26 +26,33 @@ def operator_key(operator_id: str) -> str:
     return f"cash:{operator_id}"
 
 
-class CashOnHand:
+class CashOnHand(FoldsPages):
     """Rows: ``operators`` (ids seen) and ``cash:<operator>`` (date -> [collected, deposited])."""
 
     name = "cash_on_hand"
     handles = LEDGER_EVENTS
 
-    async def apply(self, event: DomainEventProtocol[Any], view: ProjectionView) -> None:
-        change = await read_ledger_event(event, view)
-        if change is None or change.posted is None:
-            return
-        local_date = change.posted.at.astimezone(VIETNAM_TZ).date().isoformat()
-        for flow in change.posted.cash_flows():
-            days = await view.get(operator_key(flow.operator_id))
-            if days is None:
-                operators = list(await view.get(OPERATORS_KEY) or [])
-                view.put(OPERATORS_KEY, sorted([*operators, flow.operator_id]))
-                days = {}
-            collected, deposited = days.get(local_date, [0, 0])
-            days = {**days, local_date: [collected + flow.collected_vnd, deposited + flow.deposited_vnd]}
-            view.put(operator_key(flow.operator_id), dict(sorted(days.items())))
+    def fold(self, events: Sequence[Any], rows: Rows) -> None:
+        for event in events:
+            change = ledger_change(event, rows)
+            if change is None or change[0] is None:
+                continue
+            _, _, at, entries = change[0]
+            flows = cash_flows_of(entries, kinds_of(entries))
+            if not flows:
+                continue
+            local_date = at.astimezone(VIETNAM_TZ).date().isoformat()
+            for operator_id, collected_vnd, deposited_vnd in flows:
+                key = operator_key(operator_id)
+                days = rows.get(key)
+                if days is None:
+                    rows[OPERATORS_KEY] = sorted([*(rows.get(OPERATORS_KEY) or []), operator_id])
+                    days = {}
+                collected, deposited = days.get(local_date, (0, 0))
+                known = local_date in days
+                days[local_date] = [collected + collected_vnd, deposited + deposited_vnd]
+                # changed in place and put back (`Rows`), its days kept in date order
+                rows[key] = days if known else dict(sorted(days.items()))
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,15 +21,15 @@ deposits and how much of them the last batch knew of) and ``open:<payee>|<date>`
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from eventsourcing.domain import DomainEventProtocol
-
-from domain.model.ledger import AccountKind, PartyKind, Side, payable
-from domain.ports import JSONValue, ProjectionView
-from domain.services.postings import LEDGER_EVENTS, Movement, read_ledger_event
+from domain.model.ledger import AccountKind, PartyKind, Side, account_kind, payable, side_of
+from domain.ports import JSONValue, Rows
+from domain.services.postings import LEDGER_EVENTS, Posted, cash_flows_of, kinds_of, ledger_change
+from domain.services.projections import FoldsPages
 from settlement.payouts.batches import SettlementBatch
 from settlement.payouts.calendar import VIETNAM_TZ
 
@@ -94,74 +94,94 @@ class PayeeRow:
         }
 
 
-class PayablePostings:
+class PayablePostings(FoldsPages):
     # v2: postings keep their cash part, payees their deposits.
     name = "payable_postings.v2"
     handles = (SettlementBatch.Closed, *LEDGER_EVENTS)
 
-    async def apply(self, event: DomainEventProtocol[Any], view: ProjectionView) -> None:
-        if isinstance(event, SettlementBatch.Closed):
-            await _claim(event, view)
-            return
-        change = await read_ledger_event(event, view)
-        if change is not None and change.posted is not None and change.posted.kind != PAYOUT_KIND:
-            await _open(change.posted, view)
-            await _deposit(change.posted, view)
+    def fold(self, events: Sequence[Any], rows: Rows) -> None:
+        for event in events:
+            if type(event) is SettlementBatch.Closed:
+                _claim(event, rows)
+                continue
+            change = ledger_change(event, rows)
+            if change is None or change[0] is None or change[0][1] == PAYOUT_KIND:
+                continue
+            posted = change[0]
+            kinds = kinds_of(posted[3])
+            _open(posted, kinds, rows)
+            _deposit(posted[3], kinds, rows)
 
 
-async def _payee_row(view: ProjectionView, payee: str) -> PayeeRow:
+def _payee_row(rows: Rows, payee: str) -> PayeeRow:
     """The payee's row; a payee seen for the first time joins the ``payees`` list."""
-    row = await view.get(payee_key(payee))
+    row = rows.get(payee_key(payee))
     if row is None:
-        payees = list(await view.get(PAYEES_KEY) or [])
-        view.put(PAYEES_KEY, sorted([*payees, payee]))
+        rows[PAYEES_KEY] = sorted([*(rows.get(PAYEES_KEY) or []), payee])
     return PayeeRow.from_dict(row)
 
 
-async def _open(movement: Movement, view: ProjectionView) -> None:
-    local_date = movement.at.astimezone(VIETNAM_TZ).date().isoformat()
-    from_cash = movement.touches(AccountKind.CASH) and not movement.touches(AccountKind.BANK_CLEARING)
-    for posting in movement.postings:
-        if posting.account_kind is not AccountKind.PAYABLE:
+_categories: dict[tuple[str, Side], tuple[str, int]] = {}  # `category_of`, remembered (few kinds)
+
+
+def _category(kind: str, side: Side) -> tuple[str, int]:
+    found = _categories[kind, side] = category_of(kind, side)
+    return found
+
+
+def _open(posted: Posted, kinds: frozenset[AccountKind], rows: Rows) -> None:
+    movement_id, kind, at, entries = posted
+    if AccountKind.PAYABLE not in kinds:
+        return
+    local_date = at.astimezone(VIETNAM_TZ).date().isoformat()
+    at_us = micros(at)
+    from_cash = AccountKind.CASH in kinds and AccountKind.BANK_CLEARING not in kinds
+    movement = str(movement_id)
+    for index, entry in enumerate(entries):
+        payee = entry["account"]
+        if account_kind(payee) is not AccountKind.PAYABLE:
             continue
-        category, sign = category_of(movement.kind, posting.side)
-        payee = posting.account
-        known = await view.get(payee_key(payee))
+        side = side_of(entry["side"])
+        amount = entry["amount_vnd"]
+        category, sign = _categories.get((kind, side)) or _category(kind, side)
+        row_key = "payee:" + payee  # `payee_key`
+        known = rows.get(row_key)
         if known is None or local_date not in known["days"]:  # else the payee's row stays as it is
-            row = await _payee_row(view, payee)
+            row = _payee_row(rows, payee)
             row.days = sorted([*row.days, local_date])
-            view.put(payee_key(payee), row.as_dict())
-        owed = posting.amount_vnd if posting.side is Side.CREDIT else -posting.amount_vnd
-        # Changed in place and put back (`ProjectionView`): a day's row holds all its open
-        # postings, and copying it for each new one made a day's postings quadratic.
-        postings = await view.get(open_key(payee, local_date)) or {}
-        postings[posting.key] = [micros(movement.at), category, sign * posting.amount_vnd, owed if from_cash else 0]
-        view.put(open_key(payee, local_date), postings)
+            rows[row_key] = row.as_dict()
+        owed = amount if side is Side.CREDIT else -amount
+        # Changed in place and put back (`Rows`): a day's row holds all its open postings,
+        # and copying it for each new one made a day's postings quadratic.
+        key = f"open:{payee}|{local_date}"  # `open_key`
+        postings = rows.get(key) or {}
+        postings[f"{movement}#{index}"] = [at_us, category, sign * amount, owed if from_cash else 0]
+        rows[key] = postings
 
 
-async def _deposit(movement: Movement, view: ProjectionView) -> None:
-    for flow in movement.cash_flows():
-        if flow.deposited_vnd:
-            payee = payable(PartyKind.OPERATOR, flow.operator_id)
-            row = await _payee_row(view, payee)
-            row.deposited_vnd += flow.deposited_vnd
-            view.put(payee_key(payee), row.as_dict())
+def _deposit(entries: Sequence[Mapping[str, Any]], kinds: frozenset[AccountKind], rows: Rows) -> None:
+    for operator_id, _, deposited_vnd in cash_flows_of(entries, kinds):
+        if deposited_vnd:
+            payee = payable(PartyKind.OPERATOR, operator_id)
+            row = _payee_row(rows, payee)
+            row.deposited_vnd += deposited_vnd
+            rows[payee_key(payee)] = row.as_dict()
 
 
-async def _claim(event: SettlementBatch.Closed, view: ProjectionView) -> None:
-    row = PayeeRow.from_dict(await view.get(payee_key(event.payee_account)))
+def _claim(event: SettlementBatch.Closed, rows: Rows) -> None:
+    row = PayeeRow.from_dict(rows.get(payee_key(event.payee_account)))
     claimed = set(event.postings)
     for local_date in list(row.days):
         key = open_key(event.payee_account, local_date)
-        before = await view.get(key) or {}
+        before = rows.get(key) or {}
         postings = {k: v for k, v in before.items() if k not in claimed}
         if postings and len(postings) < len(before):
-            view.put(key, postings)
+            rows[key] = postings
         elif not postings:
-            view.delete(key)
+            rows.pop(key, None)
             row.days.remove(local_date)
     # Batches closed before batches claimed postings (book_entry 0) are not in any book.
     if event.book_entry:
         row.batches = event.book_entry
         row.deposits_seen_vnd = event.cash["deposited_vnd"]
-    view.put(payee_key(event.payee_account), row.as_dict())
+    rows[payee_key(event.payee_account)] = row.as_dict()

@@ -8,11 +8,11 @@ state (its resolutions since) is read from the run itself.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.domain import DomainEventProtocol
-
-from domain.ports import JSONValue, ProjectionStore, ProjectionView
+from domain.ports import JSONValue, ProjectionStore, Rows
+from domain.services.projections import FoldsPages
 from settlement.reconciliation.runs import ReconciliationRun
 
 NAME = "reconciliation_runs"
@@ -23,18 +23,15 @@ def run_key(number: int) -> str:
     return f"run:{number}"
 
 
-class RunIndex:
+class RunIndex(FoldsPages):
     name = NAME
     handles = (ReconciliationRun.Recorded,)
 
-    async def apply(self, event: DomainEventProtocol[Any], view: ProjectionView) -> None:
-        if not isinstance(event, ReconciliationRun.Recorded):
-            return
-        number = int(await view.get(COUNT_KEY) or 0) + 1
-        view.put(COUNT_KEY, number)
-        view.put(
-            run_key(number),
-            {
+    def fold(self, events: Sequence[Any], rows: Rows) -> None:
+        for event in events:
+            number = int(rows.get(COUNT_KEY) or 0) + 1
+            rows[COUNT_KEY] = number
+            rows[run_key(number)] = {
                 "number": number,
                 "id": str(event.originator_id),
                 "recorded_at": event.timestamp.isoformat(),
@@ -43,8 +40,7 @@ class RunIndex:
                 "statements": list(event.statements),
                 "reconciled": event.reconciled,
                 "exceptions": len(event.exceptions),
-            },
-        )
+            }
 
 
 async def runs_page(rows: ProjectionStore, after: int, limit: int) -> tuple[list[JSONValue], int | None]:
