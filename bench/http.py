@@ -298,6 +298,21 @@ async def backends(store_url: str) -> list[int]:
     return [int(r["pid"]) for r in rows]
 
 
+@contextlib.contextmanager
+def payment_service(
+    tree: Path, store_url: str, log: Path, port: int | None, invoices: int, connections: int
+) -> Iterator[dict[str, Any]]:
+    """The service of ``tree`` served (`serve`), seeded with ``invoices`` fee invoices and
+    warmed up with 500 payments: its ``base`` URL, ``terminal`` signer, ``invoices``, and
+    the pids to ``watch`` (its workers, their PostgreSQL backends)."""
+    with serve(tree, store_url, log, port) as (process, base):
+        asyncio.run(until_up(f"{base}/readyz"))
+        data = asyncio.run(seed(store_url, base, invoices, 1))
+        load(payment_requests(base, data["terminal"], data["invoices"], 500), connections, refusals=(503,))
+        workers, pg = children(process.pid), asyncio.run(backends(store_url))
+        yield {"base": base, **data, "workers": workers, "watch": {"workers": workers, "postgres": pg}}
+
+
 def measure_service(
     args: argparse.Namespace, tree: Path, store_url: str, log: Path, port: int | None = None
 ) -> dict[str, Any]:

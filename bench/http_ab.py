@@ -28,19 +28,7 @@ import tempfile
 from datetime import UTC, datetime
 from typing import Any
 
-from bench.http import (
-    DEFAULT_PG_URL,
-    _admin,
-    backends,
-    baseline_tree,
-    children,
-    load,
-    payment_requests,
-    seed,
-    serve,
-    until_up,
-    uptime,
-)
+from bench.http import DEFAULT_PG_URL, _admin, baseline_tree, load, payment_requests, payment_service, uptime
 
 FIGURES = ("payments_per_s", "worker_cpu_us", "postgres_cpu_us", "p50_ms", "p99_ms")
 
@@ -84,13 +72,10 @@ def main() -> None:
             for index, (label, tree) in enumerate(trees.items()):
                 url = f"{args.pg_url.rpartition('/')[0]}/{names[label]}"
                 port = args.port + index if args.port else None
-                process, base = stack.enter_context(serve(tree, url, scratch / f"{label}.log", port))
-                asyncio.run(until_up(f"{base}/readyz"))
-                data = asyncio.run(seed(url, base, args.invoices, 1))
-                side = {"base": base, **data}
-                load(payment_requests(base, data["terminal"], data["invoices"], 500), args.connections, refusals=(503,))
-                side["watch"] = {"workers": children(process.pid), "postgres": asyncio.run(backends(url))}
-                sides[label] = side
+                log = scratch / f"{label}.log"
+                sides[label] = stack.enter_context(
+                    payment_service(tree, url, log, port, args.invoices, args.connections)
+                )
             rounds: dict[str, list[dict[str, float]]] = {label: [] for label in sides}
             results["uptime_during"] = []
             for n in range(args.rounds):

@@ -31,18 +31,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from bench.http import (
-    DEFAULT_PG_URL,
-    _admin,
-    backends,
-    children,
-    load,
-    payment_requests,
-    seed,
-    serve,
-    until_up,
-    uptime,
-)
+from bench.http import DEFAULT_PG_URL, _admin, load, payment_requests, payment_service, uptime
 
 # (part, markers), walked from a sample's leaf frame towards its root: the first frame that
 # contains a marker names the part. Frames of libraries that serve every part (asyncpg's
@@ -55,7 +44,10 @@ PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("signature: library's parse, base and checks", ("http_message_signatures/",)),
     ("signature: our checks and key lookup", ("adapters/http/signatures.py", "adapters/http/auth.py", "_authenticate")),
     ("idempotency lookup (a read)", ("find_idempotency",)),
-    ("append (group commit of the idempotency record)", ("GroupCommitter", "postgres_writer.py", "append (")),
+    (
+        "append (group commit of the idempotency record)",
+        ("GroupCommitter", "postgres_writer.py", "BatchedEventStore.append"),
+    ),
     (
         "aggregate reads (invoice, payment; decode)",
         ("UnitOfWork.find", "UnitOfWork.prefetch", "PostgresEventStore.load"),
@@ -143,12 +135,8 @@ def sampled(pids: list[int], seconds: float, out: Path, rate: int) -> list[subpr
 
 def profile(args: argparse.Namespace, store_url: str, scratch: Path) -> dict[str, Any]:
     root = Path(__file__).resolve().parent.parent
-    with serve(root, store_url, scratch / "serve.log", args.port) as (process, base):
-        asyncio.run(until_up(f"{base}/readyz"))
-        data = asyncio.run(seed(store_url, base, args.invoices, 1))
-        load(payment_requests(base, data["terminal"], data["invoices"], 500), args.connections, refusals=(503,))
-        workers, pg = children(process.pid), asyncio.run(backends(store_url))
-        watch = {"workers": workers, "postgres": pg}
+    with payment_service(root, store_url, scratch / "serve.log", args.port, args.invoices, args.connections) as side:
+        base, data, workers, watch = side["base"], side, side["workers"], side["watch"]
         requests = payment_requests(base, data["terminal"], data["invoices"], args.requests)
         plain = load(requests, args.connections, refusals=(503,), watch=watch)
         requests = payment_requests(base, data["terminal"], data["invoices"], args.requests)  # new keys
