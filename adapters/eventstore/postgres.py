@@ -1,7 +1,8 @@
 """PostgreSQL event store through asyncpg (production).
 
 One dedicated connection writes (`postgres_writer`, which also reconnects it); a small
-pool reads. A batch is one autocommit statement, `citysettle_append` (schema 4): it locks
+pool reads, and concurrent stream loads and idempotency lookups share a statement
+(`read_batching`). A batch is one autocommit statement, `citysettle_append` (schema 4): it locks
 the chain head, positions and hashes the rows, inserts them and the idempotency records
 and moves the head. The head row lock serialises writers (also across processes), which
 is what makes positions gapless and visible in order.
