@@ -258,14 +258,16 @@ def uptime() -> str:
 
 @contextlib.contextmanager
 def serve(
-    tree: Path, store_url: str, log: Path, port: int | None = None
+    tree: Path, store_url: str, log: Path, port: int | None = None, env_extra: Mapping[str, str] | None = None
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """``citysettle serve --workers 2`` of the code in ``tree`` (this checkout, or the
-    baseline's), with the service's own settings (the tests' zero client-cache lifetime,
-    which rereads the client's stream on every request, is not a production setting)."""
+    baseline's) on ``port`` (default: a free one), with the service's own settings (the
+    tests' zero client-cache lifetime, which rereads the client's stream on every request,
+    is not a production setting) and ``env_extra``."""
     port = port or free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CITYSETTLE_")}
     env["PYTHONPATH"] = str(tree)
+    env.update(env_extra or {})
     command = [sys.executable, "-m", "ops.cli", "serve", "--store", store_url, "--port", str(port), "--workers", "2"]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=tree, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -298,9 +300,26 @@ async def backends(store_url: str) -> list[int]:
     return [int(r["pid"]) for r in rows]
 
 
-def measure_service(args: argparse.Namespace, tree: Path, store_url: str, log: Path) -> dict[str, Any]:
+@contextlib.contextmanager
+def payment_service(
+    tree: Path, store_url: str, log: Path, port: int | None, invoices: int, connections: int
+) -> Iterator[dict[str, Any]]:
+    """The service of ``tree`` served (`serve`), seeded with ``invoices`` fee invoices and
+    warmed up with 500 payments: its ``base`` URL, ``terminal`` signer, ``invoices``, and
+    the pids to ``watch`` (its workers, their PostgreSQL backends)."""
+    with serve(tree, store_url, log, port) as (process, base):
+        asyncio.run(until_up(f"{base}/readyz"))
+        data = asyncio.run(seed(store_url, base, invoices, 1))
+        load(payment_requests(base, data["terminal"], data["invoices"], 500), connections, refusals=(503,))
+        workers, pg = children(process.pid), asyncio.run(backends(store_url))
+        yield {"base": base, **data, "workers": workers, "watch": {"workers": workers, "postgres": pg}}
+
+
+def measure_service(
+    args: argparse.Namespace, tree: Path, store_url: str, log: Path, port: int | None = None
+) -> dict[str, Any]:
     """Every scenario of the service in ``tree``, on its own database."""
-    with serve(tree, store_url, log) as (process, base):
+    with serve(tree, store_url, log, port) as (process, base):
         asyncio.run(until_up(f"{base}/readyz"))
         data = asyncio.run(seed(store_url, base, args.invoices, args.connections // 8 or 1))
         warm_up = payment_requests(base, data["terminal"], data["invoices"], 500)
@@ -493,8 +512,8 @@ def measure_meters(args: argparse.Namespace, trees: list[tuple[str, Path]], scra
     return results
 
 
-def measure_bare(args: argparse.Namespace, store_url: str) -> dict[str, Any]:
-    port = free_port()
+def measure_bare(args: argparse.Namespace, store_url: str, port: int | None = None) -> dict[str, Any]:
+    port = port or free_port()
     servers = bare_servers(store_url.split("?")[0] + "?schema=bench_bare", port)
     try:
         time.sleep(2)  # the second bare worker binds
@@ -536,6 +555,12 @@ def main() -> None:
     parser.add_argument("--invoices", type=int, default=2_000, help="invoices issued beforehand, cycled")
     parser.add_argument("--meter-batches", type=int, default=5, help="batches of 1,000 per device and kind")
     parser.add_argument("--baseline", metavar="REV", help="also measure the code at this commit, in the same run")
+    parser.add_argument(
+        "--port",
+        type=int,
+        help="the first of the ports used: the services measured listen on it and the next ones, "
+        "the bare server after them (default: free ports)",
+    )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "http.json")
     meters = parser.add_argument_group("meter batches only (--meters-only)")
     meters.add_argument(
@@ -561,19 +586,21 @@ def main() -> None:
     results: dict[str, Any] = {"uptime_before": uptime()}
     measured: dict[str, dict[str, Any]] = {}
     try:
-        for label, tree in trees:
+        for index, (label, tree) in enumerate(trees):
             name = f"citysettle_bench_http_{os.getpid()}_{label}"
             asyncio.run(_admin(args.pg_url, f'CREATE DATABASE "{name}"'))
             try:
                 base, _, _ = args.pg_url.rpartition("/")
-                measured[label] = measure_service(args, tree, f"{base}/{name}", scratch / f"{name}.log")
+                port = args.port + index if args.port else None
+                measured[label] = measure_service(args, tree, f"{base}/{name}", scratch / f"{name}.log", port)
             finally:
                 asyncio.run(_admin(args.pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             results[f"uptime_after_{label}"] = uptime()
         name = f"citysettle_bench_http_{os.getpid()}_bare"
         asyncio.run(_admin(args.pg_url, f'CREATE DATABASE "{name}"'))
         try:
-            bare = measure_bare(args, f"{args.pg_url.rpartition('/')[0]}/{name}")
+            bare_port = args.port + len(trees) if args.port else None
+            bare = measure_bare(args, f"{args.pg_url.rpartition('/')[0]}/{name}", bare_port)
         finally:
             asyncio.run(_admin(args.pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:

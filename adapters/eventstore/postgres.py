@@ -1,7 +1,8 @@
 """PostgreSQL event store through asyncpg (production).
 
 One dedicated connection writes (`postgres_writer`, which also reconnects it); a small
-pool reads. A batch is one autocommit statement, `citysettle_append` (schema 4): it locks
+pool reads, and concurrent stream loads and idempotency lookups share a statement
+(`read_batching`). A batch is one autocommit statement, `citysettle_append` (schema 4): it locks
 the chain head, positions and hashes the rows, inserts them and the idempotency records
 and moves the head. The head row lock serialises writers (also across processes), which
 is what makes positions gapless and visible in order.
@@ -27,6 +28,7 @@ from adapters.eventstore.postgres_schema import (
     stored_version,
 )
 from adapters.eventstore.postgres_writer import CONNECTION_ERRORS, PostgresWriter, stored_idempotency
+from adapters.eventstore.read_batching import ReadBatcher
 from domain.ports import (
     ChainHead,
     Checkpoint,
@@ -64,10 +66,19 @@ class PostgresEventStore(BatchedEventStore):
         asyncpg.InternalClientError,
     )
 
-    def __init__(self, writer: PostgresWriter, pool: Any, codec: CodecOptions, **batching: Any) -> None:
+    def __init__(
+        self, writer: PostgresWriter, pool: Any, codec: CodecOptions, *, read_pool_size: int = 4, **batching: Any
+    ) -> None:
         super().__init__(writer, codec, **batching)
         self.writer = writer
         self._pool = pool
+        # concurrent requests' stream reads and idempotency lookups, one statement per batch
+        self.stream_reads: ReadBatcher[tuple[UUID, int], list[LogRecord]] = ReadBatcher(
+            self._load_batch, max_in_flight=read_pool_size
+        )
+        self.idempotency_reads: ReadBatcher[tuple[str, str], IdempotencyRecord | None] = ReadBatcher(
+            self._find_idempotency_batch, max_in_flight=read_pool_size
+        )
 
     @classmethod
     async def open(
@@ -122,11 +133,14 @@ class PostgresEventStore(BatchedEventStore):
             max_wait_ms=max_wait_ms,
             max_pending=max_pending,
             adaptive_batches=adaptive_batches,
+            read_pool_size=read_pool_size,
         )
         store.committer.start()
         return store
 
     async def _release(self) -> None:
+        await self.stream_reads.close()
+        await self.idempotency_reads.close()
         await self._pool.close()
         await self.writer.close()
 
@@ -134,12 +148,31 @@ class PostgresEventStore(BatchedEventStore):
         return int(await self._pool.fetchval("SELECT max(version) FROM schema_migrations"))
 
     async def load(self, stream_id: UUID, after_version: int = 0) -> list[Any]:
+        records = await self.stream_reads.read((stream_id, after_version))
+        return [self.decode(r) for r in records]
+
+    async def _load_batch(self, keys: Sequence[tuple[UUID, int]]) -> list[list[LogRecord]]:
+        """The events of each (stream, after version) of concurrent `load` calls."""
+        if len(keys) == 1:
+            ((stream_id, after_version),) = keys
+            rows = await self._pool.fetch(
+                f"SELECT {_LOG_COLUMNS} FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version",
+                stream_id,
+                after_version,
+            )
+            return [[_log_record(r) for r in rows]]
         rows = await self._pool.fetch(
-            f"SELECT {_LOG_COLUMNS} FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version",
-            stream_id,
-            after_version,
+            f"""SELECT t.n, {", ".join(f"e.{c}" for c in _LOG_COLUMNS.split(", "))} FROM events e
+                JOIN unnest($1::uuid[], $2::bigint[]) WITH ORDINALITY AS t(stream_id, after_version, n)
+                  ON e.stream_id = t.stream_id AND e.version > t.after_version
+                ORDER BY t.n, e.version""",
+            [stream_id for stream_id, _ in keys],
+            [after_version for _, after_version in keys],
         )
-        return [self.decode(_log_record(r)) for r in rows]
+        found: list[list[LogRecord]] = [[] for _ in keys]
+        for row in rows:
+            found[row["n"] - 1].append(_log_record(row))
+        return found
 
     async def load_many(self, after_versions: Mapping[UUID, int]) -> dict[UUID, list[Any]]:
         found: dict[UUID, list[Any]] = {stream_id: [] for stream_id in after_versions}
@@ -159,10 +192,27 @@ class PostgresEventStore(BatchedEventStore):
         return found
 
     async def find_idempotency(self, client_id: str, key: str) -> IdempotencyRecord | None:
-        row = await self._pool.fetchrow(
-            "SELECT * FROM idempotency_keys WHERE client_id = $1 AND key = $2", client_id, key
+        return await self.idempotency_reads.read((client_id, key))
+
+    async def _find_idempotency_batch(self, keys: Sequence[tuple[str, str]]) -> list[IdempotencyRecord | None]:
+        """The records of concurrent `find_idempotency` calls."""
+        if len(keys) == 1:
+            ((client_id, key),) = keys
+            row = await self._pool.fetchrow(
+                "SELECT * FROM idempotency_keys WHERE client_id = $1 AND key = $2", client_id, key
+            )
+            return [None if row is None else stored_idempotency(row).record]
+        rows = await self._pool.fetch(
+            """SELECT t.n, i.* FROM idempotency_keys i
+               JOIN unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(client_id, key, n)
+                 ON i.client_id = t.client_id AND i.key = t.key""",
+            [client_id for client_id, _ in keys],
+            [key for _, key in keys],
         )
-        return None if row is None else stored_idempotency(row).record
+        found: list[IdempotencyRecord | None] = [None] * len(keys)
+        for row in rows:
+            found[row["n"] - 1] = stored_idempotency(row).record
+        return found
 
     async def read_log(self, after_position: int, limit: int) -> list[LogRecord]:
         rows = await self._pool.fetch(

@@ -4,11 +4,16 @@
 for ``cache_ttl_s``: a client registered by another process (``citysettle clients add``)
 is found on its first request, since a miss always reads the store; a key unknown to
 the cached copy (rotated elsewhere) reloads it once; a revocation takes effect within
-the cache's lifetime (one second by default).
+the cache's lifetime (one second by default). When a cached copy expires, the requests
+that find it so at once share one read of the stream (not one each). The key objects made
+from a key's stored material (an Ed25519 public key, an opened HMAC secret) are kept by key
+id and material; whether a key may be used — revoked, rotated out, expired — is asked of
+the client as loaded, on every request.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 from collections.abc import Callable
@@ -51,6 +56,8 @@ class ClientDirectory:
         self._ttl_s = cache_ttl_s
         self._monotonic = monotonic
         self._cache: dict[str, tuple[float, Client]] = {}
+        self._loading: dict[str, asyncio.Future[Client | None]] = {}  # reads of a client under way
+        self._keys: dict[tuple[str, str], VerificationKey] = {}
 
     async def resolve(self, key_id: str, at: datetime) -> tuple[Caller, VerificationKey]:
         """The caller and its verification key, or `SignatureRejected` naming the check."""
@@ -74,6 +81,16 @@ class ClientDirectory:
         cached = self._cache.get(client_id)
         if cached is not None and not fresh and now - cached[0] < self._ttl_s:
             return cached[1]
+        if fresh or self._ttl_s <= 0:  # no cache: a read of its own, begun after the request came
+            return await self._load(client_id, now)
+        loading = self._loading.get(client_id)
+        if loading is None:  # else: begun since this copy expired, so as fresh as the cache promises
+            loading = asyncio.ensure_future(self._load(client_id, now))
+            self._loading[client_id] = loading
+            loading.add_done_callback(lambda done: self._loaded(client_id, done))
+        return await asyncio.shield(loading)  # a waiter that gives up does not stop the others' read
+
+    async def _load(self, client_id: str, now: float) -> Client | None:
         client = await load_client(self._store, client_id)
         if client is not None:
             if len(self._cache) >= CACHE_MAX:
@@ -81,7 +98,22 @@ class ClientDirectory:
             self._cache[client_id] = (now, client)
         return client
 
+    def _loaded(self, client_id: str, done: asyncio.Future[Client | None]) -> None:
+        if self._loading.get(client_id) is done:
+            del self._loading[client_id]
+        if not done.cancelled():
+            done.exception()  # its waiters raise it; none left is no "never retrieved" warning
+
     def _verification_key(self, key: ClientKey) -> VerificationKey:
+        made = self._keys.get((key.key_id, key.material))
+        if made is None:
+            made = self._make_key(key)
+            if len(self._keys) >= CACHE_MAX:
+                self._keys.clear()
+            self._keys[(key.key_id, key.material)] = made
+        return made
+
+    def _make_key(self, key: ClientKey) -> VerificationKey:
         if key.algorithm is KeyAlgorithm.ED25519:
             raw = base64.b64decode(key.material)
             return VerificationKey(key.key_id, key.algorithm, Ed25519PublicKey.from_public_bytes(raw))

@@ -65,10 +65,15 @@ async def shown(call: Call, payment: Payment) -> PaymentAnswer:
 async def create(call: Call) -> Reply:
     body: PaymentBody = call.body
     assert call.request_key is not None, "a signed POST"
+    purpose = PaymentPurpose(body.purpose)
     # the top-up's request id comes from the client's key: a retry names the same payment
-    topup_request = uuid5(TOPUP_REQUESTS, f"{call.request_key.client_id}\n{call.request_key.key}")
+    topup_request = (
+        uuid5(TOPUP_REQUESTS, f"{call.request_key.client_id}\n{call.request_key.key}")
+        if purpose is PaymentPurpose.WALLET_TOPUP
+        else None
+    )
     ask = PaymentAsk(
-        purpose=PaymentPurpose(body.purpose),
+        purpose=purpose,
         purpose_id=body.purpose_id,
         amount_vnd=body.amount_vnd,
         ttl=None if body.ttl_s is None else timedelta(seconds=body.ttl_s),

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import http_sf
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from http_message_signatures import (
     ContentDigest,
@@ -38,6 +37,7 @@ from http_message_signatures import (
     HTTPSignatureKeyResolver,
     algorithms,
 )
+from http_sf.compat import Dictionary, InnerList
 
 from domain.model.clients import KeyAlgorithm
 
@@ -113,8 +113,22 @@ class Verified:
 
 
 class _Verifier(HTTPMessageVerifier):
+    """The library's verifier, handed the Signature-Input this module already parsed (with
+    the library's own parser) so that it is not parsed a second time."""
+
     # the same window as our own check of ``created``, which runs first
     max_clock_skew = timedelta(seconds=CLOCK_SKEW_S)
+
+    def __init__(self, signature_input: Dictionary, **options: Any) -> None:
+        super().__init__(**options)
+        self._signature_input = signature_input
+
+    def _parse_dict_header(self, header_name: str, headers: Any) -> Dictionary:
+        if header_name == "Signature-Input":
+            return self._signature_input
+        parse: Any = super()._parse_dict_header  # the library's, untyped
+        parsed: Dictionary = parse(header_name, headers)
+        return parsed
 
 
 class _OneKey(HTTPSignatureKeyResolver):
@@ -140,7 +154,7 @@ def required_components(message: SignedMessage, body: bytes) -> list[str]:
 
 
 async def verify_request(message: SignedMessage, body: bytes, lookup: KeyLookup, now: datetime) -> Verified:
-    label_params, covered = _signature_input(message)
+    signature_input, label_params, covered = _signature_input(message)
     key_id = label_params.get("keyid")
     if not isinstance(key_id, str) or not key_id:
         raise SignatureRejected("keyid", "the signature has no keyid parameter")
@@ -155,7 +169,7 @@ async def verify_request(message: SignedMessage, body: bytes, lookup: KeyLookup,
     alg = label_params.get("alg")
     if alg is not None and alg != key.algorithm.value:
         raise SignatureRejected("alg", f"key {key_id} signs with {key.algorithm.value}, not {alg}")
-    verifier = _Verifier(signature_algorithm=ALGORITHMS[key.algorithm], key_resolver=_OneKey(key))
+    verifier = _Verifier(signature_input, signature_algorithm=ALGORITHMS[key.algorithm], key_resolver=_OneKey(key))
     try:
         # Coverage and the digest were checked above against the same parsed input, and the
         # digest field is part of the signed base: asking the library to check them again
@@ -166,21 +180,27 @@ async def verify_request(message: SignedMessage, body: bytes, lookup: KeyLookup,
     return Verified(key_id, created, covered)
 
 
-def _signature_input(message: SignedMessage) -> tuple[dict[str, Any], tuple[str, ...]]:
+def _signature_input(message: SignedMessage) -> tuple[Dictionary, dict[str, Any], tuple[str, ...]]:
+    """Signature-Input parsed once, by the library's parser (which the library's verifier
+    is then handed): the parsed field, the signature's parameters, its covered components."""
     raw_input = message.headers.get("signature-input")
     if raw_input is None or message.headers.get("signature") is None:
         raise SignatureRejected("signature-missing", "the request carries no Signature-Input and Signature fields")
+    if not raw_input.isascii():
+        raise SignatureRejected("signature-input", "Signature-Input is not a structured dictionary")
     try:
-        parsed: Any = http_sf.parse(raw_input.encode("ascii"), tltype="dictionary")
-    except (ValueError, UnicodeEncodeError) as exc:
+        parsed = HTTPMessageVerifier._parse_signature_dictionary(raw_input)
+    except HTTPMessageSignaturesException as exc:  # a label given twice
+        raise SignatureRejected("signature-input", "exactly one signature is expected") from exc
+    except ValueError as exc:
         raise SignatureRejected("signature-input", "Signature-Input is not a structured dictionary") from exc
-    if not isinstance(parsed, dict) or len(parsed) != 1:
+    if len(parsed) != 1:
         raise SignatureRejected("signature-input", "exactly one signature is expected")
-    ((members, params),) = parsed.values()
-    if not isinstance(members, list):
+    (members,) = parsed.values()
+    if not isinstance(members, InnerList):
         raise SignatureRejected("signature-input", "the signature's components must be an inner list")
-    covered = tuple(str(name) for name, component_params in members if not component_params)
-    return dict(params), covered
+    covered = tuple(str(item.value) for item in members if not item.params)
+    return parsed, dict(members.params), covered
 
 
 def _created(params: dict[str, Any], now: datetime) -> datetime:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -66,3 +67,41 @@ async def test_an_idempotency_key_sent_must_be_covered() -> None:
     with pytest.raises(SignatureRejected) as refused:
         await verify_request(SignedMessage("POST", URL, Headers(rekeyed.items())), body, lookup, NOW)
     assert refused.value.check == "signature"
+
+
+def signed_headers(body: bytes = b"{}") -> dict[str, str]:
+    return SIGNER.sign("POST", URL, body, {}, created=NOW)
+
+
+async def verify_headers(headers: dict[str, str], body: bytes = b"{}") -> None:
+    await verify_request(SignedMessage("POST", URL, Headers(headers.items())), body, lookup, NOW)
+
+
+async def test_signature_input_parsed_once_still_binds_the_signature() -> None:
+    """Signature-Input is parsed once and the library verifies with that parse: a changed
+    parameter (a later ``created``, still in the window) no longer matches the signature."""
+    headers = signed_headers()
+    created = str(int(NOW.timestamp()))
+    headers["Signature-Input"] = headers["Signature-Input"].replace(created, str(int(NOW.timestamp()) + 10))
+    with pytest.raises(SignatureRejected) as refused:
+        await verify_headers(headers)
+    assert refused.value.check == "signature"
+
+
+@pytest.mark.parametrize(
+    ("change", "detail"),
+    [
+        (lambda v: "not a dictionary ((", "not a structured dictionary"),
+        (lambda v: v.replace("@method", "@méthod"), "not a structured dictionary"),  # not ASCII
+        (lambda v: f"{v}, {v}", "exactly one signature"),  # a label twice
+        (lambda v: f"{v}, other={v.partition('=')[2]}", "exactly one signature"),  # two signatures
+        (lambda v: v.partition("=")[0] + "=?1;created=1", "inner list"),  # an item, not an inner list
+    ],
+)
+async def test_a_malformed_signature_input_is_refused_naming_it(change: Any, detail: str) -> None:
+    headers = signed_headers()
+    headers["Signature-Input"] = change(headers["Signature-Input"])
+    with pytest.raises(SignatureRejected) as refused:
+        await verify_headers(headers)
+    assert refused.value.check == "signature-input"
+    assert detail in refused.value.detail
