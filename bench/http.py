@@ -570,7 +570,6 @@ def main() -> None:
     )
     meters.add_argument("--meter-devices", type=int, default=8, help="devices, one connection each")
     meters.add_argument("--meter-rounds", type=int, default=3, help="rounds of heartbeat and entry batches per tree")
-    meters.add_argument("--port", type=int, help="first port of the services (default: free ports)")
     args = parser.parse_args()
     root = Path(__file__).resolve().parent.parent
     scratch = Path(tempfile.mkdtemp(prefix="citysettle-bench-http-"))
