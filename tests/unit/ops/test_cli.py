@@ -74,7 +74,8 @@ def test_a_command_imports_its_own_module_and_not_the_service() -> None:
 
 def test_another_command_imports_its_own_module_alone() -> None:
     modules = _modules_after(["qr", "decode", "x"])
-    assert [m for m in modules if m.startswith("ops.cli.")] == ["ops.cli.qr"]
+    command_modules = {f"ops.cli.{module}" for module, _ in COMMANDS.values()}
+    assert [m for m in modules if m in command_modules] == ["ops.cli.qr"]  # its helpers may come along
 
 
 def test_no_command_named_imports_no_command_module() -> None:
