@@ -12,7 +12,7 @@ from lxml import etree
 
 from adapters.http.signing import RequestSigner
 from domain.model.clients import Role
-from settlement.payouts.calendar import VIETNAM_TZ
+from settlement.payouts.calendar import SettlementCalendar
 from settlement.payouts.pain001 import PAIN_001_NS
 from tests.integration.test_http_openapi import check_against_spec
 from tests.integration.test_settle_cli import SCHEMA
@@ -35,7 +35,8 @@ def payout(account: dict[str, str]) -> dict[str, Any]:
 
 
 async def collected_day(api: Api, *, payout_account: dict[str, str] | None = AGENCY_ACCOUNT) -> date:
-    """A fee collected for so-tu-phap two days ago (Hanoi time); the payee registered."""
+    """A fee collected for so-tu-phap two days ago; the payee registered; its business day
+    (after the 23:00 Hanoi cut-off a collection belongs to the next day)."""
     admin = await api.client(Role.ADMIN)
     body: dict[str, Any] = {"name": "So Tu phap Ha Noi", "kind": "agency"}
     if payout_account is not None:
@@ -43,7 +44,7 @@ async def collected_day(api: Api, *, payout_account: dict[str, str] | None = AGE
     assert (await api.call(admin, "PUT", "/v1/payees/so-tu-phap", body)).status == 201
     at = datetime.now(UTC) - timedelta(days=2)
     await collect(api.store, "HS-P1", "counter", at)
-    return at.astimezone(VIETNAM_TZ).date()
+    return SettlementCalendar().business_date(at)
 
 
 async def close(api: Api, finance: RequestSigner, day: date, **more: Any) -> Any:
