@@ -138,7 +138,7 @@ def ours(path: Path, cases: int, out: Path, processes: int | None = None) -> dic
 def pandas_matching(path: Path, cases: int) -> dict[str, Any]:
     import pandas as pd  # type: ignore[import-untyped]  # bench-only dependency without type information
 
-    from settlement.reconciliation.match_keys import line_ids
+    from settlement.reconciliation.stages.ids import line_ids
     from settlement.statements import read_statement_file
 
     items = ledger(cases)

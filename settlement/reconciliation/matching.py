@@ -5,13 +5,14 @@ process manager with statements already parsed and ledger items already read
 (`settlement.reconciliation.ledger_side`). Two layers:
 
 1. balances (`settlement.reconciliation.balance_check`);
-2. transactions, per bank account, in stages of decreasing evidence: ids (bank
-   transaction id, EndToEndId, UETR, batch id; one-to-many through the entry's TxDtls,
-   many-to-one for split payments), our payment reference in the remittance text,
+2. transactions, per bank account (`settlement.reconciliation.match_accounts`), in
+   stages of decreasing evidence (`settlement.reconciliation.stages`, one module each):
+   ids (bank transaction id, EndToEndId, UETR, batch id; one-to-many through the entry's
+   TxDtls, many-to-one for split payments), our payment reference in the remittance text,
    amount within a date window, one of our batches' totals, and a bounded subset-sum
    for the bank's batch lines. What is left is a duplicate or missing on one side;
 3. cases resolved by an earlier run's decision (``resolved``), with the items the
-   resolution booked (`settlement.reconciliation.match_resolved`).
+   resolution booked (`settlement.reconciliation.stages.resolved`).
 
 Statement lines are numbered across all statements in order (`Reconciliation.entries`);
 ledger items keep the order they were given in.
@@ -24,20 +25,16 @@ from collections.abc import Callable, Mapping, Sequence
 
 from settlement.reconciliation.balance_check import check_balances
 from settlement.reconciliation.ledger_items import LedgerBalance, LedgerItem, account_number
+from settlement.reconciliation.match_accounts import Account, LedgerIndex
 from settlement.reconciliation.match_book import Book
-from settlement.reconciliation.match_keys import LedgerIndex
-from settlement.reconciliation.match_resolved import close_resolved
-from settlement.reconciliation.match_stages import (
-    Account,
-    close_leftovers,
-    ledger_duplicates,
-    match_by_amount_date,
-    match_by_ids,
-    match_by_ledger_batch,
-    match_by_reference,
-)
 from settlement.reconciliation.outcomes import MatchOptions, Reconciliation
-from settlement.reconciliation.subset_sum import match_by_subset_sum
+from settlement.reconciliation.stages.amount_date import match_by_amount_date
+from settlement.reconciliation.stages.ids import ledger_duplicates, match_by_ids
+from settlement.reconciliation.stages.ledger_batch import match_by_ledger_batch
+from settlement.reconciliation.stages.leftovers import close_leftovers
+from settlement.reconciliation.stages.reference import match_by_reference
+from settlement.reconciliation.stages.resolved import close_resolved
+from settlement.reconciliation.stages.subset_sum import match_by_subset_sum
 from settlement.statements.model import Entry, Statement, normalise_account
 
 

@@ -1,4 +1,4 @@
-"""Bounded subset-sum: which of a day's open items add up to one batch line.
+"""Stage 5, bounded subset-sum: which of a day's open items add up to one batch line.
 
 Exact subset-sum is exponential, so the search is bounded twice: by the number of
 candidates and by the number of search nodes. Candidates are tried largest first and a
@@ -12,11 +12,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from settlement.reconciliation.match_accounts import Account
 from settlement.reconciliation.match_book import Book
-from settlement.reconciliation.match_keys import batch_size, is_batch_line
-from settlement.reconciliation.match_stages import Account
 from settlement.reconciliation.outcomes import MatchOptions, Stage
-from settlement.statements.model import Direction
+from settlement.statements.model import Direction, Entry
+
+
+def is_batch_line(entry: Entry) -> bool:
+    """The bank says this line books several transactions."""
+    return len(entry.details) > 1 or any((b.count or 0) > 1 for b in entry.batches)
+
+
+def batch_size(entry: Entry) -> int | None:
+    counts = [b.count for b in entry.batches if b.count]
+    if counts:
+        return sum(counts)
+    return len(entry.details) if len(entry.details) > 1 else None
 
 
 def find_subset(amounts: Sequence[int], target: int, *, size: int | None, max_nodes: int) -> list[int] | None:

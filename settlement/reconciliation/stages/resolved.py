@@ -1,4 +1,4 @@
-"""The last stage: cases a finance user has resolved, with what their resolution booked.
+"""Stage 7, the last: cases a finance user has resolved, with what their resolution booked.
 
 A resolution's ledger items (a write-off, a refund owed; `LedgerItem.resolves`) never
 appear on a statement, so the other stages do not see them. Here they join the case they
