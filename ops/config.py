@@ -48,7 +48,7 @@ class Config:
     codec: CodecOptions = field(default_factory=CodecOptions)
     batch_events_max: int = DEFAULT_BATCH_EVENTS
     batch_wait_ms: float = 0.0
-    batch_adaptive: bool = True  # batches follow the queue and the commit latency (batch_sizing)
+    batch_adaptive: bool = True  # a batch takes half of the appends in play (batch_sizing)
     # idempotency keys are kept this long after their request, then pruned by the leader,
     # at most idempotency_prune_batch keys a statement (ops.idempotency_retention)
     idempotency_key_days: int = 30
@@ -248,7 +248,8 @@ SETTINGS: tuple[Setting, ...] = (
         "batch_adaptive",
         "batch_adaptive",
         flag,
-        "group commit: `1` sizes batches by the queue and the commit latency, `0` takes all that is queued",
+        "group commit: `1` takes half of the appends in play (one batch commits while the next is prepared),"
+        " `0` all that is queued",
     ),
     Setting(
         "batch_wait_ms",
