@@ -34,6 +34,7 @@ from ops import health
 from ops.access_log import access_log_middleware, send_request_id
 from ops.checkpointing import run_checkpoints
 from ops.config import Config, ConfigError
+from ops.idempotency_retention import run_idempotency_pruning
 from ops.keys import CONFIG, DISPLAY_LINKS, LEADERSHIP, METRICS, STORE, TICKET_CODES
 from ops.leadership import Leadership
 from ops.metrics import Metrics
@@ -128,7 +129,8 @@ def display_links(config: Config) -> DisplayLinks:
 
 
 async def _leadership(app: web.Application) -> AsyncIterator[None]:
-    """Projections and checkpoints run in the one worker that holds the store's leader lock."""
+    """Projections, checkpoints and the pruning of old idempotency keys run in the one
+    worker that holds the store's leader lock."""
     config = app[CONFIG]
     signer = None
     if config.checkpoint_key_file is None:
@@ -145,6 +147,12 @@ async def _leadership(app: web.Application) -> AsyncIterator[None]:
         ]
         if signer is not None:
             tasks.append(asyncio.create_task(run_checkpoints(store, signer, config.checkpoint_interval_s)))
+        tasks.append(
+            asyncio.create_task(
+                run_idempotency_pruning(store, config.idempotency_key_days, config.idempotency_prune_batch),
+                name="idempotency-pruning",
+            )
+        )
         try:
             await stop.wait()
         finally:

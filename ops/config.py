@@ -62,7 +62,11 @@ class Config:
     codec: CodecOptions = field(default_factory=CodecOptions)
     batch_events_max: int = DEFAULT_BATCH_EVENTS
     batch_wait_ms: float = 0.0
-    batch_adaptive: bool = True  # batches follow the queue and the commit latency (batch_sizing)
+    batch_adaptive: bool = True  # a batch takes half of the appends in play (batch_sizing)
+    # idempotency keys are kept this long after their request, then pruned by the leader,
+    # at most idempotency_prune_batch keys a statement (ops.idempotency_retention)
+    idempotency_key_days: int = 30
+    idempotency_prune_batch: int = 5_000
     pending_appends_max: int = 10_000
     request_body_max_bytes: int = 1_048_576
     # API requests one worker serves at once; beyond, 503 + Retry-After (0: no bound)
@@ -262,13 +266,26 @@ SETTINGS: tuple[Setting, ...] = (
         "batch_adaptive",
         "batch_adaptive",
         flag,
-        "group commit: `1` sizes batches by the queue and the commit latency, `0` takes all that is queued",
+        "group commit: `1` takes half of the appends in play (one batch commits while the next is prepared),"
+        " `0` all that is queued",
     ),
     Setting(
         "batch_wait_ms",
         "batch_wait_ms",
         seconds(0, 1_000),
         "group commit: longest wait for more appends before committing, in ms",
+    ),
+    Setting(
+        "idempotency_key_days",
+        "idempotency_key_days",
+        integer(1, 3_650),
+        "days an Idempotency-Key is kept after its request; older keys are forgotten (docs/API.md)",
+    ),
+    Setting(
+        "idempotency_prune_batch",
+        "idempotency_prune_batch",
+        integer(1, 1_000_000),
+        "most idempotency keys forgotten in one statement of the pruning",
     ),
     Setting(
         "checkpoint_key_file",

@@ -214,6 +214,21 @@ class PostgresEventStore(BatchedEventStore):
             found[row["n"] - 1] = stored_idempotency(row).record
         return found
 
+    async def prune_idempotency_keys(self, recorded_before_us: int, limit: int) -> int:
+        """Forget at most ``limit`` idempotency keys recorded before ``recorded_before_us``
+        (microseconds since the epoch), the oldest first; how many were forgotten. One
+        statement on a pool connection: it takes no lock the writer needs (the batch's
+        inserts touch new keys only)."""
+        assert limit > 0
+        done = await self._pool.execute(
+            """DELETE FROM idempotency_keys WHERE (client_id, key) IN (
+                   SELECT client_id, key FROM idempotency_keys WHERE recorded_at_us < $1
+                   ORDER BY recorded_at_us LIMIT $2)""",
+            recorded_before_us,
+            limit,
+        )
+        return int(done.split()[-1])
+
     async def read_log(self, after_position: int, limit: int) -> list[LogRecord]:
         rows = await self._pool.fetch(
             f"SELECT {_LOG_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2",

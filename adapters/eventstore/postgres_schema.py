@@ -116,6 +116,19 @@ MIGRATIONS: list[tuple[int, str]] = [
         $fn$;
         """,
     ),
+    (
+        5,
+        # When each idempotency key was recorded (microseconds since the epoch, the
+        # server's clock), for keeping them for a window only (`prune_idempotency_keys`).
+        # Keys recorded before this migration count from it. citysettle_append inserts
+        # without the column: the default stamps the batch's transaction.
+        """
+        ALTER TABLE idempotency_keys
+            ADD COLUMN recorded_at_us bigint NOT NULL
+            DEFAULT (extract(epoch FROM now()) * 1000000)::bigint;
+        CREATE INDEX idempotency_keys_recorded_at ON idempotency_keys (recorded_at_us);
+        """,
+    ),
 ]
 
 

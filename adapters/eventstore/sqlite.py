@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,28 @@ class SqliteEventStore(BatchedEventStore):
             ).fetchone()
         )
         return None if row is None else _stored_idempotency(row).record
+
+    async def prune_idempotency_keys(self, recorded_before_us: int, limit: int) -> int:
+        """Forget at most ``limit`` idempotency keys recorded before ``recorded_before_us``
+        (microseconds since the epoch), the oldest first; how many were forgotten."""
+        assert limit > 0
+
+        def prune(c: sqlite3.Connection) -> int:
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = c.execute(
+                    """DELETE FROM idempotency_keys WHERE rowid IN (
+                           SELECT rowid FROM idempotency_keys WHERE recorded_at_us < ?
+                           ORDER BY recorded_at_us LIMIT ?)""",
+                    (recorded_before_us, limit),
+                )
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+            c.execute("COMMIT")
+            return int(cursor.rowcount)
+
+        return await self._writer.run(prune)
 
     async def read_log(self, after_position: int, limit: int) -> list[LogRecord]:
         rows = await self._reader.run(
@@ -292,14 +315,15 @@ def _commit_batch(c: sqlite3.Connection, batch: Sequence[PendingAppend]) -> list
             "INSERT INTO events (position, stream_id, version, topic, state, hash) VALUES (?, ?, ?, ?, ?, ?)",
             [(p.position, p.row.stream_id.bytes, p.row.version, p.row.topic, p.row.state, p.hash) for p in planned],
         )
-        c.executemany(
-            "INSERT INTO idempotency_keys VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (p.idempotency.client_id, p.idempotency.key, p.idempotency.request_hash, p.idempotency.response, *r)
-                for p, r in zip(batch, ranges, strict=True)
-                if p.idempotency is not None
-            ],
-        )
+        keyed = [(p.idempotency, r) for p, r in zip(batch, ranges, strict=True) if p.idempotency is not None]
+        if keyed:
+            recorded_at_us = time.time_ns() // 1000
+            c.executemany(
+                """INSERT INTO idempotency_keys
+                   (client_id, key, request_hash, response, first_position, last_position, recorded_at_us)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                [(i.client_id, i.key, i.request_hash, i.response, *r, recorded_at_us) for i, r in keyed],
+            )
         c.execute("UPDATE chain_head SET position = ?, hash = ? WHERE id = 1", (new_head.position, new_head.hash))
     except sqlite3.IntegrityError as exc:
         c.execute("ROLLBACK")

@@ -67,6 +67,17 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        4,
+        # When each idempotency key was recorded (microseconds since the epoch), for
+        # keeping them for a window only; keys recorded before this migration count from
+        # it. The writer stamps new keys (SQLite cannot default a new column to the time).
+        """
+        ALTER TABLE idempotency_keys ADD COLUMN recorded_at_us INTEGER NOT NULL DEFAULT 0;
+        UPDATE idempotency_keys SET recorded_at_us = CAST((julianday('now') - 2440587.5) * 86400000000 AS INTEGER);
+        CREATE INDEX idempotency_keys_recorded_at ON idempotency_keys (recorded_at_us);
+        """,
+    ),
 ]
 
 
