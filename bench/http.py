@@ -8,7 +8,9 @@ Scenarios, same machine, same run, one throwaway database:
 (b) the same request at a fixed offered rate (``--rate``, open loop: each request's
     latency counts from the moment it was due, so a stalled server is not hidden);
 (c) meter batches ``POST /v1/meters/{device}/events``: heartbeat batches of 1,000 and
-    entry batches of 1,000 (distinct plates), one device per connection;
+    entry batches of 1,000 (distinct plates), one device per connection; with
+    ``--meters-only``, only these, the baseline's service and this checkout's up at once
+    and their rounds interleaved, the CPU counted until the projections caught up;
 (d) a bare aiohttp app, two processes on one port (SO_REUSEPORT), whose one handler only
     appends one event to our PostgresEventStore: the ceiling for (a).
 

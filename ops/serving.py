@@ -38,6 +38,7 @@ from prometheus_client import multiprocess
 
 from adapters.eventstore.checkpoints import CheckpointKeyError, CheckpointSigner
 from ops.app import create_app
+from ops.collector import settle_heap_after_startup
 from ops.config import Config, ConfigError
 from ops.logs import WORKER_ENV  # the worker's number (1..N), also in its answers' Citysettle-Worker header
 from ops.metrics import MULTIPROC_DIR_ENV
@@ -145,6 +146,7 @@ def run_worker(config: Config, *, reuse_port: bool = False) -> None:
             response.headers["Citysettle-Worker"] = index
 
         app.on_response_prepare.append(name_worker)
+    settle_heap_after_startup(app)
     try:
         web.run_app(
             app,

@@ -20,7 +20,7 @@ from eventsourcing.domain import DomainEventProtocol
 
 from domain.ports import LogReader, LogRecord
 
-DEFAULT_KEEP = 20_000  # records (and their events) kept: twenty pages of a runner
+DEFAULT_KEEP = 5_000  # records (and their events) kept: five pages of a runner (kept small: see ops.collector)
 
 
 class SharedLog:
