@@ -187,7 +187,10 @@ class Rows(Protocol):
 
     def __setitem__(self, key: str, value: Any, /) -> None: ...
 
-    def pop(self, key: str, default: Any, /) -> Any: ...  # called as pop(key, None)
+    def pop(self, key: str, default: Any, /) -> Any:
+        """``pop(key, None)`` deletes the row; what it returns is the row only when the rows
+        hold it already (the live runner's do not read a row to delete it)."""
+        ...
 
 
 class Projection(Protocol):

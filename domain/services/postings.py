@@ -197,7 +197,7 @@ async def read_ledger_event(event: DomainEventProtocol[Any], view: ProjectionVie
 
 def kinds_of(entries: Sequence[Mapping[str, Any]]) -> frozenset[AccountKind]:
     """The kinds of the accounts a movement's entries touch (`Movement.kinds`)."""
-    return frozenset(account_kind(e["account"]) for e in entries)
+    return frozenset([account_kind(e["account"]) for e in entries])  # a list: no generator per call
 
 
 def cash_flows_of(entries: Sequence[Mapping[str, Any]], kinds: frozenset[AccountKind]) -> list[tuple[str, int, int]]:

@@ -99,8 +99,9 @@ class _RowsThroughTheLoop:
         self._view.changes[key] = value
 
     def pop(self, key: str, default: Any, /) -> Any:
-        value = self.get(key)
-        self._view.changes[key] = None
+        changes = self._view.changes
+        value = changes[key] if key in changes else self._read.get(key)  # not read for a delete
+        changes[key] = None
         return value
 
 
@@ -134,9 +135,9 @@ class _OneEventRows:
         self.changes[key] = value
 
     def pop(self, key: str, default: Any, /) -> Any:
-        value = self.get(key)
+        value = self.changes.get(key) if key in self.changes else self._read.get(key)  # not read for a delete
         self.changes[key] = _DELETED
-        return value
+        return None if value is _DELETED else value
 
 
 class FoldsPages:
