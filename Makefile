@@ -81,7 +81,7 @@ bench-http: $(STAMP)
 # under signed load on PostgreSQL and SQLite, outages of a PostgreSQL server of the test's
 # own (stopped, frozen, out of connection slots), a full disk (a tmpfs), 100 concurrent
 # writers, three servers on one database, forged and malformed requests, schemathesis at
-# 100 examples per operation; one table and bench/results/reliability.json. make test runs
+# 50 examples per operation; one table and bench/results/reliability.json. make test runs
 # most suites small.
 RELIABILITY_OUT := var/reliability
 reliability: $(STAMP)

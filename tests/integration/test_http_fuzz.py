@@ -122,7 +122,7 @@ def _send(case: Any, live: Live) -> requests.Response:
     tally = os.environ.get(TALLY_ENV)
     if tally:
         with open(tally, "a", encoding="utf-8") as out:
-            out.write(json.dumps({"operation": f"{case.method} {case.operation.path}", "status": response.status_code}))
+            out.write(json.dumps({"operation": case.operation.label, "status": response.status_code}))
             out.write("\n")
     return response
 
