@@ -72,7 +72,26 @@ def _order_free(rows: dict[str, Any]) -> dict[str, Any]:
             by_account.setdefault(account, []).append(json.dumps({**row, "number": None}, sort_keys=True))
         else:
             by_account.setdefault(key, []).append(json.dumps(row))
-    return {**rows, "ledger_entries": {account: sorted(found) for account, found in by_account.items()}}
+    return {
+        **rows,
+        "ledger_entries": {account: sorted(found) for account, found in by_account.items()},
+        "bank_movements": _bank_movements_order_free(rows["bank_movements"]),
+    }
+
+
+def _bank_movements_order_free(rows: dict[str, Any]) -> dict[str, Any]:
+    """The bank movements without the log positions they name (the order in which
+    concurrent flows committed): each day's items, from all its chunks, sorted."""
+    out: dict[str, Any] = {}
+    for key, row in rows.items():
+        if key.startswith("items:"):
+            day = key.rsplit(":", 1)[0]
+            out.setdefault(day, []).extend(json.dumps(item[1:]) for item in row)
+        elif key.startswith("account:"):
+            out[key] = {**row, "last": None}
+        else:
+            out[key] = row
+    return {key: sorted(value) if key.startswith("items:") else value for key, value in out.items()}
 
 
 async def _ticket_products(store_url: str, ticket_id: str) -> tuple[dict[str, Any], str]:

@@ -24,7 +24,7 @@ from domain.model.parking import PaymentMethod, VehicleClass
 from domain.model.transfers import Transfer
 from domain.ports import JSONValue, ProjectionView
 from domain.services.memory_projections import InMemoryProjectionStore
-from domain.services.projections import FoldsPages, ProjectionRunner
+from domain.services.projections import ProjectionRunner
 from domain.services.rebuild import Rebuild
 from ops.config import Config
 from ops.projections import projections, replay
@@ -75,13 +75,18 @@ async def each_event_through_apply(store: Any) -> dict[str, dict[str, JSONValue]
     (what callers holding a `ProjectionView` do), rather than a page at a time."""
     rows: dict[str, dict[str, JSONValue]] = {}
     for projection in projections():
-        assert isinstance(projection, FoldsPages)
+        # a page projection's own ``apply`` (FoldsPages); the others are one-event projections
+        # already, those whose rows name log positions through ``apply_at``
+        apply_at = getattr(projection, "apply_at", None)
         view = InMemoryProjectionStore()
         staged = _StagedView(view, projection.name)
         position = 0
         while records := await store.read_log(position, 50):
             for record in records:
-                await projection.apply(store.decode(record), staged)
+                if apply_at is not None:
+                    await apply_at(store.decode(record), staged, record.position)
+                else:
+                    await projection.apply(store.decode(record), staged)
             position = records[-1].position
         await view.commit_projection(projection.name, 0, position, staged.changes)
         rows[projection.name] = await view.all_rows(projection.name)
