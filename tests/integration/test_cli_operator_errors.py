@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from adapters.eventstore.codec import CodecOptions
 from ops.config import Config
 from ops.stores import open_store
 from tests.integration.test_settlement_batches import DAY, MORNING
+from tests.support import cli
 from tests.support.cli import ROOT, new_store
 from tests.support.fixtures import BANK_FIXTURES
 from tests.support.settlement import AGENCY_ACCOUNT, collect, payee_directory
@@ -36,16 +36,7 @@ def citysettle(
     *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     """The real command, with only the ``CITYSETTLE_*`` variables given here."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("CITYSETTLE_")}
-    return subprocess.run(
-        [sys.executable, "-m", "ops.cli", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-        env=base | (env or {}),
-        timeout=timeout,
-    )
+    return cli.citysettle(*args, env=env or {}, cwd=cwd, timeout=timeout)
 
 
 def one_line(result: subprocess.CompletedProcess[str], code: int = 2) -> str:

@@ -22,7 +22,7 @@ def settings_only(env: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def citysettle(
-    *args: str, env: Mapping[str, str] | None = None, timeout: float | None = None
+    *args: str, env: Mapping[str, str] | None = None, timeout: float | None = None, cwd: Path = ROOT
 ) -> subprocess.CompletedProcess[str]:
     """``citysettle ARGS``: exit code, stdout and stderr; never raises on a non-zero exit.
     With ``env``, the command sees only those settings (`settings_only`)."""
@@ -31,7 +31,7 @@ def citysettle(
         capture_output=True,
         text=True,
         check=False,
-        cwd=ROOT,
+        cwd=cwd,
         env=None if env is None else settings_only(env),
         timeout=timeout,
     )
