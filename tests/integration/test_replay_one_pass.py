@@ -86,7 +86,8 @@ async def each_event_through_apply(store: Any) -> dict[str, dict[str, JSONValue]
                 if apply_at is not None:
                     await apply_at(store.decode(record), staged, record.position)
                 else:
-                    await projection.apply(store.decode(record), staged)
+                    one_event: Any = projection
+                    await one_event.apply(store.decode(record), staged)
             position = records[-1].position
         await view.commit_projection(projection.name, 0, position, staged.changes)
         rows[projection.name] = await view.all_rows(projection.name)
