@@ -12,6 +12,7 @@ the page has not read yet is read on the event loop while the thread waits. A re
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import copy
 from collections.abc import Sequence
@@ -140,7 +141,7 @@ class _OneEventRows:
         return None if value is _DELETED else value
 
 
-class FoldsPages:
+class FoldsPages(abc.ABC):
     """``apply`` for a `PageProjection`: one event, folded on its own through an async
     `ProjectionView` (for callers that hold one: tests, and tools that feed events one by
     one). The runners call ``fold`` with whole pages."""
@@ -148,8 +149,9 @@ class FoldsPages:
     name: str
     handles: tuple[type[Any], ...]
 
+    @abc.abstractmethod
     def fold(self, events: Sequence[Any], rows: Any) -> None:
-        raise NotImplementedError
+        """Fold a page of decoded events (of the classes in ``handles``) into ``rows``."""
 
     async def apply(self, event: Any, view: ProjectionView) -> None:
         if type(event) not in self.handles:

@@ -22,6 +22,7 @@ nothing applied twice, ``audit verify`` and ``audit replay`` sound.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import errno
@@ -91,7 +92,7 @@ async def write_probe(workload: Workload) -> Attempt:
     return attempt
 
 
-class Squeezer:
+class Squeezer(abc.ABC):
     """Takes a resource away and gives it back, ``plan.trials`` times, under the load."""
 
     kind = "resource"
@@ -101,14 +102,16 @@ class Squeezer:
         self.squeezes: list[Squeeze] = []
         self.worker_exits = 0
 
+    @abc.abstractmethod
     async def take(self) -> None:
-        raise NotImplementedError
+        """Take the resource away (fill the disk, hold the free connections)."""
 
-    async def hold(self) -> None:
+    async def hold(self) -> None:  # noqa: B027 - an optional hook; most resources stay away by themselves
         """Called every probe while the resource is away (to keep it away)."""
 
+    @abc.abstractmethod
     async def give(self) -> None:
-        raise NotImplementedError
+        """Give the resource back."""
 
     async def __call__(self, service: Service, rng: random.Random, workload: Workload) -> int:
         for _ in range(self.plan.trials):
